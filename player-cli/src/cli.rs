@@ -1,0 +1,26 @@
+//! Command-line arguments.
+
+use clap::{Parser, Subcommand};
+
+/// The TiDB player tutorial with Rust and Diesel.
+///
+/// Without a command, runs the tutorial's two scenarios on a fresh `player` table.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// Database URL [default: $DATABASE_URL from the environment or .env,
+    /// else mysql://root@127.0.0.1:4000/test].
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the tutorial's scenarios (the default): empties `player` first.
+    Scenarios,
+}

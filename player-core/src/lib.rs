@@ -1,0 +1,22 @@
+//! Data layer of the TiDB player tutorial, written with Diesel.
+//!
+//! - [`schema`] and [`models`]: the `player` table and its Rust types.
+//! - [`players`]: typed queries (create, get, bulk-create, count, list, delete).
+//! - [`trade`]: a trade between two players, done inside one transaction
+//!   that locks both rows with `SELECT ... FOR UPDATE`.
+//! - [`db`]: connecting with a checked `DATABASE_URL` whose password never shows.
+//! - [`migrations`]: the migrations embedded in the binary.
+
+pub mod db;
+mod error;
+pub mod migrations;
+pub mod models;
+pub mod players;
+/// The `player` table, as `diesel print-schema` writes it (do not edit by hand).
+#[allow(missing_docs)]
+pub mod schema;
+pub mod trade;
+
+pub use error::Error;
+pub use models::{NewPlayer, Player};
+pub use trade::{Refusal, TradeError, TradeOutcome, trade};

@@ -1,0 +1,59 @@
+//! Rust types for rows of the `player` table.
+
+use diesel::prelude::*;
+
+use crate::schema::player;
+
+/// The longest id the `player.id` column holds (`VARCHAR(36)`, a hyphenated UUID).
+pub const MAX_ID_LEN: usize = 36;
+
+/// A row of `player`.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = player, check_for_backend(diesel::mysql::Mysql))]
+pub struct Player {
+    /// Primary key: a UUID, or any string of 1 to 36 characters.
+    pub id: String,
+    /// Coins held; never negative.
+    pub coins: i32,
+    /// Goods held; never negative.
+    pub goods: i32,
+}
+
+/// A player to insert.
+#[derive(Debug, Clone, PartialEq, Eq, Insertable)]
+#[diesel(table_name = player, check_for_backend(diesel::mysql::Mysql))]
+pub struct NewPlayer {
+    /// Primary key: 1 to 36 characters.
+    pub id: String,
+    /// Coins to start with.
+    pub coins: i32,
+    /// Goods to start with.
+    pub goods: i32,
+}
+
+impl NewPlayer {
+    /// A player with the given id and balances.
+    pub fn new(id: impl Into<String>, coins: i32, goods: i32) -> Self {
+        Self {
+            id: id.into(),
+            coins,
+            goods,
+        }
+    }
+
+    /// A player with a random (v4) UUID as id, as the tutorial's `random_player` makes them.
+    pub fn random(coins: i32, goods: i32) -> Self {
+        Self::new(uuid::Uuid::new_v4().to_string(), coins, goods)
+    }
+}
+
+impl std::fmt::Display for Player {
+    /// The tutorial's line format: `id:test, coins:1, goods:1`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "id:{}, coins:{}, goods:{}",
+            self.id, self.coins, self.goods
+        )
+    }
+}

@@ -1,0 +1,117 @@
+//! Typed queries on the `player` table.
+
+use diesel::dsl::count_star;
+use diesel::mysql::MysqlConnection;
+use diesel::prelude::*;
+
+use crate::Error;
+use crate::models::{NewPlayer, Player};
+use crate::schema::player;
+
+/// Placeholders one statement may carry in the MySQL protocol (TiDB has the same limit).
+pub const MAX_PLACEHOLDERS: usize = 65_535;
+
+/// Columns bound per inserted row.
+const COLUMNS_PER_ROW: usize = 3;
+
+/// The largest batch [`bulk_create`] accepts: one multi-row INSERT must stay
+/// under [`MAX_PLACEHOLDERS`].
+pub const MAX_BATCH_SIZE: usize = MAX_PLACEHOLDERS / COLUMNS_PER_ROW;
+
+/// Inserts one player.
+pub fn create(conn: &mut MysqlConnection, new: &NewPlayer) -> QueryResult<()> {
+    diesel::insert_into(player::table)
+        .values(new)
+        .execute(conn)
+        .map(drop)
+}
+
+/// The player with this id, if there is one.
+pub fn get(conn: &mut MysqlConnection, id: &str) -> QueryResult<Option<Player>> {
+    player::table
+        .find(id)
+        .select(Player::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Inserts every player the iterator yields, `batch_size` rows per multi-row
+/// INSERT, and returns how many rows were inserted.
+///
+/// Only one batch is held in memory at a time, so the iterator may be of any
+/// length. Each statement commits on its own unless the caller wraps the call in
+/// a transaction. `batch_size` must be in `1..=MAX_BATCH_SIZE`; it is checked
+/// before anything is sent.
+pub fn bulk_create<I>(
+    conn: &mut MysqlConnection,
+    players: I,
+    batch_size: usize,
+) -> Result<usize, Error>
+where
+    I: IntoIterator<Item = NewPlayer>,
+{
+    if !(1..=MAX_BATCH_SIZE).contains(&batch_size) {
+        return Err(Error::InvalidBatchSize(batch_size));
+    }
+    let mut players = players.into_iter();
+    let mut batch = Vec::with_capacity(batch_size);
+    let mut inserted = 0;
+    loop {
+        batch.clear();
+        batch.extend(players.by_ref().take(batch_size));
+        if batch.is_empty() {
+            return Ok(inserted);
+        }
+        inserted += diesel::insert_into(player::table)
+            .values(&batch)
+            .execute(conn)?;
+        tracing::debug!(rows = batch.len(), inserted, "inserted batch");
+    }
+}
+
+/// Number of players.
+pub fn count(conn: &mut MysqlConnection) -> QueryResult<i64> {
+    player::table.select(count_star()).first(conn)
+}
+
+/// Up to `limit` players ordered by id, starting after the id `after` (keyset
+/// paging: pass the last id of one page to get the next).
+pub fn list(
+    conn: &mut MysqlConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<Player>> {
+    let mut query = player::table
+        .select(Player::as_select())
+        .order(player::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(player::id.gt(after));
+    }
+    query.load(conn)
+}
+
+/// The players among `ids` that exist, ordered by id.
+pub fn get_many(conn: &mut MysqlConnection, ids: &[&str]) -> QueryResult<Vec<Player>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    player::table
+        .filter(player::id.eq_any(ids))
+        .select(Player::as_select())
+        .order(player::id)
+        .load(conn)
+}
+
+/// Deletes the player with this id; true if there was one.
+pub fn delete(conn: &mut MysqlConnection, id: &str) -> QueryResult<bool> {
+    diesel::delete(player::table.find(id))
+        .execute(conn)
+        .map(|rows| rows > 0)
+}
+
+/// Deletes every player and returns how many there were.
+pub fn delete_all(conn: &mut MysqlConnection) -> QueryResult<usize> {
+    diesel::delete(player::table).execute(conn)
+}
