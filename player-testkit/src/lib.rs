@@ -6,6 +6,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test support: failing loudly is the point
 
+mod server;
+
+pub use server::PrivateServer;
+
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 
