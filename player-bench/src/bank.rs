@@ -1,0 +1,252 @@
+//! Part 3, the bank workload: `player-cli bank --json` at growing worker counts.
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use crate::chart::{self, Point};
+use crate::player_cli::PlayerCli;
+use crate::report::{Section, Verdict, ratio, thousands};
+
+/// What `player-cli bank --json` prints (one JSON object).
+#[derive(Debug, Clone, Deserialize)]
+pub struct BankRun {
+    /// Concurrent workers, each on its own connection.
+    pub workers: usize,
+    /// Players the money moves between.
+    pub players: usize,
+    /// How long the run lasted.
+    pub seconds: f64,
+    /// Trades committed.
+    pub committed: u64,
+    /// Trades refused for want of balance.
+    pub refused: u64,
+    /// Retries after a retryable error (deadlock, write conflict...).
+    pub retried: u64,
+    /// Trades that failed for good.
+    pub failed: u64,
+    /// Committed trades per second.
+    pub trades_per_sec: f64,
+    /// Median trade latency, in milliseconds (none without a trade).
+    pub p50_ms: Option<f64>,
+    /// 99th percentile trade latency, in milliseconds (none without a trade).
+    pub p99_ms: Option<f64>,
+    /// Whether the totals of coins and goods were unchanged at the end.
+    pub invariants_ok: bool,
+}
+
+/// Parses the output of `bank --json`: the whole output, or its last non-empty line.
+pub fn parse(stdout: &str) -> anyhow::Result<BankRun> {
+    serde_json::from_str(stdout.trim()).or_else(|whole| {
+        stdout
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .and_then(|l| serde_json::from_str(l).ok())
+            .ok_or(whole)
+            .context("bank --json printed no JSON object of the expected shape")
+    })
+}
+
+/// Runs the bank workload once per worker count. `Ok(None)` when `player-cli`
+/// has no `bank` command (the reason is printed).
+pub fn run(
+    cli: &PlayerCli,
+    workers: &[usize],
+    players: usize,
+    seconds: u64,
+) -> anyhow::Result<Option<Vec<BankRun>>> {
+    if let Some(why) = cli.missing("bank") {
+        eprintln!("bank: skipped ({why})");
+        return Ok(None);
+    }
+    let mut runs = Vec::new();
+    for &w in workers {
+        let (w_s, p_s, s_s) = (w.to_string(), players.to_string(), seconds.to_string());
+        let args = [
+            "bank",
+            "--workers",
+            &w_s,
+            "--players",
+            &p_s,
+            "--seconds",
+            &s_s,
+            "--json",
+        ];
+        // It exits non-zero when an invariant broke, and prints its report
+        // all the same: keep the report, `check` fails the part afterwards.
+        let out = cli.output(&[], args)?;
+        let run = parse(&String::from_utf8_lossy(&out.stdout)).map_err(|e| {
+            anyhow::anyhow!(
+                "player-cli bank --workers {w} ({}): {e:#}; stderr: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            )
+        })?;
+        eprintln!(
+            "  bank {w} workers: {} trades/s, p99 {} ms, invariants {}",
+            thousands(run.trades_per_sec),
+            ms(run.p99_ms),
+            if run.invariants_ok { "ok" } else { "VIOLATED" }
+        );
+        runs.push(run);
+    }
+    Ok(Some(runs))
+}
+
+/// Fails if any run broke an invariant or lost trades: that is a bug, not a slow figure.
+pub fn check(runs: &[BankRun]) -> anyhow::Result<()> {
+    for r in runs {
+        if !r.invariants_ok {
+            bail!(
+                "bank with {} workers: the invariant check failed",
+                r.workers
+            );
+        }
+        if r.failed > 0 {
+            bail!(
+                "bank with {} workers: {} trades failed",
+                r.workers,
+                r.failed
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Where throughput peaks, and whether it grew up to there: each step up to
+/// the peak keeps at least 0.95 of the step before (noise allowance), and the
+/// peak is above one worker.
+pub fn growth(runs: &[BankRun]) -> Option<(usize, bool)> {
+    let peak = runs
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.trades_per_sec.total_cmp(&b.1.trades_per_sec))?
+        .0;
+    let grows = peak > 0
+        && runs[..=peak]
+            .windows(2)
+            .all(|w| w[1].trades_per_sec >= 0.95 * w[0].trades_per_sec);
+    Some((peak, grows))
+}
+
+/// The section of the bank runs, with a text chart of throughput against workers.
+pub fn section(runs: &[BankRun], markdown: bool) -> Section {
+    let (players, seconds) = runs.first().map_or((0, 0.0), |r| (r.players, r.seconds));
+    let mut section = Section::new(
+        format!(
+            "Bank workload ({} players, {seconds:.0} s per run)",
+            thousands(players as f64)
+        ),
+        &[
+            "workers",
+            "trades/s",
+            "vs 1 worker",
+            "p50 ms",
+            "p99 ms",
+            "committed",
+            "refused",
+            "retried",
+            "failed",
+            "invariants",
+        ],
+    );
+    let base = runs.first().map_or(f64::NAN, |r| r.trades_per_sec);
+    for r in runs {
+        section.row(vec![
+            r.workers.to_string(),
+            thousands(r.trades_per_sec),
+            ratio(r.trades_per_sec / base),
+            ms(r.p50_ms),
+            ms(r.p99_ms),
+            thousands(r.committed as f64),
+            thousands(r.refused as f64),
+            thousands(r.retried as f64),
+            thousands(r.failed as f64),
+            if r.invariants_ok { "ok" } else { "VIOLATED" }.into(),
+        ]);
+    }
+    if let Some((peak, grows)) = growth(runs) {
+        let p = &runs[peak];
+        section.note(format!(
+            "Throughput peaks at {} workers: {} trades/s, {} × one worker; it grows up to there: {}.",
+            p.workers,
+            thousands(p.trades_per_sec),
+            ratio(p.trades_per_sec / base),
+            Verdict::of(grows)
+        ));
+    }
+    let ok = runs.iter().all(|r| r.invariants_ok && r.failed == 0);
+    section.note(format!(
+        "Invariant check after every run, no failed trade: {}.",
+        Verdict::of(ok)
+    ));
+    let points = points(runs);
+    let bars = chart::text_bars(&points, "trades/s");
+    section.note(if markdown {
+        format!("Throughput against workers:\n\n```text\n{bars}```")
+    } else {
+        format!("Throughput against workers:\n{bars}")
+    });
+    section
+}
+
+/// A latency in milliseconds, or n/a.
+fn ms(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |v| format!("{v:.2}"))
+}
+
+/// (workers, trades/s) of each run.
+pub fn points(runs: &[BankRun]) -> Vec<Point> {
+    runs.iter()
+        .map(|r| Point {
+            x: r.workers,
+            y: r.trades_per_sec,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(workers: usize, tps: f64) -> BankRun {
+        BankRun {
+            workers,
+            players: 10,
+            seconds: 1.0,
+            committed: 1,
+            refused: 0,
+            retried: 0,
+            failed: 0,
+            trades_per_sec: tps,
+            p50_ms: Some(1.0),
+            p99_ms: Some(2.0),
+            invariants_ok: true,
+        }
+    }
+
+    #[test]
+    fn parses_the_json_contract_alone_or_after_other_lines() {
+        let json = r#"{"workers":4,"players":100,"seconds":10,"committed":5000,"refused":3,
+            "retried":2,"failed":0,"trades_per_sec":500.5,"p50_ms":1.5,"p99_ms":9.25,"invariants_ok":true}"#;
+        let r = parse(json).expect("whole output");
+        assert_eq!((r.workers, r.committed, r.p99_ms), (4, 5000, Some(9.25)));
+        let one_line = json.replace('\n', "");
+        assert!(parse(&format!("starting\n{one_line}\n")).is_ok());
+        assert!(parse("no json").is_err());
+    }
+
+    #[test]
+    fn growth_finds_the_peak_and_whether_it_was_climbed() {
+        let rising = [run(1, 100.0), run(2, 180.0), run(4, 300.0), run(8, 250.0)];
+        assert_eq!(growth(&rising), Some((2, true)));
+        let dip = [run(1, 100.0), run(2, 50.0), run(4, 300.0)];
+        assert_eq!(growth(&dip), Some((2, false)));
+        let flat = [run(1, 100.0), run(2, 90.0)];
+        assert_eq!(growth(&flat), Some((0, false)));
+        assert!(check(&rising).is_ok());
+        let mut broken = run(2, 1.0);
+        broken.invariants_ok = false;
+        assert!(check(&[broken]).is_err());
+    }
+}

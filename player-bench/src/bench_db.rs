@@ -1,0 +1,103 @@
+//! The benchmark's own database: created fresh, migrated, emptied between
+//! measurements, and dropped at the end.
+
+use anyhow::{Context, bail, ensure};
+use diesel::mysql::MysqlConnection;
+use diesel::prelude::*;
+use player_core::db::{self, DatabaseUrl};
+use player_core::players;
+
+/// Every benchmark database name starts with this, so the benchmark can never
+/// drop a database it did not create.
+pub const NAME_PREFIX: &str = "player_bench";
+
+/// A migrated database for the benchmark, dropped when this value is dropped.
+pub struct BenchDb {
+    name: String,
+    url: DatabaseUrl,
+    conn: MysqlConnection,
+}
+
+impl BenchDb {
+    /// Drops the database `name` if a previous run left it, creates it afresh and
+    /// runs the migrations.
+    pub fn create(server: &DatabaseUrl, name: &str) -> anyhow::Result<Self> {
+        ensure!(
+            name.starts_with(NAME_PREFIX)
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+            "the benchmark database name must start with `{NAME_PREFIX}` and hold only a-z, 0-9 and _"
+        );
+        let mut admin = db::connect(&server.with_database(""))?;
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS `{name}`")).execute(&mut admin)?;
+        diesel::sql_query(format!("CREATE DATABASE `{name}`")).execute(&mut admin)?;
+        let url = server.with_database(name);
+        let mut conn = db::connect(&url)?;
+        player_core::migrations::run_pending(&mut conn)?;
+        Ok(Self {
+            name: name.to_owned(),
+            url,
+            conn,
+        })
+    }
+
+    /// The URL of this database.
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// The benchmark's own connection to it.
+    pub fn conn(&mut self) -> &mut MysqlConnection {
+        &mut self.conn
+    }
+
+    /// Empties `player`.
+    pub fn reset(&mut self) -> anyhow::Result<()> {
+        diesel::sql_query("TRUNCATE TABLE `player`")
+            .execute(&mut self.conn)
+            .context("empty the player table")?;
+        Ok(())
+    }
+
+    /// Fails unless `player` holds exactly `expected` rows: a load that lost rows
+    /// must not look fast.
+    pub fn expect_count(&mut self, expected: usize, after: &str) -> anyhow::Result<()> {
+        let found = players::count(&mut self.conn)?;
+        if usize::try_from(found).ok() != Some(expected) {
+            bail!("{after}: the player table holds {found} rows, expected {expected}");
+        }
+        Ok(())
+    }
+
+    /// The server's `SELECT VERSION()`.
+    pub fn server_version(&mut self) -> anyhow::Result<String> {
+        Ok(
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>("VERSION()"))
+                .get_result(&mut self.conn)?,
+        )
+    }
+}
+
+impl Drop for BenchDb {
+    fn drop(&mut self) {
+        let drop = format!("DROP DATABASE IF EXISTS `{}`", self.name);
+        if let Err(e) = diesel::sql_query(drop).execute(&mut self.conn) {
+            eprintln!("could not drop the database {}: {e}", self.name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_names_it_did_not_make() {
+        let server: DatabaseUrl = "mysql://root@127.0.0.1:1/".parse().expect("URL");
+        for name in ["test", "mysql", "player_bench`; DROP", "Player_bench"] {
+            let err = BenchDb::create(&server, name).err().expect("refused");
+            assert!(err.to_string().contains(NAME_PREFIX), "{name}: {err}");
+        }
+    }
+}

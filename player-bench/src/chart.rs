@@ -1,0 +1,184 @@
+//! Charts of throughput against workers: text bars for the terminal and
+//! Markdown, and a small SVG line chart for docs.
+
+use std::fmt::Write;
+
+/// One point: a worker count and its throughput.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    /// Workers.
+    pub x: usize,
+    /// Throughput.
+    pub y: f64,
+}
+
+/// Width of the longest text bar, in characters.
+const BAR_WIDTH: usize = 40;
+
+/// One line per point: the x value, a bar scaled to the largest y, and y.
+pub fn text_bars(points: &[Point], unit: &str) -> String {
+    let max = points.iter().map(|p| p.y).fold(0.0, f64::max);
+    let mut out = String::new();
+    for p in points {
+        let len = if max > 0.0 {
+            ((p.y / max) * BAR_WIDTH as f64).round() as usize
+        } else {
+            0
+        };
+        let _ = writeln!(
+            out,
+            "{:>3} workers {:<width$} {} {unit}",
+            p.x,
+            "█".repeat(len),
+            crate::report::thousands(p.y),
+            width = BAR_WIDTH
+        );
+    }
+    out
+}
+
+/// An SVG line chart of `points`: x on a log-2 axis (worker counts double), y
+/// from zero, each point labelled with its value.
+pub fn svg(points: &[Point], title: &str, x_label: &str, y_label: &str) -> String {
+    const W: f64 = 640.0;
+    const H: f64 = 360.0;
+    const LEFT: f64 = 70.0;
+    const RIGHT: f64 = 20.0;
+    const TOP: f64 = 40.0;
+    const BOTTOM: f64 = 50.0;
+    let (plot_w, plot_h) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
+
+    let log = |x: usize| (x.max(1) as f64).log2();
+    let (x_min, x_max) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
+        (lo.min(log(p.x)), hi.max(log(p.x)))
+    });
+    let x_span = if x_max > x_min { x_max - x_min } else { 1.0 };
+    let y_max = nice_ceiling(points.iter().map(|p| p.y).fold(0.0, f64::max));
+    let px = |x: usize| LEFT + (log(x) - x_min) / x_span * plot_w;
+    let py = |y: f64| TOP + plot_h - y / y_max * plot_h;
+
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(s, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="22" text-anchor="middle" font-size="15">{}</text>"#,
+        W / 2.0,
+        escape(title)
+    );
+    // Horizontal grid lines with y labels.
+    for i in 0..=4 {
+        let y = y_max * f64::from(i) / 4.0;
+        let _ = writeln!(
+            s,
+            r##"<line x1="{LEFT}" x2="{}" y1="{y0:.1}" y2="{y0:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{}</text>"##,
+            W - RIGHT,
+            LEFT - 6.0,
+            py(y) + 4.0,
+            crate::report::thousands(y),
+            y0 = py(y),
+        );
+    }
+    // X ticks at each point's worker count.
+    for p in points {
+        let _ = writeln!(
+            s,
+            r#"<text x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
+            px(p.x),
+            TOP + plot_h + 18.0,
+            p.x
+        );
+    }
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+        LEFT + plot_w / 2.0,
+        H - 8.0,
+        escape(x_label)
+    );
+    let _ = writeln!(
+        s,
+        r#"<text transform="translate(16 {}) rotate(-90)" text-anchor="middle">{}</text>"#,
+        TOP + plot_h / 2.0,
+        escape(y_label)
+    );
+    let path: Vec<String> = points
+        .iter()
+        .map(|p| format!("{:.1},{:.1}", px(p.x), py(p.y)))
+        .collect();
+    let _ = writeln!(
+        s,
+        r##"<polyline points="{}" fill="none" stroke="#1f77b4" stroke-width="2"/>"##,
+        path.join(" ")
+    );
+    for p in points {
+        let _ = writeln!(
+            s,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="4" fill="#1f77b4"/><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="11">{}</text>"##,
+            px(p.x),
+            py(p.y),
+            px(p.x),
+            py(p.y) - 9.0,
+            crate::report::thousands(p.y)
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// The smallest of 1, 2, 2.5 or 5 times a power of ten that is at least `x` (1 for x ≤ 0).
+fn nice_ceiling(x: f64) -> f64 {
+    if x <= 0.0 || !x.is_finite() {
+        return 1.0;
+    }
+    let power = 10f64.powf(x.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|&v| v >= x)
+        .unwrap_or(10.0 * power)
+}
+
+/// Text with the XML special characters escaped.
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nice_ceilings() {
+        assert_eq!(nice_ceiling(0.0), 1.0);
+        assert_eq!(nice_ceiling(7.0), 10.0);
+        assert_eq!(nice_ceiling(1_234.0), 2_000.0);
+        assert_eq!(nice_ceiling(2_100.0), 2_500.0);
+        assert_eq!(nice_ceiling(5_000.0), 5_000.0);
+    }
+
+    #[test]
+    fn charts_have_one_mark_per_point() {
+        let points = [
+            Point { x: 1, y: 100.0 },
+            Point { x: 2, y: 180.0 },
+            Point { x: 4, y: 200.0 },
+        ];
+        let bars = text_bars(&points, "trades/s");
+        assert_eq!(bars.lines().count(), 3);
+        assert!(
+            bars.lines()
+                .nth(2)
+                .is_some_and(|l| l.contains(&"█".repeat(BAR_WIDTH)))
+        );
+        let svg = svg(&points, "T <1>", "workers", "trades/s");
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert_eq!(svg.matches("<circle").count(), 3);
+        assert!(svg.contains("T &lt;1&gt;"));
+    }
+}

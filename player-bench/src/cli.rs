@@ -1,0 +1,156 @@
+//! Command-line arguments, and the sizes they resolve to.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+use player_core::db::DatabaseUrl;
+
+/// Benchmarks the Diesel player app against the server's own limits, in one run, on the same data.
+///
+/// Creates the database `player_bench` on the server (dropping an old one of that name), runs the
+/// migrations, measures, prints tables of absolute figures and ratios, and drops the database.
+/// Absolute figures are machine-specific; the ratios are what carry over.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Args {
+    /// The server to measure. Its database part is ignored: the benchmark uses its own.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "mysql://root@127.0.0.1:4000/"
+    )]
+    pub database_url: DatabaseUrl,
+
+    /// The database to create, use and drop; must start with `player_bench`.
+    #[arg(long, value_name = "NAME", default_value = "player_bench")]
+    pub database: String,
+
+    /// Small sizes for a smoke run of the harness (under a minute); its figures mean little.
+    #[arg(long)]
+    pub quick: bool,
+
+    /// Run only these parts (comma-separated) [default: all].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub only: Vec<Part>,
+
+    /// Print the tables as Markdown, to paste into docs/benchmarks.md.
+    #[arg(long)]
+    pub markdown: bool,
+
+    /// Players per bulk load [default: 100000; --quick: 10000].
+    #[arg(long, value_name = "N")]
+    pub rows: Option<usize>,
+
+    /// Times each load and trade measurement is repeated; the median is shown
+    /// [default: 5; --quick: 1].
+    #[arg(long, value_name = "N")]
+    pub repeat: Option<usize>,
+
+    /// Trades per one-connection trade measurement [default: 5000; --quick: 300].
+    #[arg(long, value_name = "N")]
+    pub trades: Option<usize>,
+
+    /// Worker counts of the bank workload [default: 1,2,4,8,16,32].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub workers: Option<Vec<usize>>,
+
+    /// Seconds each bank run lasts [default: 10; --quick: 1].
+    #[arg(long, value_name = "S")]
+    pub bank_seconds: Option<u64>,
+
+    /// Players of the bank workload [default: 1000; --quick: 100].
+    #[arg(long, value_name = "N")]
+    pub bank_players: Option<usize>,
+
+    /// Player counts `player-cli load` is measured with [default: 100000,1000000;
+    /// --quick: 10000,50000].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub memory_counts: Option<Vec<usize>>,
+
+    /// The command-line client [default: `mariadb`, else `mysql`, from PATH].
+    #[arg(long, value_name = "PATH")]
+    pub client: Option<PathBuf>,
+
+    /// The `player-cli` binary [default: the one next to this binary].
+    #[arg(long, value_name = "PATH")]
+    pub player_cli: Option<PathBuf>,
+
+    /// Also write the bank throughput chart as SVG to this file (e.g. docs/bank-throughput.svg).
+    #[arg(long, value_name = "PATH")]
+    pub chart: Option<PathBuf>,
+}
+
+/// A part of the benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Part {
+    /// Bulk load: Diesel vs the client's multi-row INSERTs vs LOAD DATA.
+    Load,
+    /// Trades on one connection: Diesel vs the client running the same statements.
+    Trades,
+    /// The bank workload of `player-cli bank` at growing worker counts.
+    Bank,
+    /// Peak memory of `player-cli load`.
+    Memory,
+}
+
+/// Every part, in the order they run.
+pub const ALL_PARTS: [Part; 4] = [Part::Load, Part::Trades, Part::Bank, Part::Memory];
+
+/// Batch sizes of the bulk load (114 is the tutorial's).
+pub const BATCH_SIZES: [usize; 3] = [114, 1_000, 5_000];
+
+/// The batch size `player-cli load` is run with in the memory part.
+pub const MEMORY_BATCH: usize = 1_000;
+
+/// Sizes with the defaults of `--quick` or of a full run filled in.
+#[derive(Debug, Clone)]
+pub struct Sizes {
+    /// Players per bulk load.
+    pub rows: usize,
+    /// Repetitions of each load and trade measurement.
+    pub repeat: usize,
+    /// Trades per one-connection measurement.
+    pub trades: usize,
+    /// Bank worker counts.
+    pub workers: Vec<usize>,
+    /// Seconds per bank run.
+    pub bank_seconds: u64,
+    /// Players of the bank workload.
+    pub bank_players: usize,
+    /// Player counts of the memory part.
+    pub memory_counts: Vec<usize>,
+}
+
+impl Args {
+    /// The sizes to use.
+    pub fn sizes(&self) -> Sizes {
+        let quick = self.quick;
+        let pick = |full: usize, small: usize| if quick { small } else { full };
+        Sizes {
+            rows: self.rows.unwrap_or(pick(100_000, 10_000)),
+            repeat: self.repeat.unwrap_or(pick(5, 1)).max(1),
+            trades: self.trades.unwrap_or(pick(5_000, 300)),
+            workers: self
+                .workers
+                .clone()
+                .unwrap_or_else(|| vec![1, 2, 4, 8, 16, 32]),
+            bank_seconds: self.bank_seconds.unwrap_or(if quick { 1 } else { 10 }),
+            bank_players: self.bank_players.unwrap_or(pick(1_000, 100)),
+            memory_counts: self.memory_counts.clone().unwrap_or_else(|| {
+                if quick {
+                    vec![10_000, 50_000]
+                } else {
+                    vec![100_000, 1_000_000]
+                }
+            }),
+        }
+    }
+
+    /// The parts to run, in their order.
+    pub fn parts(&self) -> Vec<Part> {
+        ALL_PARTS
+            .into_iter()
+            .filter(|p| self.only.is_empty() || self.only.contains(p))
+            .collect()
+    }
+}

@@ -1,0 +1,193 @@
+//! Part 1, bulk load: `players::bulk_create` against the command-line client
+//! sending the same rows as multi-row INSERTs of the same shape, and against
+//! `LOAD DATA LOCAL INFILE` as the ceiling.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use diesel::Connection;
+use player_core::{NewPlayer, players};
+
+use crate::bench_db::BenchDb;
+use crate::cli::BATCH_SIZES;
+use crate::client::Client;
+use crate::report::{Section, Verdict, median, per_second, progress, ratio, thousands};
+use crate::sql_files::{self, Commit, write_file};
+
+/// Our rate must reach this share of the client's for the same batch shape.
+pub const CLIENT_TARGET: f64 = 0.9;
+/// Our best shape must reach this share of `LOAD DATA`.
+pub const LOAD_DATA_TARGET: f64 = 0.8;
+
+/// One batch shape: a batch size and a commit mode.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    batch: usize,
+    commit: Commit,
+}
+
+/// Measured rates of one shape, in rows/s, one per repetition.
+struct ShapeRates {
+    shape: Shape,
+    ours: Vec<f64>,
+    client: Vec<f64>,
+    file: PathBuf,
+}
+
+/// Runs the bulk-load comparison on `rows` and returns its section.
+pub fn run(
+    db: &mut BenchDb,
+    client: &Client,
+    rows: &[NewPlayer],
+    repeat: usize,
+) -> anyhow::Result<Section> {
+    let dir = tempfile::tempdir()?;
+    let mut shapes = Vec::new();
+    for batch in BATCH_SIZES {
+        for commit in Commit::ALL {
+            let file = dir.path().join(format!("insert-{batch}-{commit:?}.sql"));
+            write_file(&file, |w| sql_files::write_inserts(w, rows, batch, commit))?;
+            shapes.push(ShapeRates {
+                shape: Shape { batch, commit },
+                ours: Vec::new(),
+                client: Vec::new(),
+                file,
+            });
+        }
+    }
+    let csv = dir.path().join("players.csv");
+    write_file(&csv, |w| sql_files::write_csv(w, rows))?;
+    let load_data = sql_files::load_data_statement(&csv.to_string_lossy())?;
+
+    let startup: Vec<f64> = (0..3)
+        .map(|_| client.run_statement("DO 1").map(|d| d.as_secs_f64()))
+        .collect::<anyhow::Result<_>>()?;
+    let mut load_data_rates = Vec::new();
+
+    for round in 0..repeat {
+        for s in &mut shapes {
+            // Alternate who goes first so a drift in the machine hits both sides alike.
+            for ours_turn in [round % 2 == 0, round % 2 != 0] {
+                db.reset()?;
+                let label = format!(
+                    "load {}, batch {}, {}",
+                    if ours_turn { "Diesel" } else { "client" },
+                    s.shape.batch,
+                    s.shape.commit.label()
+                );
+                let took = if ours_turn {
+                    load_ours(db, rows, s.shape)?
+                } else {
+                    client.run_file(&s.file)?
+                };
+                db.expect_count(rows.len(), &label)?;
+                let rate = per_second(rows.len(), took);
+                progress(&label, rate);
+                if ours_turn {
+                    s.ours.push(rate);
+                } else {
+                    s.client.push(rate);
+                }
+            }
+        }
+        db.reset()?;
+        let took = client.run_statement(&load_data)?;
+        db.expect_count(rows.len(), "LOAD DATA LOCAL INFILE")?;
+        let rate = per_second(rows.len(), took);
+        progress("load LOAD DATA LOCAL INFILE", rate);
+        load_data_rates.push(rate);
+    }
+    db.reset()?;
+
+    Ok(section(
+        rows.len(),
+        repeat,
+        &shapes,
+        median(&load_data_rates),
+        median(&startup),
+    ))
+}
+
+fn section(
+    rows: usize,
+    repeat: usize,
+    shapes: &[ShapeRates],
+    load_data: f64,
+    startup_secs: f64,
+) -> Section {
+    let mut section = Section::new(
+        format!(
+            "Bulk load of {} players (rows/s, median of {repeat})",
+            thousands(rows as f64)
+        ),
+        &[
+            "batch",
+            "commit",
+            "Diesel",
+            "client",
+            "Diesel / client",
+            &format!("target ≥ {CLIENT_TARGET}"),
+        ],
+    );
+    let mut best: Option<(f64, Shape)> = None;
+    for s in shapes {
+        let (ours, client) = (median(&s.ours), median(&s.client));
+        if best.is_none_or(|(rate, _)| ours > rate) {
+            best = Some((ours, s.shape));
+        }
+        section.row(vec![
+            thousands(s.shape.batch as f64),
+            s.shape.commit.label().into(),
+            thousands(ours),
+            thousands(client),
+            ratio(ours / client),
+            Verdict::of(ours >= CLIENT_TARGET * client).to_string(),
+        ]);
+    }
+    section.row(vec![
+        "LOAD DATA LOCAL INFILE".into(),
+        "one statement".into(),
+        String::new(),
+        thousands(load_data),
+        String::new(),
+        String::new(),
+    ]);
+    if let Some((rate, shape)) = best {
+        let share = rate / load_data;
+        section.note(format!(
+            "Best Diesel shape: batch {}, {}: {} rows/s = {} of LOAD DATA (target ≥ {LOAD_DATA_TARGET}): {}.",
+            thousands(shape.batch as f64),
+            shape.commit.label(),
+            thousands(rate),
+            ratio(share),
+            Verdict::of(share >= LOAD_DATA_TARGET)
+        ));
+    }
+    section.note(format!(
+        "Client figures are timed from process start to exit; start-up and connecting take {:.1} ms of that.",
+        startup_secs * 1e3
+    ));
+    section.note(
+        "Every load starts from an empty table and its row count is checked after it.".to_string(),
+    );
+    section
+}
+
+/// Our side: `players::bulk_create` on an open connection, timed around the call.
+fn load_ours(db: &mut BenchDb, rows: &[NewPlayer], shape: Shape) -> anyhow::Result<Duration> {
+    let conn = db.conn();
+    let start = Instant::now();
+    let inserted = match shape.commit {
+        Commit::PerBatch => players::bulk_create(conn, rows.iter().cloned(), shape.batch)?,
+        Commit::OneTransaction => {
+            conn.transaction(|conn| players::bulk_create(conn, rows.iter().cloned(), shape.batch))?
+        }
+    };
+    let took = start.elapsed();
+    anyhow::ensure!(
+        inserted == rows.len(),
+        "bulk_create reported {inserted} rows, expected {}",
+        rows.len()
+    );
+    Ok(took)
+}

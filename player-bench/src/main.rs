@@ -1,0 +1,145 @@
+//! `player-bench`: measures the Diesel player app against the server's own limits,
+//! in one run, on the same data. See docs/benchmarks.md.
+//!
+//! Exit status: 0 when every measurement ran (a missed target is only reported),
+//! 1 when something broke (a wrong row count, a failed client, a violated
+//! invariant), 2 on a usage error.
+
+mod bank;
+mod bench_db;
+mod chart;
+mod cli;
+mod client;
+mod data;
+mod load;
+mod machine;
+mod memory;
+mod player_cli;
+mod report;
+mod sql_files;
+mod trades;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::bench_db::BenchDb;
+use crate::cli::{Args, Part};
+use crate::client::Client;
+use crate::player_cli::PlayerCli;
+use crate::report::Section;
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some(memory::WRAPPER_ARG) {
+        return memory::wrapper_main(&argv[2..]);
+    }
+    let args = Args::parse();
+    match run(&args) {
+        Ok(0) => ExitCode::SUCCESS,
+        Ok(broken) => {
+            eprintln!("player-bench: {broken} part(s) broke; see the errors above");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the chosen parts and returns how many broke. Each part's table is
+/// printed as soon as it is done; a part that breaks does not stop the others.
+fn run(args: &Args) -> anyhow::Result<usize> {
+    let sizes = args.sizes();
+    let mut db = BenchDb::create(&args.database_url, &args.database)?;
+    let client = Client::new(args.client.clone(), db.url())?;
+    let player_cli = PlayerCli::new(args.player_cli.clone(), db.url())?;
+
+    let server = db.server_version()?;
+    let settings = server_settings(&mut db);
+    print(
+        &machine::section(&server, &client.version()?, &settings),
+        args.markdown,
+    );
+
+    let mut broken = 0;
+    for part in args.parts() {
+        eprintln!("{part:?}...");
+        let result: anyhow::Result<Option<Section>> = match part {
+            Part::Load => {
+                let rows = data::players(sizes.rows, data::SEED);
+                load::run(&mut db, &client, &rows, sizes.repeat).map(Some)
+            }
+            Part::Trades => trades::run(&mut db, &client, sizes.trades, sizes.repeat).map(Some),
+            Part::Bank => run_bank(args, &sizes, &player_cli),
+            Part::Memory => memory::run(&mut db, &player_cli, &sizes.memory_counts),
+        };
+        match result {
+            Ok(Some(section)) => print(&section, args.markdown),
+            Ok(None) => {}
+            Err(e) => {
+                broken += 1;
+                eprintln!("{part:?}: BROKEN: {e:#}");
+            }
+        }
+    }
+    Ok(broken)
+}
+
+/// The bank part: runs, prints, writes the SVG chart if asked, and fails on a
+/// violated invariant after printing what was measured.
+fn run_bank(
+    args: &Args,
+    sizes: &cli::Sizes,
+    player_cli: &PlayerCli,
+) -> anyhow::Result<Option<Section>> {
+    let Some(runs) = bank::run(
+        player_cli,
+        &sizes.workers,
+        sizes.bank_players,
+        sizes.bank_seconds,
+    )?
+    else {
+        return Ok(None);
+    };
+    print(&bank::section(&runs, args.markdown), args.markdown);
+    if let Some(path) = &args.chart {
+        let svg = chart::svg(
+            &bank::points(&runs),
+            "Bank workload: throughput against workers",
+            "workers",
+            "committed trades/s",
+        );
+        std::fs::write(path, svg)?;
+        eprintln!("bank: chart written to {}", path.display());
+    }
+    bank::check(&runs)?;
+    Ok(None)
+}
+
+/// Server settings that decide commit cost, where the server has them.
+fn server_settings(db: &mut BenchDb) -> Vec<(String, String)> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Var {
+        #[diesel(sql_type = diesel::sql_types::Text, column_name = Variable_name)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Text, column_name = Value)]
+        value: String,
+    }
+    diesel::sql_query(
+        "SHOW GLOBAL VARIABLES WHERE Variable_name IN \
+         ('innodb_flush_log_at_trx_commit', 'sync_binlog', 'log_bin', 'innodb_buffer_pool_size', \
+          'transaction_isolation', 'tx_isolation')",
+    )
+    .load::<Var>(db.conn())
+    .unwrap_or_default()
+    .into_iter()
+    .map(|v| (v.name, v.value))
+    .collect()
+}
+
+fn print(section: &Section, markdown: bool) {
+    println!("{}", section.render(markdown));
+}

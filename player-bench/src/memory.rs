@@ -1,0 +1,174 @@
+//! Part 4, memory: the peak resident set size of `player-cli load` for growing
+//! player counts.
+//!
+//! The peak is read with `getrusage(RUSAGE_CHILDREN)`, which reports the largest
+//! child a process has waited for. So that this child is the only one, the
+//! benchmark runs it under a fresh copy of itself (`player-bench __peak-rss CMD...`),
+//! which prints the figure as one JSON line.
+
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
+
+use anyhow::Context;
+use nix::sys::resource::{UsageWho, getrusage};
+use serde::{Deserialize, Serialize};
+
+use crate::bench_db::BenchDb;
+use crate::cli::MEMORY_BATCH;
+use crate::player_cli::PlayerCli;
+use crate::report::{Section, Verdict, per_second, ratio, thousands};
+
+/// The hidden first argument that makes `player-bench` a peak-RSS wrapper.
+pub const WRAPPER_ARG: &str = "__peak-rss";
+
+/// The largest count's peak may be at most this multiple of the smallest's
+/// ("does not grow", with room for allocator noise).
+pub const GROWTH_LIMIT: f64 = 1.25;
+
+/// What the wrapper prints.
+#[derive(Debug, Serialize, Deserialize)]
+struct Measured {
+    /// Peak resident set size of the command, in KiB.
+    peak_rss_kib: u64,
+    /// Its exit code (-1 if killed by a signal).
+    exit_code: i32,
+    /// Seconds from start to exit.
+    seconds: f64,
+}
+
+/// The wrapper: runs `argv` with its output sent to stderr, then prints a
+/// [`Measured`] line on stdout. Exits 0 once the command ran, whatever its status.
+pub fn wrapper_main(argv: &[String]) -> ExitCode {
+    let Some((program, args)) = argv.split_first() else {
+        eprintln!("usage: player-bench {WRAPPER_ARG} COMMAND [ARGS...]");
+        return ExitCode::from(2);
+    };
+    match measure(program, args) {
+        Ok(m) => {
+            let line = serde_json::to_string(&m).unwrap_or_default();
+            let _ = writeln!(std::io::stdout(), "{line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{WRAPPER_ARG}: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn measure(program: &str, args: &[String]) -> anyhow::Result<Measured> {
+    let start = Instant::now();
+    // The command's stdout goes to our stderr: our stdout carries only the figure.
+    let stdout = Stdio::from(std::io::stderr().as_fd().try_clone_to_owned()?);
+    let status = Command::new(program)
+        .args(args)
+        .stdout(stdout)
+        .status()
+        .with_context(|| format!("cannot start {program}"))?;
+    let seconds = start.elapsed().as_secs_f64();
+    let usage = getrusage(UsageWho::RUSAGE_CHILDREN)?;
+    Ok(Measured {
+        // ru_maxrss is in KiB on Linux.
+        peak_rss_kib: u64::try_from(usage.max_rss()).unwrap_or(0),
+        exit_code: status.code().unwrap_or(-1),
+        seconds,
+    })
+}
+
+/// One measured `load`.
+struct LoadRun {
+    count: usize,
+    measured: Measured,
+}
+
+/// Measures `player-cli load --count N --batch 1000` for each count. `Ok(None)`
+/// when `player-cli` has no `load` command (the reason is printed).
+pub fn run(db: &mut BenchDb, cli: &PlayerCli, counts: &[usize]) -> anyhow::Result<Option<Section>> {
+    if let Some(why) = cli.missing("load") {
+        eprintln!("memory: skipped ({why})");
+        return Ok(None);
+    }
+    let me = std::env::current_exe()?;
+    let me = me.to_string_lossy();
+    let batch = MEMORY_BATCH.to_string();
+    let mut runs = Vec::new();
+    for &count in counts {
+        db.reset()?;
+        let count_s = count.to_string();
+        let out = cli.run(
+            &[&me, WRAPPER_ARG],
+            ["load", "--count", &count_s, "--batch", &batch],
+        )?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let measured: Measured = serde_json::from_str(stdout.trim())
+            .with_context(|| format!("{WRAPPER_ARG} printed {stdout:?}"))?;
+        if measured.exit_code != 0 {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            anyhow::bail!(
+                "player-cli load --count {count} exited with {}: {}",
+                measured.exit_code,
+                stderr.trim()
+            );
+        }
+        db.expect_count(count, &format!("player-cli load --count {count}"))?;
+        eprintln!(
+            "  memory load {count}: peak {:.1} MiB, {}/s",
+            mib(measured.peak_rss_kib),
+            thousands(per_second(count, secs(measured.seconds)))
+        );
+        runs.push(LoadRun { count, measured });
+    }
+    db.reset()?;
+    Ok(Some(section(&runs)))
+}
+
+fn section(runs: &[LoadRun]) -> Section {
+    let mut section = Section::new(
+        format!("Peak memory of `player-cli load --batch {MEMORY_BATCH}`"),
+        &[
+            "players",
+            "peak RSS MiB",
+            "vs smallest",
+            "seconds",
+            "players/s",
+        ],
+    );
+    let base = runs
+        .first()
+        .map_or(f64::NAN, |r| r.measured.peak_rss_kib as f64);
+    for r in runs {
+        let m = &r.measured;
+        section.row(vec![
+            thousands(r.count as f64),
+            format!("{:.1}", mib(m.peak_rss_kib)),
+            ratio(m.peak_rss_kib as f64 / base),
+            format!("{:.1}", m.seconds),
+            thousands(per_second(r.count, secs(m.seconds))),
+        ]);
+    }
+    if let (Some(first), Some(last)) = (runs.first(), runs.last()) {
+        let growth = last.measured.peak_rss_kib as f64 / first.measured.peak_rss_kib as f64;
+        section.note(format!(
+            "Memory does not grow with the number of players (peak at {} ≤ {GROWTH_LIMIT} × peak at {}): {} ({}×).",
+            thousands(last.count as f64),
+            thousands(first.count as f64),
+            Verdict::of(growth <= GROWTH_LIMIT),
+            ratio(growth)
+        ));
+    }
+    section.note(
+        "Peak RSS of the player-cli process (getrusage RUSAGE_CHILDREN); seconds include start-up, \
+         connecting and migrations. The row count is checked after every load.",
+    );
+    section
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+fn secs(s: f64) -> std::time::Duration {
+    std::time::Duration::from_secs_f64(s.max(1e-9))
+}

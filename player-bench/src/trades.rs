@@ -1,0 +1,277 @@
+//! Part 2, trades on one connection: `player_core::trade` against the command-line
+//! client running the six statements of the lock-then-update pattern.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure};
+use diesel::mysql::MysqlConnection;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use player_core::{NewPlayer, TradeOutcome, players};
+
+use crate::bench_db::BenchDb;
+use crate::client::Client;
+use crate::report::{Section, Verdict, median, per_second, progress, ratio, thousands};
+use crate::sql_files::{self, CLIENT_STATEMENTS_PER_TRADE, trade_direction, write_file};
+
+/// The two traders.
+const A: &str = "bench-trader-a";
+const B: &str = "bench-trader-b";
+/// What each trader holds at the start, of coins and of goods.
+const START: i32 = 1_000_000;
+
+/// Our rate must reach this share of the client's.
+pub const TARGET: f64 = 1.0;
+
+/// Runs the trade comparison with `count` trades per side and returns its section.
+pub fn run(
+    db: &mut BenchDb,
+    client: &Client,
+    count: usize,
+    repeat: usize,
+) -> anyhow::Result<Section> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("trades.sql");
+    write_file(&file, |w| sql_files::write_trades(w, count, A, B))?;
+
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let mut per_trade = None;
+    for round in 0..repeat {
+        for ours_turn in [round % 2 == 0, round % 2 != 0] {
+            setup(db.conn())?;
+            let label = if ours_turn {
+                "trades Diesel"
+            } else {
+                "trades client"
+            };
+            let took = if ours_turn {
+                let before = session_counters(db.conn())?;
+                let took = trade_ours(db.conn(), count)?;
+                let after = session_counters(db.conn())?;
+                per_trade.get_or_insert_with(|| CommandCounts::between(&before, &after, count));
+                took
+            } else {
+                client.run_file(&file)?
+            };
+            check_balances(db.conn(), count, label)?;
+            let rate = per_second(count, took);
+            progress(label, rate);
+            if ours_turn { &mut ours } else { &mut theirs }.push(rate);
+        }
+    }
+    db.reset()?;
+
+    let (ours, theirs) = (median(&ours), median(&theirs));
+    let mut section = Section::new(
+        format!(
+            "Trades on one connection ({} trades, trades/s, median of {repeat})",
+            thousands(count as f64)
+        ),
+        &[
+            "side",
+            "trades/s",
+            "statements / trade",
+            "round trips / trade",
+            "vs client",
+            &format!("target ≥ {TARGET}"),
+        ],
+    );
+    let (statements, round_trips) = per_trade
+        .as_ref()
+        .map_or(("n/a".into(), "n/a".into()), |c| {
+            (
+                format!("{:.1}", c.statements),
+                format!("{:.1}", c.round_trips),
+            )
+        });
+    section.row(vec![
+        "Diesel player_core::trade".into(),
+        thousands(ours),
+        statements,
+        round_trips,
+        ratio(ours / theirs),
+        Verdict::of(ours >= TARGET * theirs).to_string(),
+    ]);
+    section.row(vec![
+        "client, same pattern".into(),
+        thousands(theirs),
+        CLIENT_STATEMENTS_PER_TRADE.to_string(),
+        CLIENT_STATEMENTS_PER_TRADE.to_string(),
+        "1.00".into(),
+        String::new(),
+    ]);
+    if let Some(c) = per_trade {
+        section.note(format!(
+            "Diesel's commands per trade, from the server's session counters: {c}."
+        ));
+    }
+    section.note(
+        "Each trade moves one good for one coin between two players, in alternating directions; \
+         balances are checked after every run. The client is timed from process start to exit.",
+    );
+    Ok(section)
+}
+
+/// Empties `player` and inserts the two traders.
+fn setup(conn: &mut MysqlConnection) -> anyhow::Result<()> {
+    players::delete_all(conn)?;
+    players::bulk_create(
+        conn,
+        [
+            NewPlayer::new(A, START, START),
+            NewPlayer::new(B, START, START),
+        ],
+        2,
+    )?;
+    Ok(())
+}
+
+/// `count` trades with `player_core::trade`, timed around the loop.
+fn trade_ours(conn: &mut MysqlConnection, count: usize) -> anyhow::Result<Duration> {
+    let start = Instant::now();
+    for i in 0..count {
+        let (seller, buyer) = trade_direction(i, A, B);
+        let outcome = player_core::trade(conn, seller, buyer, 1, 1)?;
+        ensure!(
+            outcome == TradeOutcome::Done,
+            "trade {i} was not done: {outcome:?}"
+        );
+    }
+    Ok(start.elapsed())
+}
+
+/// Fails unless both traders hold what `count` alternating trades leave them.
+fn check_balances(conn: &mut MysqlConnection, count: usize, after: &str) -> anyhow::Result<()> {
+    let odd = i32::from(count % 2 == 1);
+    let expected = [(A, START + odd, START - odd), (B, START - odd, START + odd)];
+    let found = players::get_many(conn, &[A, B])?;
+    let found: Vec<_> = found
+        .iter()
+        .map(|p| (p.id.as_str(), p.coins, p.goods))
+        .collect();
+    if found != expected {
+        bail!("{after}: balances are {found:?}, expected {expected:?}");
+    }
+    Ok(())
+}
+
+/// The server's per-session command counters that tell what a client sent.
+const COUNTERS: [&str; 9] = [
+    "Com_set_option",
+    "Com_begin",
+    "Com_commit",
+    "Com_rollback",
+    "Com_select",
+    "Com_update",
+    "Com_stmt_prepare",
+    "Com_stmt_execute",
+    "Com_stmt_close",
+];
+
+#[derive(QueryableByName)]
+struct StatusRow {
+    #[diesel(sql_type = Text, column_name = Variable_name)]
+    name: String,
+    #[diesel(sql_type = Text, column_name = Value)]
+    value: String,
+}
+
+/// The session's [`COUNTERS`] (MySQL and MariaDB keep them; a server that does
+/// not returns fewer or none).
+fn session_counters(conn: &mut MysqlConnection) -> anyhow::Result<BTreeMap<String, f64>> {
+    let list = COUNTERS.map(|c| format!("'{c}'")).join(", ");
+    let rows: Vec<StatusRow> = diesel::sql_query(format!(
+        "SHOW SESSION STATUS WHERE Variable_name IN ({list})"
+    ))
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| Some((r.name.to_ascii_lowercase(), r.value.parse().ok()?)))
+        .collect())
+}
+
+/// Commands per trade, from counter differences.
+struct CommandCounts {
+    per_trade: BTreeMap<String, f64>,
+    statements: f64,
+    round_trips: f64,
+}
+
+impl CommandCounts {
+    fn between(
+        before: &BTreeMap<String, f64>,
+        after: &BTreeMap<String, f64>,
+        count: usize,
+    ) -> Self {
+        let per_trade: BTreeMap<String, f64> = after
+            .iter()
+            .map(|(k, v)| {
+                let k = k.trim_start_matches("com_").to_owned();
+                (
+                    k.clone(),
+                    (v - before.get(&format!("com_{k}")).unwrap_or(v)) / count as f64,
+                )
+            })
+            .filter(|(_, v)| *v > 0.0)
+            .collect();
+        let get = |k: &str| per_trade.get(k).copied().unwrap_or(0.0);
+        // A statement is BEGIN, COMMIT, ROLLBACK, or one SELECT or UPDATE, run as
+        // text or as a prepared statement (the server counts the execution).
+        // Round trips are the text statements, plus every PREPARE and EXECUTE,
+        // plus the protocol's SET_OPTION commands (Diesel switches multi-statement
+        // mode on and off around each text statement); COM_STMT_CLOSE has no reply.
+        let statements =
+            get("begin") + get("commit") + get("rollback") + get("select") + get("update");
+        let text = statements - get("stmt_execute");
+        let round_trips = text + get("set_option") + get("stmt_prepare") + get("stmt_execute");
+        Self {
+            per_trade,
+            statements,
+            round_trips,
+        }
+    }
+}
+
+impl std::fmt::Display for CommandCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .per_trade
+            .iter()
+            .map(|(k, v)| format!("{} {v:.1}", k.to_uppercase()))
+            .collect();
+        f.write_str(&parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The client's trade file moves what the balance check expects, and our
+    /// trades do the same, so both sides of the comparison do the same work.
+    #[test]
+    fn both_sides_leave_the_balances_the_check_expects() {
+        let db = player_testkit::TestDatabase::create();
+        let mut conn = db.connect();
+        player_core::migrations::run_pending(&mut conn).expect("migrations");
+        let client = Client::new(None, &db.url().parse().expect("URL")).expect("client on PATH");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("trades.sql");
+        for count in [3, 4] {
+            write_file(&file, |w| sql_files::write_trades(w, count, A, B)).expect("write");
+            setup(&mut conn).expect("setup");
+            client.run_file(&file).expect("client trades");
+            check_balances(&mut conn, count, "client").expect("client balances");
+            assert!(check_balances(&mut conn, count + 1, "client").is_err());
+
+            setup(&mut conn).expect("setup");
+            let before = session_counters(&mut conn).expect("counters");
+            trade_ours(&mut conn, count).expect("our trades");
+            let after = session_counters(&mut conn).expect("counters");
+            check_balances(&mut conn, count, "Diesel").expect("our balances");
+            let counts = CommandCounts::between(&before, &after, count);
+            assert_eq!(counts.statements, 4.0, "{counts}");
+        }
+    }
+}
