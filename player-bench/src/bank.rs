@@ -82,6 +82,13 @@ pub fn run(
                 String::from_utf8_lossy(&out.stderr).trim()
             )
         })?;
+        if !out.status.success() && run.invariants_ok {
+            bail!(
+                "player-cli bank --workers {w} failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
         eprintln!(
             "  bank {w} workers: {} trades/s, p99 {} ms, invariants {}",
             thousands(run.trades_per_sec),
@@ -117,11 +124,14 @@ pub fn check(runs: &[BankRun]) -> anyhow::Result<()> {
 /// the peak keeps at least 0.95 of the step before (noise allowance), and the
 /// peak is above one worker.
 pub fn growth(runs: &[BankRun]) -> Option<(usize, bool)> {
-    let peak = runs
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.trades_per_sec.total_cmp(&b.1.trades_per_sec))?
-        .0;
+    // The first of equal maxima: a plateau peaks where it starts.
+    let peak = (0..runs.len()).reduce(|best, i| {
+        if runs[i].trades_per_sec > runs[best].trades_per_sec {
+            i
+        } else {
+            best
+        }
+    })?;
     let grows = peak > 0
         && runs[..=peak]
             .windows(2)
@@ -182,8 +192,8 @@ pub fn section(runs: &[BankRun], markdown: bool) -> Section {
     ));
     let points = points(runs);
     let bars = chart::text_bars(&points, "trades/s");
-    section.note(if markdown {
-        format!("Throughput against workers:\n\n```text\n{bars}```")
+    section.block(if markdown {
+        format!("Throughput against workers:\n\n```text\n{bars}```\n")
     } else {
         format!("Throughput against workers:\n{bars}")
     });
@@ -242,8 +252,10 @@ mod tests {
         assert_eq!(growth(&rising), Some((2, true)));
         let dip = [run(1, 100.0), run(2, 50.0), run(4, 300.0)];
         assert_eq!(growth(&dip), Some((2, false)));
-        let flat = [run(1, 100.0), run(2, 90.0)];
-        assert_eq!(growth(&flat), Some((0, false)));
+        let falling = [run(1, 100.0), run(2, 90.0)];
+        assert_eq!(growth(&falling), Some((0, false)));
+        let plateau = [run(1, 100.0), run(2, 200.0), run(4, 200.0)];
+        assert_eq!(growth(&plateau), Some((1, true)));
         assert!(check(&rising).is_ok());
         let mut broken = run(2, 1.0);
         broken.invariants_ok = false;

@@ -43,7 +43,7 @@ pub fn svg(points: &[Point], title: &str, x_label: &str, y_label: &str) -> Strin
     const W: f64 = 640.0;
     const H: f64 = 360.0;
     const LEFT: f64 = 70.0;
-    const RIGHT: f64 = 20.0;
+    const RIGHT: f64 = 35.0;
     const TOP: f64 = 40.0;
     const BOTTOM: f64 = 50.0;
     let (plot_w, plot_h) = (W - LEFT - RIGHT, H - TOP - BOTTOM);

@@ -93,6 +93,18 @@ pub enum Part {
     Memory,
 }
 
+impl Part {
+    /// The name `--only` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Load => "load",
+            Part::Trades => "trades",
+            Part::Bank => "bank",
+            Part::Memory => "memory",
+        }
+    }
+}
+
 /// Every part, in the order they run.
 pub const ALL_PARTS: [Part; 4] = [Part::Load, Part::Trades, Part::Bank, Part::Memory];
 

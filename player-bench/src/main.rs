@@ -65,7 +65,7 @@ fn run(args: &Args) -> anyhow::Result<usize> {
 
     let mut broken = 0;
     for part in args.parts() {
-        eprintln!("{part:?}...");
+        eprintln!("{}:", part.name());
         let result: anyhow::Result<Option<Section>> = match part {
             Part::Load => {
                 let rows = data::players(sizes.rows, data::SEED);
@@ -80,7 +80,7 @@ fn run(args: &Args) -> anyhow::Result<usize> {
             Ok(None) => {}
             Err(e) => {
                 broken += 1;
-                eprintln!("{part:?}: BROKEN: {e:#}");
+                eprintln!("{}: BROKEN: {e:#}", part.name());
             }
         }
     }

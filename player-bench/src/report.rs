@@ -37,6 +37,7 @@ pub struct Section {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
     notes: Vec<String>,
+    blocks: Vec<String>,
 }
 
 impl Section {
@@ -47,6 +48,7 @@ impl Section {
             header: header.iter().map(|h| (*h).to_owned()).collect(),
             rows: Vec::new(),
             notes: Vec::new(),
+            blocks: Vec::new(),
         }
     }
 
@@ -58,6 +60,11 @@ impl Section {
     /// Adds a note printed under the table.
     pub fn note(&mut self, note: impl Into<String>) {
         self.notes.push(note.into());
+    }
+
+    /// Adds text printed as it is after the notes (a chart, say).
+    pub fn block(&mut self, text: impl Into<String>) {
+        self.blocks.push(text.into());
     }
 
     /// The section as text: a boxed table, or a Markdown table and list.
@@ -94,6 +101,10 @@ impl Section {
             } else {
                 format!("  {note}\n")
             };
+        }
+        for block in &self.blocks {
+            out.push('\n');
+            out += block;
         }
         out
     }
