@@ -84,11 +84,18 @@ impl Client {
         let out = child.wait_with_output()?;
         let elapsed = start.elapsed();
         if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            // The client echoes a failed -e statement before its ERROR line.
+            let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("ERROR")).collect();
             bail!(
                 "{} failed ({}): {}",
                 self.program.display(),
                 out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
+                if errors.is_empty() {
+                    stderr.trim().to_owned()
+                } else {
+                    errors.join("; ")
+                }
             );
         }
         Ok(elapsed)
