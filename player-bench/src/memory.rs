@@ -172,3 +172,16 @@ fn mib(kib: u64) -> f64 {
 fn secs(s: f64) -> std::time::Duration {
     std::time::Duration::from_secs_f64(s.max(1e-9))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measures_a_command_and_keeps_its_exit_code() {
+        let m = measure("sh", &["-c".into(), "exit 3".into()]).expect("sh runs");
+        assert_eq!(m.exit_code, 3);
+        assert!(m.peak_rss_kib > 0 && m.seconds >= 0.0, "{m:?}");
+        assert!(measure("/nonexistent/program", &[]).is_err());
+    }
+}

@@ -96,3 +96,52 @@ impl PlayerCli {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn missing_tells_a_missing_binary_from_a_missing_command() {
+        let url: DatabaseUrl = "mysql://root:pw@127.0.0.1:4000/player_bench"
+            .parse()
+            .expect("URL");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fake = dir.path().join("player-cli");
+        let absent = PlayerCli::new(Some(fake.clone()), &url).expect("new");
+        assert!(
+            absent
+                .missing("bank")
+                .is_some_and(|why| why.contains("not found"))
+        );
+
+        // Knows `bank` only, and prints the URL it was given.
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\n[ \"$1\" = bank ] || exit 2\necho \"$DATABASE_URL\"\n",
+        )
+        .expect("write");
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        // A test thread forking meanwhile may hold the new file open for a moment
+        // ("text file busy"): wait until it runs.
+        for _ in 0..100 {
+            match Command::new(&fake).arg("bank").output() {
+                Err(e) if e.raw_os_error() == Some(26) => {
+                    std::thread::sleep(std::time::Duration::from_millis(10))
+                }
+                _ => break,
+            }
+        }
+        let cli = PlayerCli::new(Some(fake), &url).expect("new");
+        assert_eq!(cli.missing("bank"), None);
+        assert!(
+            cli.missing("load")
+                .is_some_and(|why| why.contains("no load command"))
+        );
+        let out = cli.run(&[], ["bank", "--json"]).expect("runs");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), url.expose());
+        assert!(cli.run(&[], ["load"]).is_err());
+    }
+}
