@@ -159,8 +159,8 @@ fn section(runs: &[LoadRun]) -> Section {
         ));
     }
     section.note(
-        "Peak RSS of the player-cli process (getrusage RUSAGE_CHILDREN); seconds include start-up, \
-         connecting and migrations. The row count is checked after every load.",
+        "Peak RSS of the player-cli process (getrusage RUSAGE_CHILDREN); seconds are from process start to exit \
+         (start-up and connecting included). The row count is checked after every load.",
     );
     section
 }
