@@ -11,6 +11,7 @@ use player_core::{NewPlayer, players};
 use crate::bench_db::BenchDb;
 use crate::cli::BATCH_SIZES;
 use crate::client::Client;
+use crate::counters::{CommandCounts, read_overhead, session_counters};
 use crate::report::{Section, Verdict, median, per_second, progress, ratio, thousands};
 use crate::sql_files::{self, Commit, write_file};
 
@@ -32,6 +33,8 @@ struct ShapeRates {
     ours: Vec<f64>,
     client: Vec<f64>,
     file: PathBuf,
+    /// What Diesel sent per batch, from its first run.
+    counts: Option<CommandCounts>,
 }
 
 /// Runs the bulk-load comparison on `rows` and returns its section.
@@ -52,6 +55,7 @@ pub fn run(
                 ours: Vec::new(),
                 client: Vec::new(),
                 file,
+                counts: None,
             });
         }
     }
@@ -62,6 +66,7 @@ pub fn run(
     let startup: Vec<f64> = (0..3)
         .map(|_| client.run_statement("DO 1").map(|d| d.as_secs_f64()))
         .collect::<anyhow::Result<_>>()?;
+    let overhead = read_overhead(db.conn())?;
     let mut load_data_rates = Vec::new();
     let mut load_data_error = None;
 
@@ -77,7 +82,18 @@ pub fn run(
                     s.shape.commit.label()
                 );
                 let took = if ours_turn {
-                    load_ours(db, rows, s.shape)?
+                    let before = session_counters(db.conn())?;
+                    let took = load_ours(db, rows, s.shape)?;
+                    if s.counts.is_none() {
+                        let after = session_counters(db.conn())?;
+                        s.counts = CommandCounts::between(
+                            &before,
+                            &after,
+                            &overhead,
+                            rows.len().div_ceil(s.shape.batch),
+                        );
+                    }
+                    took
                 } else {
                     client.run_file(&s.file)?
                 };
@@ -145,6 +161,7 @@ fn section(
             "client",
             "Diesel / client",
             &format!("target ≥ {CLIENT_TARGET}"),
+            "Diesel round trips / batch",
         ],
     );
     let mut best: Option<(f64, Shape)> = None;
@@ -160,6 +177,9 @@ fn section(
             thousands(client),
             ratio(ours / client),
             Verdict::of(ours >= CLIENT_TARGET * client).to_string(),
+            s.counts
+                .as_ref()
+                .map_or("n/a".into(), |c| format!("{:.2}", c.round_trips)),
         ]);
     }
     section.row(vec![
@@ -167,6 +187,7 @@ fn section(
         "one statement".into(),
         String::new(),
         thousands(load_data),
+        String::new(),
         String::new(),
         String::new(),
     ]);
@@ -179,6 +200,13 @@ fn section(
             thousands(rate),
             ratio(share),
             Verdict::of(share >= LOAD_DATA_TARGET)
+        ));
+    }
+    if let Some(c) = shapes.iter().find_map(|s| s.counts.as_ref()) {
+        section.note(format!(
+            "Diesel's commands per batch (batch {}, per batch), from the server's session counters: {c}. \
+             The client sends each batch as one text statement: one round trip.",
+            thousands(BATCH_SIZES[0] as f64)
         ));
     }
     section.note(format!(

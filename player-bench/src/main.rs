@@ -10,6 +10,7 @@ mod bench_db;
 mod chart;
 mod cli;
 mod client;
+mod counters;
 mod data;
 mod load;
 mod machine;

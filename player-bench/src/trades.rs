@@ -1,17 +1,15 @@
 //! Part 2, trades on one connection: `player_core::trade` against the command-line
 //! client running the six statements of the lock-then-update pattern.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure};
 use diesel::mysql::MysqlConnection;
-use diesel::prelude::*;
-use diesel::sql_types::Text;
 use player_core::{NewPlayer, TradeOutcome, players};
 
 use crate::bench_db::BenchDb;
 use crate::client::Client;
+use crate::counters::{CommandCounts, read_overhead, session_counters};
 use crate::report::{Section, Verdict, median, per_second, progress, ratio, thousands};
 use crate::sql_files::{self, CLIENT_STATEMENTS_PER_TRADE, trade_direction, write_file};
 
@@ -35,6 +33,7 @@ pub fn run(
     let file = dir.path().join("trades.sql");
     write_file(&file, |w| sql_files::write_trades(w, count, A, B))?;
 
+    let overhead = read_overhead(db.conn())?;
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     let mut per_trade = None;
     for round in 0..repeat {
@@ -50,7 +49,7 @@ pub fn run(
                 let took = trade_ours(db.conn(), count)?;
                 let after = session_counters(db.conn())?;
                 if per_trade.is_none() {
-                    per_trade = CommandCounts::between(&before, &after, count);
+                    per_trade = CommandCounts::between(&before, &after, &overhead, count);
                 }
                 took
             } else {
@@ -158,98 +157,6 @@ fn check_balances(conn: &mut MysqlConnection, count: usize, after: &str) -> anyh
     Ok(())
 }
 
-/// The server's per-session command counters that tell what a client sent.
-const COUNTERS: [&str; 9] = [
-    "Com_set_option",
-    "Com_begin",
-    "Com_commit",
-    "Com_rollback",
-    "Com_select",
-    "Com_update",
-    "Com_stmt_prepare",
-    "Com_stmt_execute",
-    "Com_stmt_close",
-];
-
-#[derive(QueryableByName)]
-struct StatusRow {
-    #[diesel(sql_type = Text, column_name = Variable_name)]
-    name: String,
-    #[diesel(sql_type = Text, column_name = Value)]
-    value: String,
-}
-
-/// The session's [`COUNTERS`] (MySQL and MariaDB keep them; a server that does
-/// not returns fewer or none).
-fn session_counters(conn: &mut MysqlConnection) -> anyhow::Result<BTreeMap<String, f64>> {
-    let list = COUNTERS.map(|c| format!("'{c}'")).join(", ");
-    let rows: Vec<StatusRow> = diesel::sql_query(format!(
-        "SHOW SESSION STATUS WHERE Variable_name IN ({list})"
-    ))
-    .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| Some((r.name.to_ascii_lowercase(), r.value.parse().ok()?)))
-        .collect())
-}
-
-/// Commands per trade, from counter differences.
-struct CommandCounts {
-    per_trade: BTreeMap<String, f64>,
-    statements: f64,
-    round_trips: f64,
-}
-
-impl CommandCounts {
-    /// `None` when the server keeps no such counters (TiDB has none of them).
-    fn between(
-        before: &BTreeMap<String, f64>,
-        after: &BTreeMap<String, f64>,
-        count: usize,
-    ) -> Option<Self> {
-        if !after.contains_key("com_commit") || count == 0 {
-            return None;
-        }
-        let per_trade: BTreeMap<String, f64> = after
-            .iter()
-            .map(|(k, v)| {
-                let k = k.trim_start_matches("com_").to_owned();
-                (
-                    k.clone(),
-                    (v - before.get(&format!("com_{k}")).unwrap_or(v)) / count as f64,
-                )
-            })
-            .filter(|(_, v)| *v > 0.0)
-            .collect();
-        let get = |k: &str| per_trade.get(k).copied().unwrap_or(0.0);
-        // A statement is BEGIN, COMMIT, ROLLBACK, or one SELECT or UPDATE, run as
-        // text or as a prepared statement (the server counts the execution).
-        // Round trips are the text statements, plus every PREPARE and EXECUTE,
-        // plus the protocol's SET_OPTION commands (Diesel switches multi-statement
-        // mode on and off around each text statement); COM_STMT_CLOSE has no reply.
-        let statements =
-            get("begin") + get("commit") + get("rollback") + get("select") + get("update");
-        let text = statements - get("stmt_execute");
-        let round_trips = text + get("set_option") + get("stmt_prepare") + get("stmt_execute");
-        Some(Self {
-            per_trade,
-            statements,
-            round_trips,
-        })
-    }
-}
-
-impl std::fmt::Display for CommandCounts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: Vec<String> = self
-            .per_trade
-            .iter()
-            .map(|(k, v)| format!("{} {v:.1}", k.to_uppercase()))
-            .collect();
-        f.write_str(&parts.join(", "))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,7 +168,6 @@ mod tests {
         let db = player_testkit::TestDatabase::create();
         let mut conn = db.connect();
         player_core::migrations::run_pending(&mut conn).expect("migrations");
-        assert!(CommandCounts::between(&BTreeMap::new(), &BTreeMap::new(), 1).is_none());
         let client = Client::new(None, &db.url().parse().expect("URL")).expect("client on PATH");
         let dir = tempfile::tempdir().expect("temp dir");
         let file = dir.path().join("trades.sql");
@@ -273,11 +179,13 @@ mod tests {
             assert!(check_balances(&mut conn, count + 1, "client").is_err());
 
             setup(&mut conn).expect("setup");
+            let overhead = read_overhead(&mut conn).expect("counters");
             let before = session_counters(&mut conn).expect("counters");
             trade_ours(&mut conn, count).expect("our trades");
             let after = session_counters(&mut conn).expect("counters");
             check_balances(&mut conn, count, "Diesel").expect("our balances");
-            let counts = CommandCounts::between(&before, &after, count).expect("MariaDB counts");
+            let counts =
+                CommandCounts::between(&before, &after, &overhead, count).expect("MariaDB counts");
             assert_eq!(counts.statements, 4.0, "{counts}");
             assert!(counts.round_trips >= 4.0, "{counts}");
         }

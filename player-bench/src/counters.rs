@@ -1,0 +1,155 @@
+//! What a connection sent, from the server's per-session command counters
+//! (`SHOW SESSION STATUS`, kept by MySQL and MariaDB; TiDB has none of them).
+
+use std::collections::BTreeMap;
+
+use diesel::mysql::MysqlConnection;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+/// The server's per-session command counters that tell what a client sent.
+const COUNTERS: [&str; 10] = [
+    "Com_set_option",
+    "Com_insert",
+    "Com_begin",
+    "Com_commit",
+    "Com_rollback",
+    "Com_select",
+    "Com_update",
+    "Com_stmt_prepare",
+    "Com_stmt_execute",
+    "Com_stmt_close",
+];
+
+#[derive(QueryableByName)]
+struct StatusRow {
+    #[diesel(sql_type = Text, column_name = Variable_name)]
+    name: String,
+    #[diesel(sql_type = Text, column_name = Value)]
+    value: String,
+}
+
+/// The session's [`COUNTERS`] (MySQL and MariaDB keep them; a server that does
+/// not returns fewer or none).
+pub fn session_counters(conn: &mut MysqlConnection) -> anyhow::Result<BTreeMap<String, f64>> {
+    let list = COUNTERS.map(|c| format!("'{c}'")).join(", ");
+    let rows: Vec<StatusRow> = diesel::sql_query(format!(
+        "SHOW SESSION STATUS WHERE Variable_name IN ({list})"
+    ))
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| Some((r.name.to_ascii_lowercase(), r.value.parse().ok()?)))
+        .collect())
+}
+
+/// What one [`session_counters`] read adds to the counters itself (MariaDB
+/// counts it as a SELECT), to subtract from a difference.
+pub fn read_overhead(conn: &mut MysqlConnection) -> anyhow::Result<BTreeMap<String, f64>> {
+    let first = session_counters(conn)?;
+    let second = session_counters(conn)?;
+    Ok(second
+        .iter()
+        .map(|(k, v)| (k.clone(), v - first.get(k).unwrap_or(v)))
+        .collect())
+}
+
+/// Commands per unit of work (a trade, a batch), from counter differences.
+pub struct CommandCounts {
+    per_unit: BTreeMap<String, f64>,
+    /// SQL statements per unit.
+    pub statements: f64,
+    /// Round trips per unit.
+    pub round_trips: f64,
+}
+
+impl CommandCounts {
+    /// `None` when the server keeps no such counters, or `units` is 0.
+    /// `after - before - overhead`, divided by `units`.
+    pub fn between(
+        before: &BTreeMap<String, f64>,
+        after: &BTreeMap<String, f64>,
+        overhead: &BTreeMap<String, f64>,
+        units: usize,
+    ) -> Option<Self> {
+        if !after.contains_key("com_commit") || units == 0 {
+            return None;
+        }
+        let per_unit: BTreeMap<String, f64> = after
+            .iter()
+            .map(|(k, v)| {
+                let sent = v - before.get(k).unwrap_or(v) - overhead.get(k).unwrap_or(&0.0);
+                (k.trim_start_matches("com_").to_owned(), sent / units as f64)
+            })
+            .filter(|(_, v)| *v > 0.0)
+            .collect();
+        let get = |k: &str| per_unit.get(k).copied().unwrap_or(0.0);
+        // A statement is BEGIN, COMMIT, ROLLBACK, or one SELECT, INSERT or UPDATE, run as
+        // text or as a prepared statement (the server counts the execution).
+        // Round trips are the text statements, plus every PREPARE and EXECUTE,
+        // plus the protocol's SET_OPTION commands (Diesel switches multi-statement
+        // mode on and off around each text statement); COM_STMT_CLOSE has no reply.
+        let statements = ["begin", "commit", "rollback", "select", "insert", "update"]
+            .into_iter()
+            .map(get)
+            .sum::<f64>();
+        let text = statements - get("stmt_execute");
+        let round_trips = text + get("set_option") + get("stmt_prepare") + get("stmt_execute");
+        Some(Self {
+            per_unit,
+            statements,
+            round_trips,
+        })
+    }
+}
+
+impl std::fmt::Display for CommandCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .per_unit
+            .iter()
+            .map(|(k, v)| format!("{} {v:.1}", k.to_uppercase()))
+            .collect();
+        f.write_str(&parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_per_unit_and_round_trips() {
+        let none = BTreeMap::new();
+        assert!(CommandCounts::between(&none, &none, &none, 1).is_none());
+        let map = |pairs: &[(&str, f64)]| -> BTreeMap<String, f64> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+        };
+        let before = map(&[("com_commit", 5.0), ("com_begin", 5.0), ("com_select", 9.0)]);
+        // Two trades of: BEGIN as text with SET_OPTION on and off, a prepared
+        // SELECT, COMMIT as text.
+        let after = map(&[
+            ("com_commit", 7.0),
+            ("com_begin", 7.0),
+            ("com_select", 11.0),
+            ("com_set_option", 8.0),
+            ("com_stmt_prepare", 2.0),
+            ("com_stmt_execute", 2.0),
+            ("com_stmt_close", 2.0),
+        ]);
+        // The read of `after` counted itself as one SELECT.
+        let overhead = map(&[("com_select", 1.0)]);
+        let after = {
+            let mut a = after;
+            *a.entry("com_select".into()).or_default() += 1.0;
+            a
+        };
+        let c = CommandCounts::between(&before, &after, &overhead, 2).expect("counters");
+        assert_eq!(c.statements, 3.0);
+        assert_eq!(c.round_trips, 2.0 + 4.0 + 1.0 + 1.0);
+        assert_eq!(
+            c.to_string(),
+            "BEGIN 1.0, COMMIT 1.0, SELECT 1.0, SET_OPTION 4.0, STMT_CLOSE 1.0, STMT_EXECUTE 1.0, STMT_PREPARE 1.0"
+        );
+    }
+}
