@@ -78,7 +78,7 @@ impl CommandCounts {
         let per_unit: BTreeMap<String, f64> = after
             .iter()
             .map(|(k, v)| {
-                let sent = v - before.get(k).unwrap_or(v) - overhead.get(k).unwrap_or(&0.0);
+                let sent = v - before.get(k).unwrap_or(&0.0) - overhead.get(k).unwrap_or(&0.0);
                 (k.trim_start_matches("com_").to_owned(), sent / units as f64)
             })
             .filter(|(_, v)| *v > 0.0)
