@@ -205,12 +205,13 @@ fn ms(v: Option<f64>) -> String {
     v.map_or("n/a".into(), |v| format!("{v:.2}"))
 }
 
-/// (workers, trades/s) of each run.
+/// (workers, trades/s) of each run, noted with its p99 latency.
 pub fn points(runs: &[BankRun]) -> Vec<Point> {
     runs.iter()
         .map(|r| Point {
             x: r.workers,
             y: r.trades_per_sec,
+            note: r.p99_ms.map(|p99| format!("p99 {p99:.1} ms")),
         })
         .collect()
 }

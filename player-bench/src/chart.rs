@@ -4,12 +4,14 @@
 use std::fmt::Write;
 
 /// One point: a worker count and its throughput.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Point {
     /// Workers.
     pub x: usize,
     /// Throughput.
     pub y: f64,
+    /// A second line of text under the point in the SVG chart (e.g. its p99 latency).
+    pub note: Option<String>,
 }
 
 /// Width of the longest text bar, in characters.
@@ -124,6 +126,15 @@ pub fn svg(points: &[Point], title: &str, x_label: &str, y_label: &str) -> Strin
             py(p.y) - 9.0,
             crate::report::thousands(p.y)
         );
+        if let Some(note) = &p.note {
+            let _ = writeln!(
+                s,
+                r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10" fill="#777">{}</text>"##,
+                px(p.x),
+                py(p.y) + 17.0,
+                escape(note)
+            );
+        }
     }
     s.push_str("</svg>\n");
     s
@@ -164,11 +175,9 @@ mod tests {
 
     #[test]
     fn charts_have_one_mark_per_point() {
-        let points = [
-            Point { x: 1, y: 100.0 },
-            Point { x: 2, y: 180.0 },
-            Point { x: 4, y: 200.0 },
-        ];
+        let point = |x, y| Point { x, y, note: None };
+        let mut points = [point(1, 100.0), point(2, 180.0), point(4, 200.0)];
+        points[2].note = Some("p99 <3 ms".into());
         let bars = text_bars(&points, "trades/s");
         assert_eq!(bars.lines().count(), 3);
         assert!(
@@ -179,6 +188,6 @@ mod tests {
         let svg = svg(&points, "T <1>", "workers", "trades/s");
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert_eq!(svg.matches("<circle").count(), 3);
-        assert!(svg.contains("T &lt;1&gt;"));
+        assert!(svg.contains("T &lt;1&gt;") && svg.contains("p99 &lt;3 ms"));
     }
 }

@@ -108,7 +108,7 @@ fn run_bank(
     if let Some(path) = &args.chart {
         let svg = chart::svg(
             &bank::points(&runs),
-            "Bank workload: throughput against workers",
+            "Bank workload: throughput against workers (grey: p99 latency)",
             "workers",
             "committed trades/s",
         );
