@@ -8,7 +8,7 @@ pub fn section(
     client_version: &str,
     settings: &[(String, String)],
 ) -> Section {
-    let mut s = Section::new("Machine", &["what", "value"]);
+    let mut s = Section::new("Machine", &["what", "value"]).left_aligned();
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu = field(&cpuinfo, "model name").unwrap_or("unknown");
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
@@ -31,7 +31,11 @@ pub fn section(
     s.row(vec!["OS".into(), os]);
     s.row(vec!["server".into(), server_version.into()]);
     for (name, value) in settings {
-        s.row(vec![name.clone(), value.clone()]);
+        let value = match value.parse::<u64>() {
+            Ok(bytes) if name.ends_with("_size") => format!("{} MiB", bytes / (1024 * 1024)),
+            _ => value.clone(),
+        };
+        s.row(vec![name.clone(), value]);
     }
     s.row(vec!["client".into(), client_version.into()]);
     s.note("Absolute figures are specific to this machine; the ratios are what carry over.");

@@ -38,6 +38,7 @@ pub struct Section {
     rows: Vec<Vec<String>>,
     notes: Vec<String>,
     blocks: Vec<String>,
+    numbers_right: bool,
 }
 
 impl Section {
@@ -49,6 +50,7 @@ impl Section {
             rows: Vec::new(),
             notes: Vec::new(),
             blocks: Vec::new(),
+            numbers_right: true,
         }
     }
 
@@ -60,6 +62,12 @@ impl Section {
     /// Adds a note printed under the table.
     pub fn note(&mut self, note: impl Into<String>) {
         self.notes.push(note.into());
+    }
+
+    /// Aligns every cell to the left (for a table of descriptions, not figures).
+    pub fn left_aligned(mut self) -> Self {
+        self.numbers_right = false;
+        self
     }
 
     /// Adds text printed as it is after the notes (a chart, say).
@@ -79,7 +87,8 @@ impl Section {
         for row in &self.rows {
             table.add_row(row.iter().map(|text| {
                 // Numbers read best right-aligned, words left-aligned.
-                let numeric = text.starts_with(|c: char| c.is_ascii_digit()) || text == "n/a";
+                let numeric = self.numbers_right
+                    && (text.starts_with(|c: char| c.is_ascii_digit()) || text == "n/a");
                 Cell::new(text).set_alignment(if numeric {
                     CellAlignment::Right
                 } else {
