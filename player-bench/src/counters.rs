@@ -21,6 +21,9 @@ const COUNTERS: [&str; 10] = [
     "Com_stmt_close",
 ];
 
+/// Counter values by lower-case name (`com_select`...).
+pub type Counters = BTreeMap<String, f64>;
+
 #[derive(QueryableByName)]
 struct StatusRow {
     #[diesel(sql_type = Text, column_name = Variable_name)]
@@ -31,7 +34,7 @@ struct StatusRow {
 
 /// The session's [`COUNTERS`] (MySQL and MariaDB keep them; a server that does
 /// not returns fewer or none).
-pub fn session_counters(conn: &mut MysqlConnection) -> anyhow::Result<BTreeMap<String, f64>> {
+pub fn session_counters(conn: &mut MysqlConnection) -> anyhow::Result<Counters> {
     let list = COUNTERS.map(|c| format!("'{c}'")).join(", ");
     let rows: Vec<StatusRow> = diesel::sql_query(format!(
         "SHOW SESSION STATUS WHERE Variable_name IN ({list})"
@@ -45,7 +48,7 @@ pub fn session_counters(conn: &mut MysqlConnection) -> anyhow::Result<BTreeMap<S
 
 /// What one [`session_counters`] read adds to the counters itself (MariaDB
 /// counts it as a SELECT), to subtract from a difference.
-pub fn read_overhead(conn: &mut MysqlConnection) -> anyhow::Result<BTreeMap<String, f64>> {
+pub fn read_overhead(conn: &mut MysqlConnection) -> anyhow::Result<Counters> {
     let first = session_counters(conn)?;
     let second = session_counters(conn)?;
     Ok(second
@@ -67,9 +70,9 @@ impl CommandCounts {
     /// `None` when the server keeps no such counters, or `units` is 0.
     /// `after - before - overhead`, divided by `units`.
     pub fn between(
-        before: &BTreeMap<String, f64>,
-        after: &BTreeMap<String, f64>,
-        overhead: &BTreeMap<String, f64>,
+        before: &Counters,
+        after: &Counters,
+        overhead: &Counters,
         units: usize,
     ) -> Option<Self> {
         if !after.contains_key("com_commit") || units == 0 {

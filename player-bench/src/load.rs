@@ -11,7 +11,7 @@ use player_core::{NewPlayer, players};
 use crate::bench_db::BenchDb;
 use crate::cli::BATCH_SIZES;
 use crate::client::Client;
-use crate::counters::{CommandCounts, read_overhead, session_counters};
+use crate::counters::{CommandCounts, Counters, read_overhead, session_counters};
 use crate::report::{Section, Verdict, median, per_second, progress, ratio, thousands};
 use crate::sql_files::{self, Commit, write_file};
 
@@ -74,37 +74,13 @@ pub fn run(
         for s in &mut shapes {
             // Alternate who goes first so a drift in the machine hits both sides alike.
             for ours_turn in [round % 2 == 0, round % 2 != 0] {
-                db.reset()?;
-                let label = format!(
-                    "load {}, batch {}, {}",
-                    if ours_turn { "Diesel" } else { "client" },
-                    s.shape.batch,
-                    s.shape.commit.label()
-                );
-                let took = if ours_turn {
-                    let before = session_counters(db.conn())?;
-                    let took = load_ours(db, rows, s.shape)?;
-                    if s.counts.is_none() {
-                        let after = session_counters(db.conn())?;
-                        s.counts = CommandCounts::between(
-                            &before,
-                            &after,
-                            &overhead,
-                            rows.len().div_ceil(s.shape.batch),
-                        );
-                    }
-                    took
-                } else {
-                    client.run_file(&s.file)?
-                };
-                db.expect_count(rows.len(), &label)?;
-                let rate = per_second(rows.len(), took);
-                progress(&label, rate);
+                let rate = load_once(db, client, rows, s, ours_turn, &overhead)?;
                 if ours_turn {
-                    s.ours.push(rate);
+                    &mut s.ours
                 } else {
-                    s.client.push(rate);
+                    &mut s.client
                 }
+                .push(rate);
             }
         }
         if load_data_error.is_none() {
@@ -217,6 +193,41 @@ fn section(
         "Every load starts from an empty table and its row count is checked after it.".to_string(),
     );
     section
+}
+
+/// One load of one shape by one side into an empty table, checked; its rate in rows/s.
+/// Our first load of a shape also records what Diesel sent per batch.
+fn load_once(
+    db: &mut BenchDb,
+    client: &Client,
+    rows: &[NewPlayer],
+    s: &mut ShapeRates,
+    ours: bool,
+    overhead: &Counters,
+) -> anyhow::Result<f64> {
+    db.reset()?;
+    let took = if ours {
+        let before = session_counters(db.conn())?;
+        let took = load_ours(db, rows, s.shape)?;
+        if s.counts.is_none() {
+            let after = session_counters(db.conn())?;
+            let batches = rows.len().div_ceil(s.shape.batch);
+            s.counts = CommandCounts::between(&before, &after, overhead, batches);
+        }
+        took
+    } else {
+        client.run_file(&s.file)?
+    };
+    let label = format!(
+        "load {}, batch {}, {}",
+        if ours { "Diesel" } else { "client" },
+        s.shape.batch,
+        s.shape.commit.label()
+    );
+    db.expect_count(rows.len(), &label)?;
+    let rate = per_second(rows.len(), took);
+    progress(&label, rate);
+    Ok(rate)
 }
 
 /// Our side: `players::bulk_create` on an open connection, timed around the call.
