@@ -1,0 +1,88 @@
+//! The `player-bench` binary end to end, with tiny sizes, against the test server
+//! (`TEST_DATABASE_URL`, else the local one), each run in a database of its own.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output};
+
+fn bench(args: &[&str]) -> Output {
+    let server = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| player_testkit::DEFAULT_TEST_SERVER.into());
+    let database = format!("player_bench_smoke_{}", uuid::Uuid::new_v4().simple());
+    Command::new(env!("CARGO_BIN_EXE_player-bench"))
+        .args(["--database-url", &server, "--database", &database])
+        .args(args)
+        .output()
+        .expect("player-bench runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn load_and_trades_print_their_tables() {
+    let out = bench(&[
+        "--quick",
+        "--rows",
+        "300",
+        "--trades",
+        "10",
+        "--only",
+        "load,trades",
+        "--markdown",
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("### Machine"), "{stdout}");
+    assert!(stdout.contains("### Bulk load of 300 players"), "{stdout}");
+    assert!(stdout.contains("| LOAD DATA LOCAL INFILE |"), "{stdout}");
+    assert!(
+        stdout.contains("### Trades on one connection (10 trades"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("| one transaction |").count(), 3, "{stdout}");
+}
+
+#[test]
+fn parts_without_player_cli_are_skipped() {
+    let out = bench(&[
+        "--quick",
+        "--only",
+        "bank,memory",
+        "--player-cli",
+        "/nonexistent/player-cli",
+    ]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("bank: skipped") && stderr.contains("memory: skipped"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_failing_reference_client_fails_the_run() {
+    let out = bench(&[
+        "--quick",
+        "--rows",
+        "100",
+        "--only",
+        "load",
+        "--client",
+        "/bin/false",
+    ]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("load: BROKEN"), "{stderr}");
+}
+
+#[test]
+fn refuses_a_database_it_did_not_make() {
+    let out = Command::new(env!("CARGO_BIN_EXE_player-bench"))
+        .args(["--database", "test", "--quick"])
+        .output()
+        .expect("player-bench runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("must start with `player_bench`"));
+}
