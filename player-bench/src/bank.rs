@@ -140,7 +140,7 @@ pub fn growth(runs: &[BankRun]) -> Option<(usize, bool)> {
 }
 
 /// The section of the bank runs, with a text chart of throughput against workers.
-pub fn section(runs: &[BankRun], markdown: bool) -> Section {
+pub fn section(runs: &[BankRun]) -> Section {
     let (players, seconds) = runs.first().map_or((0, 0.0), |r| (r.players, r.seconds));
     let mut section = Section::new(
         format!(
@@ -192,11 +192,7 @@ pub fn section(runs: &[BankRun], markdown: bool) -> Section {
     ));
     let points = points(runs);
     let bars = chart::text_bars(&points, "trades/s");
-    section.block(if markdown {
-        format!("Throughput against workers:\n\n```text\n{bars}```\n")
-    } else {
-        format!("Throughput against workers:\n{bars}")
-    });
+    section.preformatted("Throughput against workers", bars);
     section
 }
 

@@ -75,6 +75,12 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub player_cli: Option<PathBuf>,
 
+    /// Also write the tables as Markdown into this file, between its
+    /// `<!-- player-bench results: begin -->` and `end` markers (e.g. docs/benchmarks.md).
+    /// Nothing is written when a part broke.
+    #[arg(long, value_name = "PATH")]
+    pub write_results: Option<PathBuf>,
+
     /// Also write the bank throughput chart as SVG to this file (e.g. docs/bank-throughput.svg).
     #[arg(long, value_name = "PATH")]
     pub chart: Option<PathBuf>,

@@ -57,12 +57,10 @@ fn run(args: &Args) -> anyhow::Result<usize> {
     let client = Client::new(args.client.clone(), db.url())?;
     let player_cli = PlayerCli::new(args.player_cli.clone(), db.url())?;
 
+    let mut out = Output::new(args.markdown);
     let server = db.server_version()?;
     let settings = server_settings(&mut db);
-    print(
-        &machine::section(&server, &client.version()?, &settings),
-        args.markdown,
-    );
+    out.show(&machine::section(&server, &client.version()?, &settings));
 
     let mut broken = 0;
     for part in args.parts() {
@@ -73,16 +71,26 @@ fn run(args: &Args) -> anyhow::Result<usize> {
                 load::run(&mut db, &client, &rows, sizes.repeat).map(Some)
             }
             Part::Trades => trades::run(&mut db, &client, sizes.trades, sizes.repeat).map(Some),
-            Part::Bank => run_bank(args, &sizes, &player_cli),
+            Part::Bank => run_bank(args, &sizes, &player_cli, &mut out),
             Part::Memory => memory::run(&mut db, &player_cli, &sizes.memory_counts),
         };
         match result {
-            Ok(Some(section)) => print(&section, args.markdown),
+            Ok(Some(section)) => out.show(&section),
             Ok(None) => {}
             Err(e) => {
                 broken += 1;
                 eprintln!("{}: BROKEN: {e:#}", part.name());
             }
+        }
+    }
+    if let Some(path) = &args.write_results {
+        if broken > 0 {
+            eprintln!("results not written to {}: a part broke", path.display());
+        } else {
+            let doc = std::fs::read_to_string(path)?;
+            let results = report::results_block(&out.collected, args.quick);
+            std::fs::write(path, report::replace_results(&doc, &results)?)?;
+            eprintln!("results written to {}", path.display());
         }
     }
     Ok(broken)
@@ -94,6 +102,7 @@ fn run_bank(
     args: &Args,
     sizes: &cli::Sizes,
     player_cli: &PlayerCli,
+    out: &mut Output,
 ) -> anyhow::Result<Option<Section>> {
     let Some(runs) = bank::run(
         player_cli,
@@ -104,7 +113,7 @@ fn run_bank(
     else {
         return Ok(None);
     };
-    print(&bank::section(&runs, args.markdown), args.markdown);
+    out.show(&bank::section(&runs));
     if let Some(path) = &args.chart {
         let svg = chart::svg(
             &bank::points(&runs),
@@ -114,6 +123,10 @@ fn run_bank(
         );
         std::fs::write(path, svg)?;
         eprintln!("bank: chart written to {}", path.display());
+        out.collect_only(format!(
+            "![Committed trades per second against workers, with p99 latency]({})\n",
+            link_from(args.write_results.as_deref(), path)
+        ));
     }
     bank::check(&runs)?;
     Ok(None)
@@ -141,6 +154,37 @@ fn server_settings(db: &mut BenchDb) -> Vec<(String, String)> {
     .collect()
 }
 
-fn print(section: &Section, markdown: bool) {
-    println!("{}", section.render(markdown));
+/// Prints each section as it comes, and keeps its Markdown for `--write-results`.
+struct Output {
+    markdown: bool,
+    collected: Vec<String>,
+}
+
+impl Output {
+    fn new(markdown: bool) -> Self {
+        Self {
+            markdown,
+            collected: Vec::new(),
+        }
+    }
+
+    fn show(&mut self, section: &Section) {
+        println!("{}", section.render(self.markdown));
+        self.collected.push(section.render(true));
+    }
+
+    /// Markdown for `--write-results` only.
+    fn collect_only(&mut self, markdown: String) {
+        self.collected.push(markdown);
+    }
+}
+
+/// How a Markdown file at `doc` links to `target`: by file name when both are
+/// in the same folder, else by the path as given.
+fn link_from(doc: Option<&std::path::Path>, target: &std::path::Path) -> String {
+    let same_dir = doc.is_some_and(|d| d.parent() == target.parent());
+    match target.file_name() {
+        Some(name) if same_dir => name.to_string_lossy().into_owned(),
+        _ => target.to_string_lossy().into_owned(),
+    }
 }

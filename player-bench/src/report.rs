@@ -37,7 +37,8 @@ pub struct Section {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
     notes: Vec<String>,
-    blocks: Vec<String>,
+    /// (caption, preformatted text) pairs.
+    blocks: Vec<(String, String)>,
     numbers_right: bool,
 }
 
@@ -70,9 +71,10 @@ impl Section {
         self
     }
 
-    /// Adds text printed as it is after the notes (a chart, say).
-    pub fn block(&mut self, text: impl Into<String>) {
-        self.blocks.push(text.into());
+    /// Adds preformatted text (a text chart, say) after the notes, under a
+    /// caption; in Markdown it goes in a code block.
+    pub fn preformatted(&mut self, caption: impl Into<String>, text: impl Into<String>) {
+        self.blocks.push((caption.into(), text.into()));
     }
 
     /// The section as text: a boxed table, or a Markdown table and list.
@@ -111,12 +113,70 @@ impl Section {
                 format!("  {note}\n")
             };
         }
-        for block in &self.blocks {
-            out.push('\n');
-            out += block;
+        for (caption, text) in &self.blocks {
+            out += &if markdown {
+                format!("\n{caption}:\n\n```text\n{text}```\n")
+            } else {
+                format!("\n{caption}:\n{text}")
+            };
         }
         out
     }
+}
+
+/// The line before the results in a document that `--write-results` updates.
+pub const RESULTS_BEGIN: &str = "<!-- player-bench results: begin -->";
+/// The line after them.
+pub const RESULTS_END: &str = "<!-- player-bench results: end -->";
+
+/// The Markdown of a run's sections, under a line that says when it ran and
+/// whether its sizes were the smoke run's.
+pub fn results_block(sections: &[String], quick: bool) -> String {
+    let sizes = if quick {
+        "`--quick` sizes: a smoke run, its figures mean little"
+    } else {
+        "full sizes"
+    };
+    let mut out = format!(
+        "_Measured on {} UTC by `player-bench` ({sizes})._\n\n",
+        utc_date_now()
+    );
+    out += &sections.join("\n");
+    out
+}
+
+/// `doc` with the text between [`RESULTS_BEGIN`] and [`RESULTS_END`] replaced by `results`.
+pub fn replace_results(doc: &str, results: &str) -> anyhow::Result<String> {
+    let (Some(begin), Some(end)) = (doc.find(RESULTS_BEGIN), doc.find(RESULTS_END)) else {
+        anyhow::bail!("the document has no `{RESULTS_BEGIN}` ... `{RESULTS_END}` markers");
+    };
+    anyhow::ensure!(begin < end, "the results markers are in the wrong order");
+    let head = &doc[..begin + RESULTS_BEGIN.len()];
+    let tail = &doc[end..];
+    Ok(format!("{head}\n\n{}\n\n{tail}", results.trim()))
+}
+
+/// Today's date in UTC, `YYYY-MM-DD`.
+fn utc_date_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (y, m, d) = civil_from_days(i64::try_from(secs / 86_400).unwrap_or(0));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 /// An integer with thousands separators: `1234567.8` → `1,234,568`.
@@ -184,6 +244,29 @@ mod tests {
     }
 
     #[test]
+    fn dates_and_results_markers() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_416), (2025, 11, 24));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+
+        let doc = format!("# T\n\n{RESULTS_BEGIN}\nold\n{RESULTS_END}\n\nafter\n");
+        let new = replace_results(&doc, "new\n").expect("markers");
+        assert_eq!(
+            new,
+            format!("# T\n\n{RESULTS_BEGIN}\n\nnew\n\n{RESULTS_END}\n\nafter\n")
+        );
+        assert_eq!(replace_results(&new, "new").expect("again"), new);
+        assert!(replace_results("no markers", "x").is_err());
+        let block = results_block(&["### A\n".into(), "### B\n".into()], true);
+        assert!(
+            block.starts_with("_Measured on ") && block.contains("`--quick`"),
+            "{block}"
+        );
+        assert!(block.ends_with("### A\n\n### B\n"), "{block}");
+    }
+
+    #[test]
     fn markdown_section_is_a_table_and_a_list() {
         let mut s = Section::new("T", &["a", "b"]);
         s.row(vec!["x".into(), "1".into()]);
@@ -192,5 +275,11 @@ mod tests {
         assert!(md.starts_with("### T\n\n|"), "{md}");
         assert!(md.contains("| x "), "{md}");
         assert!(md.ends_with("\n- n\n"), "{md}");
+        s.preformatted("Chart", "x ██\n");
+        assert!(
+            s.render(true)
+                .ends_with("- n\n\nChart:\n\n```text\nx ██\n```\n")
+        );
+        assert!(s.render(false).ends_with("  n\n\nChart:\nx ██\n"));
     }
 }
