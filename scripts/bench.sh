@@ -5,7 +5,7 @@
 #
 #   scripts/bench.sh --quick                       smoke run of the harness (< 1 min)
 #   scripts/bench.sh                               full run (tables on stdout)
-#   scripts/bench.sh --markdown --chart docs/bank-throughput.svg > results.md
+#   scripts/bench.sh --write-results docs/benchmarks.md --chart docs/bank-throughput.svg
 #
 # Progress goes to stderr, tables to stdout. `scripts/bench.sh --help` lists the flags.
 set -euo pipefail
