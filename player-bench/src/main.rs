@@ -22,6 +22,7 @@ mod trades;
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Parser;
 
 use crate::bench_db::BenchDb;
@@ -53,6 +54,13 @@ fn main() -> ExitCode {
 /// printed as soon as it is done; a part that breaks does not stop the others.
 fn run(args: &Args) -> anyhow::Result<usize> {
     let sizes = args.sizes();
+    if let Some(path) = &args.write_results {
+        // Find out now, not after minutes of measuring, that the file will not do.
+        let doc = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        report::replace_results(&doc, "")
+            .with_context(|| format!("--write-results {}", path.display()))?;
+    }
     let mut db = BenchDb::create(&args.database_url, &args.database)?;
     let client = Client::new(args.client.clone(), db.url())?;
     let player_cli = PlayerCli::new(args.player_cli.clone(), db.url())?;

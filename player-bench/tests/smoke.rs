@@ -86,3 +86,40 @@ fn refuses_a_database_it_did_not_make() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("must start with `player_bench`"));
 }
+
+#[test]
+fn write_results_fills_the_marked_part_of_a_document() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let doc = dir.path().join("bench.md");
+    let begin = "<!-- player-bench results: begin -->";
+    let end = "<!-- player-bench results: end -->";
+    std::fs::write(
+        &doc,
+        format!("# Before\n\n{begin}\nold\n{end}\n\n# After\n"),
+    )
+    .expect("write");
+    let out = bench(&[
+        "--quick",
+        "--rows",
+        "100",
+        "--only",
+        "load",
+        "--write-results",
+        doc.to_str().expect("UTF-8 path"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let written = std::fs::read_to_string(&doc).expect("read");
+    assert!(
+        written.starts_with(&format!("# Before\n\n{begin}\n\n_Measured on ")),
+        "{written}"
+    );
+    assert!(
+        written.contains("### Bulk load of 100 players"),
+        "{written}"
+    );
+    assert!(!written.contains("old"), "{written}");
+    assert!(
+        written.ends_with(&format!("{end}\n\n# After\n")),
+        "{written}"
+    );
+}
