@@ -107,6 +107,19 @@ fn bulk_create_accepts_the_largest_batch_under_the_placeholder_limit() {
 }
 
 #[test]
+fn one_row_more_than_the_largest_batch_is_refused_by_the_server() {
+    // Proves MAX_BATCH_SIZE is the real limit, not a guess: the same INSERT
+    // with one more row carries 65,538 placeholders and the server rejects it.
+    let (_db, mut conn) = common::migrated();
+    let rows: Vec<NewPlayer> = numbered(MAX_BATCH_SIZE + 1).collect();
+    let err = diesel::insert_into(player_core::schema::player::table)
+        .values(&rows)
+        .execute(&mut conn)
+        .expect_err("too many placeholders");
+    assert!(err.to_string().contains("placeholders"), "{err}");
+}
+
+#[test]
 fn bulk_create_rejects_bad_batch_sizes_before_sending_anything() {
     let (_db, mut conn) = common::migrated();
     for batch in [0, MAX_BATCH_SIZE + 1] {
