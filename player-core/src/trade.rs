@@ -4,12 +4,21 @@
 //! (in id order, in one statement), checks balances on the locked rows, and
 //! moves coins and goods with one relative `UPDATE`: four round trips in all
 //! (BEGIN, SELECT, UPDATE, COMMIT) and no window for a lost update.
+//!
+//! When the server rolls the transaction back with an error it documents as
+//! retryable (see [`crate::retry`]), the whole transaction runs again after a
+//! jittered, capped exponential pause, up to [`RetryPolicy::max_retries`] times.
+//! A lost connection is never retried on the same connection: before `COMMIT`
+//! was sent it is [`TradeError::ConnectionLost`] (nothing applied, the caller
+//! may run the trade again on a new connection); during `COMMIT` it is
+//! [`TradeError::OutcomeUnknown`], because running it again could apply it twice.
 
 use diesel::dsl::case_when;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 
 use crate::models::{MAX_ID_LEN, Player};
+use crate::retry::{ErrorClass, RetryPolicy, classify};
 use crate::schema::player;
 
 /// How a trade that ran to its end came out.
@@ -42,13 +51,54 @@ pub enum TradeError {
     /// The seller's coins or the buyer's goods would pass the INT maximum.
     #[error("trade would overflow the {0} of player {1:?}")]
     Overflow(&'static str, String),
-    /// The database failed the transaction.
+    /// The database failed the transaction with an error that is not retried.
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+    /// The server kept answering with retryable errors; the last one is the source.
+    #[error("trade still failing after {retries} retries: {source}")]
+    RetriesExhausted {
+        /// Retries made (the policy's maximum).
+        retries: u32,
+        /// The last error.
+        #[source]
+        source: diesel::result::Error,
+    },
+    /// The connection was lost before `COMMIT` was sent: the server rolls the
+    /// transaction back, nothing was applied, and the trade may be run again
+    /// on another connection.
+    #[error("connection lost before the trade committed, nothing was applied: {0}")]
+    ConnectionLost(#[source] diesel::result::Error),
+    /// The connection was lost while `COMMIT` was on its way: the trade may or
+    /// may not have been applied, so it must not be run again blindly.
+    #[error("connection lost while committing, the trade may or may not have been applied: {0}")]
+    OutcomeUnknown(#[source] diesel::result::Error),
+}
+
+/// A trade that ran to its end, and how many retries it took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Traded {
+    /// Done or refused.
+    pub outcome: TradeOutcome,
+    /// Times the whole transaction was run again after a retryable error.
+    pub retries: u32,
+}
+
+/// How one run of the transaction failed.
+enum AttemptError {
+    /// A typed error decided on the locked rows (unknown player, overflow).
+    Trade(TradeError),
+    /// A database error, and whether a `COMMIT` of written changes had been sent.
+    Database {
+        error: diesel::result::Error,
+        commit_sent: bool,
+    },
 }
 
 /// Moves `amount` goods from `seller` to `buyer` and `price` coins back, in one
 /// transaction, if the seller has the goods and the buyer the coins.
+///
+/// Retries with the default [`RetryPolicy`]; use [`trade_with_retry`] to choose
+/// the policy and learn how many retries were needed.
 pub fn trade(
     conn: &mut MysqlConnection,
     seller: &str,
@@ -56,49 +106,107 @@ pub fn trade(
     amount: i32,
     price: i32,
 ) -> Result<TradeOutcome, TradeError> {
+    trade_with_retry(conn, seller, buyer, amount, price, &RetryPolicy::default())
+        .map(|traded| traded.outcome)
+}
+
+/// [`trade`] with an explicit retry policy; the result says how many retries
+/// the trade took. Refusals and typed errors are never retried.
+pub fn trade_with_retry(
+    conn: &mut MysqlConnection,
+    seller: &str,
+    buyer: &str,
+    amount: i32,
+    price: i32,
+    policy: &RetryPolicy,
+) -> Result<Traded, TradeError> {
     validate(seller, buyer, amount, price)?;
-    conn.transaction(|conn| {
-        // One statement locks both rows, always in id order, so two opposite
-        // trades cannot each hold one lock and wait for the other.
-        let locked: Vec<Player> = player::table
-            .filter(player::id.eq_any([seller, buyer]))
-            .order(player::id)
-            .select(Player::as_select())
-            .for_update()
-            .load(conn)?;
-        let find = |id: &str| {
-            locked
-                .iter()
-                .find(|p| p.id == id)
-                .ok_or_else(|| TradeError::UnknownPlayer(id.to_owned()))
+    let mut retries = 0;
+    loop {
+        let (error, commit_sent) = match attempt(conn, seller, buyer, amount, price) {
+            Ok(outcome) => return Ok(Traded { outcome, retries }),
+            Err(AttemptError::Trade(e)) => return Err(e),
+            Err(AttemptError::Database { error, commit_sent }) => (error, commit_sent),
         };
-        let (seller_row, buyer_row) = (find(seller)?, find(buyer)?);
+        match classify(&error) {
+            ErrorClass::Retryable(reason) if retries < policy.max_retries => {
+                retries += 1;
+                let pause = policy.backoff(retries);
+                tracing::debug!(?reason, retries, ?pause, %error, "retrying trade");
+                std::thread::sleep(pause);
+            }
+            ErrorClass::Retryable(_) => {
+                return Err(TradeError::RetriesExhausted {
+                    retries,
+                    source: error,
+                });
+            }
+            ErrorClass::ConnectionLost if commit_sent => {
+                return Err(TradeError::OutcomeUnknown(error));
+            }
+            ErrorClass::ConnectionLost => return Err(TradeError::ConnectionLost(error)),
+            ErrorClass::Other => return Err(TradeError::Database(error)),
+        }
+    }
+}
 
-        if seller_row.goods < amount {
-            return Ok(TradeOutcome::Refused(Refusal::SellerLacksGoods));
-        }
-        if buyer_row.coins < price {
-            return Ok(TradeOutcome::Refused(Refusal::BuyerLacksCoins));
-        }
-        if seller_row.coins.checked_add(price).is_none() {
-            return Err(TradeError::Overflow("coins", seller.to_owned()));
-        }
-        if buyer_row.goods.checked_add(amount).is_none() {
-            return Err(TradeError::Overflow("goods", buyer.to_owned()));
-        }
+/// Runs the transaction once.
+fn attempt(
+    conn: &mut MysqlConnection,
+    seller: &str,
+    buyer: &str,
+    amount: i32,
+    price: i32,
+) -> Result<TradeOutcome, AttemptError> {
+    // Set when the body has written and returns `Ok`, so that Diesel goes on
+    // to send `COMMIT`: from then on a lost connection leaves the outcome unknown.
+    let mut commit_sent = false;
+    let result =
+        conn.transaction(|conn| {
+            // One statement locks both rows, always in id order, so two opposite
+            // trades cannot each hold one lock and wait for the other.
+            let locked: Vec<Player> = player::table
+                .filter(player::id.eq_any([seller, buyer]))
+                .order(player::id)
+                .select(Player::as_select())
+                .for_update()
+                .load(conn)?;
+            let find = |id: &str| {
+                locked
+                    .iter()
+                    .find(|p| p.id == id)
+                    .ok_or_else(|| TradeError::UnknownPlayer(id.to_owned()))
+            };
+            let (seller_row, buyer_row) = (find(seller)?, find(buyer)?);
 
-        let is_seller = player::id.eq(seller);
-        diesel::update(player::table.filter(player::id.eq_any([seller, buyer])))
-            .set((
-                player::coins
-                    .eq(case_when(is_seller, player::coins + price)
+            if seller_row.goods < amount {
+                return Ok(TradeOutcome::Refused(Refusal::SellerLacksGoods));
+            }
+            if buyer_row.coins < price {
+                return Ok(TradeOutcome::Refused(Refusal::BuyerLacksCoins));
+            }
+            if seller_row.coins.checked_add(price).is_none() {
+                return Err(TradeError::Overflow("coins", seller.to_owned()));
+            }
+            if buyer_row.goods.checked_add(amount).is_none() {
+                return Err(TradeError::Overflow("goods", buyer.to_owned()));
+            }
+
+            let is_seller = player::id.eq(seller);
+            diesel::update(player::table.filter(player::id.eq_any([seller, buyer])))
+                .set((
+                    player::coins.eq(case_when(is_seller, player::coins + price)
                         .otherwise(player::coins - price)),
-                player::goods
-                    .eq(case_when(is_seller, player::goods - amount)
+                    player::goods.eq(case_when(is_seller, player::goods - amount)
                         .otherwise(player::goods + amount)),
-            ))
-            .execute(conn)?;
-        Ok(TradeOutcome::Done)
+                ))
+                .execute(conn)?;
+            commit_sent = true;
+            Ok(TradeOutcome::Done)
+        });
+    result.map_err(|e| match e {
+        TradeError::Database(error) => AttemptError::Database { error, commit_sent },
+        other => AttemptError::Trade(other),
     })
 }
 
