@@ -165,8 +165,10 @@ fn attempt(
         conn.transaction(|conn| {
             // One statement locks both rows, always in id order, so two opposite
             // trades cannot each hold one lock and wait for the other.
+            // `id = ? OR id = ?` rather than `IN (?, ?)`: Diesel caches the
+            // prepared statement of the former, and prepares `IN` anew each time.
             let locked: Vec<Player> = player::table
-                .filter(player::id.eq_any([seller, buyer]))
+                .filter(player::id.eq(seller).or(player::id.eq(buyer)))
                 .order(player::id)
                 .select(Player::as_select())
                 .for_update()
