@@ -58,6 +58,11 @@ pub struct BankArgs {
     #[arg(long, default_value = bank::DEFAULT_DATABASE, value_name = "NAME")]
     pub bank_database: String,
 
+    /// Seconds a worker waits for a connection (say, while the server
+    /// restarts) before the run stops with an error.
+    #[arg(long, default_value_t = 10.0, value_parser = positive_seconds, value_name = "SECONDS")]
+    pub connect_timeout: f64,
+
     /// Print one JSON object on stdout instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -107,6 +112,7 @@ impl BankArgs {
                 ..RetryPolicy::default()
             },
             txn_mode: self.txn_mode.map(TxnMode::from),
+            connect_timeout: Duration::from_secs_f64(self.connect_timeout),
             ..Config::default()
         }
     }
@@ -117,11 +123,12 @@ impl BankArgs {
 pub fn run(url: &DatabaseUrl, args: &BankArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let config = args.config();
     config.validate()?;
+    if config.txn_mode.is_some() {
+        // Before anything is created or changed.
+        bank::require_tidb(&mut db::connect(url)?)?;
+    }
     let bank_url = bank::open_database(url, &args.bank_database)?;
     let mut conn = db::connect(&bank_url)?;
-    if config.txn_mode.is_some() {
-        bank::require_tidb(&mut conn)?;
-    }
     player_core::migrations::run_pending(&mut conn)?;
     let totals = bank::seed(&mut conn, &config)?;
     drop(conn);

@@ -93,11 +93,14 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// `tidb_txn_mode` for every connection, on TiDB only.
     pub txn_mode: Option<TxnMode>,
+    /// How long a worker waits for a connection (after a server restart, say)
+    /// before the run is stopped.
+    pub connect_timeout: Duration,
 }
 
 impl Default for Config {
     /// 4 workers, 100 players of 10,000 coins and 1,000 goods, 10 seconds,
-    /// amounts up to 10 and prices up to 100, no hot set.
+    /// amounts up to 10 and prices up to 100, no hot set, 10 s to get a connection.
     fn default() -> Self {
         Self {
             workers: 4,
@@ -112,6 +115,7 @@ impl Default for Config {
             seed: 0,
             retry: RetryPolicy::default(),
             txn_mode: None,
+            connect_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -143,6 +147,9 @@ impl Config {
         }
         if self.max_amount < 1 || self.max_price < 1 {
             return bad("the largest amount and price must be at least 1".into());
+        }
+        if self.connect_timeout.is_zero() {
+            return bad("the connection timeout must be positive".into());
         }
         match self.limit {
             Limit::Duration(d) if d.is_zero() => bad("the duration must be positive".into()),
@@ -313,20 +320,27 @@ impl CustomizeConnection<MysqlConnection, diesel::r2d2::Error> for SetTxnMode {
     }
 }
 
-/// A pool with one connection per worker (with `tidb_txn_mode` set when asked).
+/// A pool with one connection per worker, `tidb_txn_mode` set on each when
+/// asked (after checking the server is TiDB), and the configured timeout for
+/// getting a connection.
 pub fn pool(url: &DatabaseUrl, config: &Config) -> Result<Pool, BankError> {
+    // One plain connection first, so a wrong URL or a stopped server is
+    // reported at once, with `connect`'s hints.
+    let mut conn = db::connect(url)?;
+    if config.txn_mode.is_some() {
+        require_tidb(&mut conn)?;
+    }
     let size = u32::try_from(config.workers).unwrap_or(u32::MAX);
-    let Some(mode) = config.txn_mode else {
-        return Ok(db::pool(url, size)?);
-    };
-    require_tidb(&mut db::connect(url)?)?;
-    db::pool_builder(size)
-        .connection_customizer(Box::new(SetTxnMode(mode)))
+    let mut builder = db::pool_builder(size).connection_timeout(config.connect_timeout);
+    if let Some(mode) = config.txn_mode {
+        builder = builder.connection_customizer(Box::new(SetTxnMode(mode)));
+    }
+    builder
         .build(ConnectionManager::new(url.expose()))
         .map_err(|e| {
             BankError::Connect(ConnectError::Connect {
                 url: url.to_string(),
-                message: e.to_string(),
+                message: url.mask_in(&e.to_string()),
             })
         })
 }

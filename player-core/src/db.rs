@@ -107,7 +107,7 @@ impl DatabaseUrl {
     }
 
     /// Replaces every occurrence of the password, raw or decoded, with `***`.
-    fn mask_in(&self, text: &str) -> String {
+    pub(crate) fn mask_in(&self, text: &str) -> String {
         let Some(raw) = self.password() else {
             return text.to_owned();
         };
