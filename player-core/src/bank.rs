@@ -370,7 +370,6 @@ impl Counters {
 }
 
 /// The result of a run.
-#[derive(Debug)]
 pub struct Report {
     /// Trades done.
     pub committed: u64,
@@ -390,6 +389,24 @@ pub struct Report {
     pub errors: Vec<String>,
     /// Why the run stopped early, if it did (the server could not be reached).
     pub aborted: Option<String>,
+}
+
+impl std::fmt::Debug for Report {
+    /// The counts and the latency percentiles, not the whole histogram.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Report")
+            .field("committed", &self.committed)
+            .field("refused", &self.refused)
+            .field("retried", &self.retried)
+            .field("failed", &self.failed)
+            .field("unknown", &self.unknown)
+            .field("elapsed", &self.elapsed)
+            .field("p50_ms", &self.latency_ms(0.5))
+            .field("p99_ms", &self.latency_ms(0.99))
+            .field("errors", &self.errors)
+            .field("aborted", &self.aborted)
+            .finish()
+    }
 }
 
 impl Report {
