@@ -127,12 +127,12 @@ pub fn run(url: &DatabaseUrl, args: &BankArgs, out: &mut impl Write) -> anyhow::
         // Before anything is created or changed.
         bank::require_tidb(&mut db::connect(url)?)?;
     }
-    let bank_url = bank::open_database(url, &args.bank_database)?;
+    let bank_url = bank::open_database(url, &args.bank_database).map_err(lift)?;
     let mut conn = db::connect(&bank_url)?;
     player_core::migrations::run_pending(&mut conn)?;
     let totals = bank::seed(&mut conn, &config)?;
     drop(conn);
-    let pool = bank::pool(&bank_url, &config)?;
+    let pool = bank::pool(&bank_url, &config).map_err(lift)?;
 
     let counters = Counters::default();
     let done = AtomicBool::new(false);
@@ -176,6 +176,14 @@ pub fn run(url: &DatabaseUrl, args: &BankArgs, out: &mut impl Write) -> anyhow::
             anyhow::bail!("invariants violated: {}", check.violations().join("; "))
         }
         _ => Ok(()),
+    }
+}
+
+/// Connection errors keep their own type, so that `main` can print their hint.
+fn lift(err: bank::BankError) -> anyhow::Error {
+    match err {
+        bank::BankError::Connect(e) => e.into(),
+        other => other.into(),
     }
 }
 
