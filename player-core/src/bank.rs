@@ -11,6 +11,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use diesel::connection::SimpleConnection;
 use diesel::dsl::{count_star, min, sum};
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
@@ -313,10 +314,12 @@ struct SetTxnMode(TxnMode);
 
 impl CustomizeConnection<MysqlConnection, diesel::r2d2::Error> for SetTxnMode {
     fn on_acquire(&self, conn: &mut MysqlConnection) -> Result<(), diesel::r2d2::Error> {
-        diesel::sql_query(format!("SET SESSION tidb_txn_mode = '{}'", self.0.as_str()))
-            .execute(conn)
-            .map(drop)
-            .map_err(diesel::r2d2::Error::QueryError)
+        // The text protocol: a `SET` of a TiDB variable need not be preparable.
+        conn.batch_execute(&format!(
+            "SET SESSION tidb_txn_mode = '{}'",
+            self.0.as_str()
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 

@@ -112,6 +112,10 @@ pub fn trade(
 
 /// [`trade`] with an explicit retry policy; the result says how many retries
 /// the trade took. Refusals and typed errors are never retried.
+///
+/// Call it outside any transaction of yours: inside one, Diesel would make it a
+/// savepoint, while a deadlock or write conflict rolls back the whole outer
+/// transaction on the server, so running the trade again alone would be wrong.
 pub fn trade_with_retry(
     conn: &mut MysqlConnection,
     seller: &str,
