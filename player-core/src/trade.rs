@@ -18,7 +18,7 @@ use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 
 use crate::models::{MAX_ID_LEN, Player};
-use crate::retry::{ErrorClass, RetryPolicy, classify};
+use crate::retry::{ErrorClass, RetryPolicy, Retryable, classify};
 use crate::schema::player;
 
 /// How a trade that ran to its end came out.
@@ -132,25 +132,32 @@ pub fn trade_with_retry(
             Err(AttemptError::Trade(e)) => return Err(e),
             Err(AttemptError::Database { error, commit_sent }) => (error, commit_sent),
         };
-        match classify(&error) {
-            ErrorClass::Retryable(reason) if retries < policy.max_retries => {
-                retries += 1;
-                let pause = policy.backoff(retries);
-                tracing::debug!(?reason, retries, ?pause, %error, "retrying trade");
-                std::thread::sleep(pause);
-            }
-            ErrorClass::Retryable(_) => {
-                return Err(TradeError::RetriesExhausted {
-                    retries,
-                    source: error,
-                });
-            }
-            ErrorClass::ConnectionLost if commit_sent => {
-                return Err(TradeError::OutcomeUnknown(error));
-            }
-            ErrorClass::ConnectionLost => return Err(TradeError::ConnectionLost(error)),
-            ErrorClass::Other => return Err(TradeError::Database(error)),
-        }
+        let reason = decide(error, commit_sent, retries, policy.max_retries)?;
+        retries += 1;
+        let pause = policy.backoff(retries);
+        tracing::debug!(?reason, retries, ?pause, "retrying trade");
+        std::thread::sleep(pause);
+    }
+}
+
+/// What to do after a database error: `Ok` to run the transaction again (after
+/// `retries` retries so far), or the error to report.
+fn decide(
+    error: diesel::result::Error,
+    commit_sent: bool,
+    retries: u32,
+    max_retries: u32,
+) -> Result<Retryable, TradeError> {
+    match classify(&error) {
+        // The server answered, so even at COMMIT the transaction did not commit.
+        ErrorClass::Retryable(reason) if retries < max_retries => Ok(reason),
+        ErrorClass::Retryable(_) => Err(TradeError::RetriesExhausted {
+            retries,
+            source: error,
+        }),
+        ErrorClass::ConnectionLost if commit_sent => Err(TradeError::OutcomeUnknown(error)),
+        ErrorClass::ConnectionLost => Err(TradeError::ConnectionLost(error)),
+        ErrorClass::Other => Err(TradeError::Database(error)),
     }
 }
 
@@ -238,6 +245,62 @@ fn validate(seller: &str, buyer: &str, amount: i32, price: i32) -> Result<(), Tr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+    fn server(message: &str) -> DieselError {
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_owned()))
+    }
+
+    const CONFLICT: &str = "Write conflict, txnStartTS=1, conflictStartTS=2 [try again later]";
+    const LOST: &str = "Lost connection to MySQL server during query";
+
+    #[test]
+    fn retryable_errors_are_retried_even_at_commit_until_the_limit() {
+        assert_eq!(
+            decide(server(CONFLICT), true, 0, 3).expect("retried"),
+            Retryable::WriteConflict
+        );
+        assert!(matches!(
+            decide(server(CONFLICT), false, 3, 3),
+            Err(TradeError::RetriesExhausted { retries: 3, .. })
+        ));
+    }
+
+    #[test]
+    fn a_connection_lost_in_commit_is_an_unknown_outcome_never_retried() {
+        assert!(matches!(
+            decide(server(LOST), true, 0, 10),
+            Err(TradeError::OutcomeUnknown(_))
+        ));
+        let both = DieselError::RollbackErrorOnCommit {
+            rollback_error: Box::new(server("MySQL server has gone away")),
+            commit_error: Box::new(server(LOST)),
+        };
+        assert!(matches!(
+            decide(both, true, 0, 10),
+            Err(TradeError::OutcomeUnknown(_))
+        ));
+    }
+
+    #[test]
+    fn a_connection_lost_before_commit_applied_nothing() {
+        assert!(matches!(
+            decide(server(LOST), false, 0, 10),
+            Err(TradeError::ConnectionLost(_))
+        ));
+        assert!(matches!(
+            decide(DieselError::BrokenTransactionManager, false, 2, 10),
+            Err(TradeError::ConnectionLost(_))
+        ));
+    }
+
+    #[test]
+    fn other_errors_are_reported_as_they_are() {
+        assert!(matches!(
+            decide(server("Table 'x.player' doesn't exist"), false, 0, 10),
+            Err(TradeError::Database(_))
+        ));
+    }
 
     #[test]
     fn validation_rejects_what_no_state_allows() {

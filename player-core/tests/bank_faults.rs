@@ -102,7 +102,7 @@ fn server_killed_and_restarted_during_a_run() {
     player_core::migrations::run_pending(&mut conn).unwrap();
     let config = Config {
         connect_timeout: Duration::from_secs(30),
-        ..config(4, Duration::from_secs(5))
+        ..config(4, Duration::from_secs(6))
     };
     let totals = bank::seed(&mut conn, &config).unwrap();
     drop(conn);
@@ -111,7 +111,7 @@ fn server_killed_and_restarted_during_a_run() {
 
     let (report, committed_before) = std::thread::scope(|s| {
         let run = s.spawn(|| bank::run(&pool, &config, &counters).unwrap());
-        std::thread::sleep(Duration::from_millis(1_000));
+        std::thread::sleep(Duration::from_millis(700));
         // SIGKILL: InnoDB recovers from its redo log at the next start.
         server.stop(true);
         let committed_before = counters.committed.load(Ordering::Relaxed);

@@ -105,11 +105,15 @@ fn lock_wait_timeout_1205_is_retried() {
         "SELECT * FROM player WHERE id = 'b' FOR UPDATE",
     );
 
+    let trade_conn_id = connection_id(&mut conn);
+    let mut observer = db.connect();
     let started = Instant::now();
     let traded = std::thread::scope(|s| {
         let trade = s.spawn(|| trade_with_retry(&mut conn, "a", "b", 3, 30, &FAST));
-        // Hold the lock past one timeout (1 s), then let the retry through.
-        std::thread::sleep(Duration::from_millis(1_600));
+        // Hold the lock well past one timeout (1 s) after the trade started
+        // waiting, then let the retry through.
+        wait_for_lock_wait(&mut observer, trade_conn_id);
+        std::thread::sleep(Duration::from_millis(2_000));
         blocker.batch_execute("ROLLBACK").unwrap();
         trade.join().unwrap()
     })
