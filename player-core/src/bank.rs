@@ -1,7 +1,7 @@
 //! The bank workload: many workers trading at random between players seeded
 //! with known totals, then one consistent read that checks nothing was created,
 //! destroyed or overdrawn. It is how TiDB's own bank tests exercise
-//! transactions, here run with [`crate::trade`].
+//! transactions, here run with [`crate::trade()`].
 //!
 //! The pieces, in the order a run uses them:
 //! [`open_database`] (a database of the bank's own, never the users'),

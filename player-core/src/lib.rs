@@ -2,7 +2,7 @@
 //!
 //! - [`schema`] and [`models`]: the `player` table and its Rust types.
 //! - [`players`]: typed queries (create, get, bulk-create, count, list, delete).
-//! - [`trade`]: a trade between two players, done inside one transaction
+//! - [`trade`](mod@trade): a trade between two players, done inside one transaction
 //!   that locks both rows with `SELECT ... FOR UPDATE`.
 //! - [`retry`]: which errors a transaction is retried on, and the backoff.
 //! - [`bank`]: the bank workload (concurrent random trades) and its invariant checker.

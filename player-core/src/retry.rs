@@ -10,7 +10,7 @@
 //! message texts the servers send.
 //!
 //! A lost connection is a class of its own: before `COMMIT` was sent it means
-//! "not applied", during `COMMIT` it means "unknown"; [`crate::trade`] decides
+//! "not applied", during `COMMIT` it means "unknown"; [`crate::trade()`] decides
 //! which, since only it knows where the transaction stood.
 
 use std::time::Duration;
