@@ -23,4 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the tutorial's scenarios (the default): empties `player` first.
     Scenarios,
+    /// Run the bank workload: concurrent random trades on a database of the
+    /// bank's own, then check that no coin or goods was created, destroyed or
+    /// overdrawn (exit 1 if one was).
+    Bank(crate::bank::BankArgs),
 }

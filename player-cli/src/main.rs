@@ -2,6 +2,7 @@
 //!
 //! Exit status: 0 on success, 1 on a runtime error, 2 on a usage error.
 
+mod bank;
 mod cli;
 mod config;
 mod scenarios;
@@ -34,6 +35,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             scenarios::run_all(&mut conn, &mut out)?;
             out.flush()?;
         }
+        Some(Command::Bank(args)) => bank::run(&url, &args, &mut std::io::stdout().lock())?,
     }
     Ok(())
 }

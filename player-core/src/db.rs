@@ -107,7 +107,7 @@ impl DatabaseUrl {
     }
 
     /// Replaces every occurrence of the password, raw or decoded, with `***`.
-    fn mask_in(&self, text: &str) -> String {
+    pub(crate) fn mask_in(&self, text: &str) -> String {
         let Some(raw) = self.password() else {
             return text.to_owned();
         };
@@ -149,6 +149,35 @@ pub fn connect(url: &DatabaseUrl) -> Result<MysqlConnection, ConnectError> {
         url: url.to_string(),
         message: url.mask_in(&e.to_string()),
     })
+}
+
+/// A pool of connections, as [`pool`] builds it.
+pub type Pool = diesel::r2d2::Pool<diesel::r2d2::ConnectionManager<MysqlConnection>>;
+
+/// A pool of up to `size` connections to `url`, for work spread over threads.
+///
+/// One connection is opened first so that a wrong URL or a stopped server is
+/// reported at once, like [`connect`] does; then the pool opens its `size`
+/// connections. Connections are checked with a ping when taken out, so one
+/// the server dropped (restart, `KILL`) is replaced, not handed out.
+pub fn pool(url: &DatabaseUrl, size: u32) -> Result<Pool, ConnectError> {
+    connect(url)?;
+    pool_builder(size)
+        .build(diesel::r2d2::ConnectionManager::new(url.expose()))
+        .map_err(|e| ConnectError::Connect {
+            url: url.to_string(),
+            message: url.mask_in(&e.to_string()),
+        })
+}
+
+/// The settings [`pool`] uses, to add a connection customizer before building.
+pub fn pool_builder(
+    size: u32,
+) -> diesel::r2d2::Builder<diesel::r2d2::ConnectionManager<MysqlConnection>> {
+    Pool::builder()
+        .max_size(size.max(1))
+        .test_on_check_out(true)
+        .connection_timeout(std::time::Duration::from_secs(10))
 }
 
 #[cfg(test)]
