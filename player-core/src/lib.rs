@@ -5,6 +5,8 @@
 //! - [`trade`]: a trade between two players, done inside one transaction
 //!   that locks both rows with `SELECT ... FOR UPDATE`.
 //! - [`db`]: connecting with a checked `DATABASE_URL` whose password never shows.
+//! - [`tls`]: the `ssl_mode` / `ssl_ca` settings of a URL, refused when the
+//!   linked client library could not enforce them.
 //! - [`migrations`]: the migrations embedded in the binary.
 
 pub mod db;
@@ -15,6 +17,7 @@ pub mod players;
 /// The `player` table, as `diesel print-schema` writes it (do not edit by hand).
 #[allow(missing_docs)]
 pub mod schema;
+pub mod tls;
 pub mod trade;
 
 pub use error::Error;
