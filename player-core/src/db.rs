@@ -29,7 +29,7 @@ pub enum ConnectError {
     /// The TLS query parameters are wrong, ask for what the linked client
     /// library cannot enforce, or name a file that cannot be read.
     #[error("DATABASE_URL: {0}")]
-    Tls(#[from] TlsError),
+    Tls(TlsError),
     /// The server could not be reached or refused the connection.
     #[error("cannot connect to {url}: {message}")]
     Connect {
@@ -38,6 +38,13 @@ pub enum ConnectError {
         /// The client library's message, with the password masked.
         message: String,
     },
+}
+
+impl From<TlsError> for ConnectError {
+    fn from(err: TlsError) -> Self {
+        // Not a `#[source]`: the message already holds it, once.
+        ConnectError::Tls(err)
+    }
 }
 
 impl ConnectError {
@@ -58,6 +65,10 @@ impl ConnectError {
         } else if message.contains("Access denied") {
             Some(
                 "check the user and password in DATABASE_URL (percent-encode special characters; TiDB Cloud users carry a prefix such as `xxxxxxxx.root`)",
+            )
+        } else if message.contains("SSL is required but the server doesn't support it") {
+            Some(
+                "the server does not offer TLS: enable it there, or lower ssl_mode to preferred for a local test server",
             )
         } else if message.contains("SSL") || message.contains("TLS") {
             Some(

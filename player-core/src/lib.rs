@@ -7,6 +7,7 @@
 //! - [`db`]: connecting with a checked `DATABASE_URL` whose password never shows.
 //! - [`tls`]: the `ssl_mode` / `ssl_ca` settings of a URL, refused when the
 //!   linked client library could not enforce them.
+//! - [`server`]: server version, session cipher and TiDB transaction mode.
 //! - [`migrations`]: the migrations embedded in the binary.
 
 pub mod db;
@@ -17,6 +18,7 @@ pub mod players;
 /// The `player` table, as `diesel print-schema` writes it (do not edit by hand).
 #[allow(missing_docs)]
 pub mod schema;
+pub mod server;
 pub mod tls;
 pub mod trade;
 
