@@ -43,8 +43,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // What clap cannot check alone is checked here, before anything connects.
     if let Some(Command::Trade(args)) = &cli.command {
-        args.check()
-            .map_err(|msg| Cli::command().error(clap::error::ErrorKind::ArgumentConflict, msg))?;
+        args.check().map_err(|msg| usage_error("trade", msg))?;
     }
     let url = config::database_url(cli.database_url.as_deref())?;
     let mut out = std::io::stdout().lock();
@@ -68,6 +67,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
+/// A usage error (exit status 2) of `subcommand`, found after parsing.
+fn usage_error(subcommand: &str, msg: String) -> clap::Error {
+    let mut cli = Cli::command();
+    cli.build();
+    let kind = clap::error::ErrorKind::ArgumentConflict;
+    match cli.find_subcommand_mut(subcommand) {
+        Some(cmd) => cmd.error(kind, msg),
+        None => cli.error(kind, msg),
+    }
+}
+
 /// Prints an error as one line, and a hint on a second one where one helps.
 fn report(err: &anyhow::Error) {
     eprintln!("error: {err:#}");
@@ -87,5 +97,6 @@ fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }

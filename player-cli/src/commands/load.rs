@@ -6,7 +6,7 @@ use std::time::Instant;
 use clap::Args;
 use diesel::Connection;
 use diesel::mysql::MysqlConnection;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use player_core::db::{self, DatabaseUrl};
 use player_core::{NewPlayer, players};
 
@@ -79,11 +79,16 @@ fn progress_bar(count: u64) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(count), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:40} {human_pos}/{human_len} players, {per_sec}, eta {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    let style = ProgressStyle::with_template(
+        "{bar:40} {human_pos}/{human_len} players, {rate} rows/s, eta {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .with_key(
+        "rate",
+        |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0}", state.per_sec());
+        },
     );
+    bar.set_style(style);
     bar
 }

@@ -35,12 +35,19 @@ pub fn cli(url: &str, args: &[&str]) -> Run {
 
 /// Runs `player-cli ARGS...` as is, from an empty folder.
 pub fn cli_raw(args: &[&str]) -> Run {
+    cli_env(args, &[])
+}
+
+/// Runs `player-cli ARGS...` from an empty folder with only `env` set of
+/// `DATABASE_URL` and `RUST_LOG`.
+pub fn cli_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let dir = tempfile_dir();
     let out = Command::new(env!("CARGO_BIN_EXE_player-cli"))
         .args(args)
         .current_dir(&dir)
         .env_remove("DATABASE_URL")
         .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
         .output()
         .expect("run player-cli");
     let _ = std::fs::remove_dir(&dir);

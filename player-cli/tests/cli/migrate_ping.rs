@@ -2,7 +2,7 @@
 
 use player_testkit::TestDatabase;
 
-use crate::common::{cli, tables};
+use crate::common::{cli, cli_env, migrated_db, tables};
 
 #[test]
 fn migrate_applies_then_reports_applied() {
@@ -83,4 +83,45 @@ fn a_wrong_password_is_never_printed() {
             assert!(!run.stdout.contains(secret));
         }
     }
+}
+
+#[test]
+fn logs_are_off_by_default_and_follow_rust_log_with_the_password_masked() {
+    let db = migrated_db();
+    let run = cli(db.url(), &["player", "list"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{run:?}");
+
+    // The URL from the environment, with a password the server does not want.
+    let url = db.url().replacen("root@", "root:hunter2@", 1);
+    let run = cli_env(
+        &["player", "list"],
+        &[
+            ("DATABASE_URL", url.as_str()),
+            ("RUST_LOG", "player_core=debug"),
+        ],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("DEBUG player_core::db: connecting"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("root:***@"), "{}", run.stderr);
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains('\u{1b}'),
+        "colour codes when not a terminal"
+    );
+}
+
+#[test]
+fn database_url_flag_overrides_the_environment() {
+    let db = migrated_db();
+    let run = cli_env(
+        &["--database-url", db.url(), "player", "list"],
+        &[("DATABASE_URL", "mysql://nobody@127.0.0.1:1/none")],
+    );
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{run:?}");
+    let run = cli_env(&["player", "list"], &[("DATABASE_URL", db.url())]);
+    assert_eq!(run.code, 0, "{run:?}");
 }
