@@ -41,7 +41,15 @@ pub fn cli_raw(args: &[&str]) -> Run {
 /// Runs `player-cli ARGS...` from an empty folder with only `env` set of
 /// `DATABASE_URL` and `RUST_LOG`.
 pub fn cli_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    cli_dotenv(args, env, None)
+}
+
+/// As [`cli_env`], with a `.env` file holding `dotenv` in the working folder.
+pub fn cli_dotenv(args: &[&str], env: &[(&str, &str)], dotenv: Option<&str>) -> Run {
     let dir = tempfile_dir();
+    if let Some(text) = dotenv {
+        std::fs::write(dir.join(".env"), text).expect("write .env");
+    }
     let out = Command::new(env!("CARGO_BIN_EXE_player-cli"))
         .args(args)
         .current_dir(&dir)
@@ -50,7 +58,7 @@ pub fn cli_env(args: &[&str], env: &[(&str, &str)]) -> Run {
         .envs(env.iter().copied())
         .output()
         .expect("run player-cli");
-    let _ = std::fs::remove_dir(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),

@@ -2,7 +2,7 @@
 
 use player_testkit::TestDatabase;
 
-use crate::common::{cli, cli_env, migrated_db, tables};
+use crate::common::{cli, cli_dotenv, cli_env, migrated_db, tables};
 
 #[test]
 fn migrate_applies_then_reports_applied() {
@@ -115,7 +115,7 @@ fn logs_are_off_by_default_and_follow_rust_log_with_the_password_masked() {
 }
 
 #[test]
-fn database_url_flag_overrides_the_environment() {
+fn database_url_flag_overrides_the_environment_and_dotenv() {
     let db = migrated_db();
     let run = cli_env(
         &["--database-url", db.url(), "player", "list"],
@@ -123,5 +123,20 @@ fn database_url_flag_overrides_the_environment() {
     );
     assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{run:?}");
     let run = cli_env(&["player", "list"], &[("DATABASE_URL", db.url())]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    // .env is read when neither the flag nor the environment gives a URL...
+    let dotenv = format!("DATABASE_URL={}\n", db.url());
+    let run = cli_dotenv(&["player", "list"], &[], Some(&dotenv));
+    assert_eq!(run.code, 0, "{run:?}");
+    let bad_dotenv = Some("DATABASE_URL=mysql://nobody@127.0.0.1:1/none\n");
+    let run = cli_dotenv(&["player", "list"], &[], bad_dotenv);
+    assert_eq!(run.code, 1, "the .env URL is used: {run:?}");
+    // ...and the flag overrides it.
+    let run = cli_dotenv(
+        &["--database-url", db.url(), "player", "list"],
+        &[],
+        bad_dotenv,
+    );
     assert_eq!(run.code, 0, "{run:?}");
 }
