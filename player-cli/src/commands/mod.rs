@@ -11,7 +11,8 @@ use serde::Serialize;
 
 /// Writes `value` as one line of JSON on `out`.
 pub fn write_json(out: &mut impl std::io::Write, value: &impl Serialize) -> anyhow::Result<()> {
-    serde_json::to_writer(&mut *out, value)?;
+    // As an io::Error, so a closed stdout is recognised as such.
+    serde_json::to_writer(&mut *out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(())
 }
