@@ -8,5 +8,6 @@ mod common;
 mod load;
 mod migrate_ping;
 mod player;
+mod scenarios;
 mod tls;
 mod trade;
