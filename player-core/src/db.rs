@@ -139,11 +139,6 @@ impl DatabaseUrl {
             .unwrap_or_else(|e| unreachable!("checked when parsed: {e}"))
     }
 
-    /// The host the URL names (what `verify_identity` checks the certificate against).
-    pub fn host(&self) -> &str {
-        self.0.host_str().unwrap_or_default()
-    }
-
     /// The database the URL names, if any.
     pub fn database(&self) -> Option<&str> {
         self.0.path_segments()?.next().filter(|s| !s.is_empty())
@@ -284,7 +279,6 @@ mod tests {
             "{}",
             url.expose()
         );
-        assert_eq!(url.host(), "h");
     }
 
     #[test]

@@ -124,46 +124,10 @@ pub fn run(cmd: PlayerCommand, url: &DatabaseUrl, out: &mut impl Write) -> anyho
     let mut conn = db::connect(url)?;
     match cmd {
         PlayerCommand::Create(a) => create(&mut conn, a, out),
-        PlayerCommand::Get(a) => {
-            let player = find(&mut conn, &a.id)?;
-            if a.json {
-                write_json(out, &PlayerJson::from(&player))
-            } else {
-                writeln!(out, "{player}").map_err(Into::into)
-            }
-        }
-        PlayerCommand::List(a) => {
-            let page = players::list(&mut conn, a.after.as_ref().map(PlayerId::as_str), a.limit)
-                .context("cannot list players")?;
-            if a.json {
-                let page: Vec<PlayerJson<'_>> = page.iter().map(PlayerJson::from).collect();
-                write_json(out, &page)
-            } else {
-                page.iter().try_for_each(|p| writeln!(out, "{p}"))?;
-                Ok(())
-            }
-        }
-        PlayerCommand::Update(a) => {
-            let changes = PlayerChanges {
-                coins: a.coins,
-                goods: a.goods,
-            };
-            if !players::update(&mut conn, a.id.as_str(), &changes)
-                .context("cannot update the player")?
-            {
-                return Err(PlayerError::NotFound(a.id.to_string()).into());
-            }
-            let player = find(&mut conn, &a.id)?;
-            writeln!(out, "{player}")?;
-            Ok(())
-        }
-        PlayerCommand::Delete(a) => {
-            if !players::delete(&mut conn, a.id.as_str()).context("cannot delete the player")? {
-                return Err(PlayerError::NotFound(a.id.to_string()).into());
-            }
-            writeln!(out, "deleted player {}", a.id)?;
-            Ok(())
-        }
+        PlayerCommand::Get(a) => get(&mut conn, &a, out),
+        PlayerCommand::List(a) => list(&mut conn, &a, out),
+        PlayerCommand::Update(a) => update(&mut conn, &a, out),
+        PlayerCommand::Delete(a) => delete(&mut conn, &a, out),
     }
 }
 
@@ -187,6 +151,51 @@ fn create(conn: &mut MysqlConnection, a: CreateArgs, out: &mut impl Write) -> an
             Ok(())
         }
     }
+}
+
+fn get(conn: &mut MysqlConnection, a: &GetArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let player = find(conn, &a.id)?;
+    if a.json {
+        write_json(out, &PlayerJson::from(&player))
+    } else {
+        writeln!(out, "{player}")?;
+        Ok(())
+    }
+}
+
+fn list(conn: &mut MysqlConnection, a: &ListArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let after = a.after.as_ref().map(PlayerId::as_str);
+    let page = players::list(conn, after, a.limit).context("cannot list players")?;
+    if a.json {
+        let page: Vec<PlayerJson<'_>> = page.iter().map(PlayerJson::from).collect();
+        write_json(out, &page)
+    } else {
+        page.iter().try_for_each(|p| writeln!(out, "{p}"))?;
+        Ok(())
+    }
+}
+
+fn update(conn: &mut MysqlConnection, a: &UpdateArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let changes = PlayerChanges {
+        coins: a.coins,
+        goods: a.goods,
+    };
+    let found =
+        players::update(conn, a.id.as_str(), &changes).context("cannot update the player")?;
+    if !found {
+        return Err(PlayerError::NotFound(a.id.to_string()).into());
+    }
+    writeln!(out, "{}", find(conn, &a.id)?)?;
+    Ok(())
+}
+
+fn delete(conn: &mut MysqlConnection, a: &DeleteArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let found = players::delete(conn, a.id.as_str()).context("cannot delete the player")?;
+    if !found {
+        return Err(PlayerError::NotFound(a.id.to_string()).into());
+    }
+    writeln!(out, "deleted player {}", a.id)?;
+    Ok(())
 }
 
 fn find(conn: &mut MysqlConnection, id: &PlayerId) -> anyhow::Result<Player> {
