@@ -7,6 +7,9 @@
 //! - [`retry`]: which errors a transaction is retried on, and the backoff.
 //! - [`bank`]: the bank workload (concurrent random trades) and its invariant checker.
 //! - [`db`]: connecting with a checked `DATABASE_URL` whose password never shows.
+//! - [`tls`]: the `ssl_mode` / `ssl_ca` settings of a URL, refused when the
+//!   linked client library could not enforce them.
+//! - [`server`]: server version, session cipher and TiDB transaction mode.
 //! - [`migrations`]: the migrations embedded in the binary.
 
 pub mod bank;
@@ -19,6 +22,8 @@ pub mod retry;
 /// The `player` table, as `diesel print-schema` writes it (do not edit by hand).
 #[allow(missing_docs)]
 pub mod schema;
+pub mod server;
+pub mod tls;
 pub mod trade;
 
 pub use error::Error;
