@@ -9,7 +9,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 if ! command -v diesel >/dev/null 2>&1; then
   cargo install diesel_cli --version '~2.3' --locked --no-default-features --features mysql-bundled
 fi
-server=${TEST_DATABASE_URL:-mysql://root@127.0.0.1:4000/}
+server=${TEST_DATABASE_URL:-mysql://root@127.0.0.1:${LOCAL_DB_PORT:-4000}/}
 server=${server%/*}
 export DATABASE_URL="$server/schema_check_$$"
 drop_db() { printf 'DROP DATABASE IF EXISTS schema_check_%s' "$$" | mariadb --protocol=tcp -h127.0.0.1 -P"${LOCAL_DB_PORT:-4000}" -uroot 2>/dev/null || true; }

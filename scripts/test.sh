@@ -7,5 +7,5 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 "$root/scripts/install-deps.sh" all
 export PATH="$HOME/.cargo/bin:$PATH"
-[ -n "${TEST_DATABASE_URL:-}" ] || "$root/scripts/local-db.sh" start
+[ -n "${TEST_DATABASE_URL:-}" ] || "$root/scripts/local-db.sh" start   # honours LOCAL_DB_PORT
 exec cargo test --workspace --all-targets "$@"

@@ -6,8 +6,7 @@
 use std::process::{Command, Output};
 
 fn bench(args: &[&str]) -> Output {
-    let server = std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| player_testkit::DEFAULT_TEST_SERVER.into());
+    let server = player_testkit::test_server_url();
     let database = format!("player_bench_smoke_{}", uuid::Uuid::new_v4().simple());
     Command::new(env!("CARGO_BIN_EXE_player-bench"))
         .args(["--database-url", &server, "--database", &database])

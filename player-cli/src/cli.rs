@@ -2,6 +2,10 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::commands::{
+    load::LoadArgs, migrate::MigrateArgs, ping::PingArgs, player::PlayerCommand, trade::TradeArgs,
+};
+
 /// The TiDB player tutorial with Rust and Diesel.
 ///
 /// Without a command, runs the tutorial's two scenarios on a fresh `player` table.
@@ -23,4 +27,21 @@ pub struct Cli {
 pub enum Command {
     /// Run the tutorial's scenarios (the default): empties `player` first.
     Scenarios,
+    /// Run the bank workload: concurrent random trades on a database of the
+    /// bank's own, then check that no coin or goods was created, destroyed or
+    /// overdrawn (exit 1 if one was).
+    Bank(crate::commands::bank::BankArgs),
+    /// Apply the pending migrations, then show which are applied.
+    Migrate(MigrateArgs),
+    /// Create, read, list, update or delete players.
+    #[command(subcommand)]
+    Player(PlayerCommand),
+    /// Move goods from a seller to a buyer for coins, in one transaction.
+    ///
+    /// Exit status 3 when the balances do not allow it (nothing changes).
+    Trade(TradeArgs),
+    /// Bulk-create random players with a progress bar; ends with a rows/s line.
+    Load(LoadArgs),
+    /// Check the connection: server version, TLS cipher, TiDB transaction mode.
+    Ping(PingArgs),
 }

@@ -1,41 +1,82 @@
 //! `player-cli`: the TiDB player tutorial with Diesel, and tools around it.
 //!
-//! Exit status: 0 on success, 1 on a runtime error, 2 on a usage error.
+//! Exit status: 0 on success, 1 on a runtime error, 2 on a usage error,
+//! 3 when a trade is refused by the balances.
 
+mod args;
 mod cli;
+mod commands;
 mod config;
+mod errors;
 mod scenarios;
 
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command};
+use crate::commands::trade::Traded;
+
+/// Exit status of a trade the balances did not allow.
+const EXIT_REFUSED: u8 = 3;
 
 fn main() -> ExitCode {
     init_tracing();
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
+            if let Some(usage) = err.downcast_ref::<clap::Error>() {
+                let _ = usage.print();
+                return ExitCode::from(2);
+            }
+            if errors::is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
             report(&err);
             ExitCode::FAILURE
         }
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // What clap cannot check alone is checked here, before anything connects.
+    if let Some(Command::Trade(args)) = &cli.command {
+        args.check().map_err(|msg| usage_error("trade", msg))?;
+    }
     let url = config::database_url(cli.database_url.as_deref())?;
+    let mut out = std::io::stdout().lock();
+    let mut code = ExitCode::SUCCESS;
     match cli.command {
         None | Some(Command::Scenarios) => {
             let mut conn = config::connect_and_migrate(&url)?;
-            let mut out = std::io::stdout().lock();
             scenarios::run_all(&mut conn, &mut out)?;
-            out.flush()?;
         }
+        Some(Command::Bank(args)) => commands::bank::run(&url, &args, &mut out)?,
+        Some(Command::Migrate(args)) => commands::migrate::run(&args, &url, &mut out)?,
+        Some(Command::Player(cmd)) => commands::player::run(cmd, &url, &mut out)?,
+        Some(Command::Trade(args)) => {
+            if commands::trade::run(&args, &url, &mut out)? == Traded::Refused {
+                code = ExitCode::from(EXIT_REFUSED);
+            }
+        }
+        Some(Command::Load(args)) => commands::load::run(&args, &url, &mut out)?,
+        Some(Command::Ping(args)) => commands::ping::run(&args, &url, &mut out)?,
     }
-    Ok(())
+    out.flush()?;
+    Ok(code)
+}
+
+/// A usage error (exit status 2) of `subcommand`, found after parsing.
+fn usage_error(subcommand: &str, msg: String) -> clap::Error {
+    let mut cli = Cli::command();
+    cli.build();
+    let kind = clap::error::ErrorKind::ArgumentConflict;
+    match cli.find_subcommand_mut(subcommand) {
+        Some(cmd) => cmd.error(kind, msg),
+        None => cli.error(kind, msg),
+    }
 }
 
 /// Prints an error as one line, and a hint on a second one where one helps.
@@ -44,6 +85,7 @@ fn report(err: &anyhow::Error) {
     if let Some(hint) = err
         .downcast_ref::<player_core::db::ConnectError>()
         .and_then(player_core::db::ConnectError::hint)
+        .or_else(|| errors::hint(err))
     {
         eprintln!("hint: {hint}");
     }
@@ -56,5 +98,6 @@ fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }

@@ -7,6 +7,8 @@ use std::str::FromStr;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 
+use crate::tls::{self, TlsError, TlsSettings};
+
 /// The tutorial's server: a local `tiup playground` or `scripts/local-db.sh start`.
 pub const DEFAULT_DATABASE_URL: &str = "mysql://root@127.0.0.1:4000/test";
 
@@ -24,6 +26,10 @@ pub enum ConnectError {
     /// repeats the URL, which may hold a password.
     #[error("DATABASE_URL is not a valid MySQL URL: {0}")]
     InvalidUrl(String),
+    /// The TLS query parameters are wrong, ask for what the linked client
+    /// library cannot enforce, or name a file that cannot be read.
+    #[error("DATABASE_URL: {0}")]
+    Tls(TlsError),
     /// The server could not be reached or refused the connection.
     #[error("cannot connect to {url}: {message}")]
     Connect {
@@ -34,9 +40,19 @@ pub enum ConnectError {
     },
 }
 
+impl From<TlsError> for ConnectError {
+    fn from(err: TlsError) -> Self {
+        // Not a `#[source]`: the message already holds it, once.
+        ConnectError::Tls(err)
+    }
+}
+
 impl ConnectError {
     /// A next step for the user, where one is known.
     pub fn hint(&self) -> Option<&'static str> {
+        if let ConnectError::Tls(err) = self {
+            return tls_hint(err);
+        }
         let ConnectError::Connect { message, .. } = self else {
             return Some(
                 "the form is mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE, with special characters percent-encoded",
@@ -50,6 +66,14 @@ impl ConnectError {
             Some(
                 "check the user and password in DATABASE_URL (percent-encode special characters; TiDB Cloud users carry a prefix such as `xxxxxxxx.root`)",
             )
+        } else if message.contains("SSL is required but the server doesn't support it") {
+            Some(
+                "the server does not offer TLS: enable it there, or lower ssl_mode to preferred for a local test server",
+            )
+        } else if message.contains("SSL") || message.contains("TLS") {
+            Some(
+                "check ssl_ca (the CA that signed the server's certificate; for TiDB Cloud the system bundle) and that the URL's host is the name in the certificate",
+            )
         } else if message.contains("Unknown database") {
             Some(
                 "create the database first (CREATE DATABASE name) or change the path of DATABASE_URL",
@@ -57,6 +81,19 @@ impl ConnectError {
         } else {
             None
         }
+    }
+}
+
+/// A next step for a refused TLS setting.
+fn tls_hint(err: &TlsError) -> Option<&'static str> {
+    match err {
+        TlsError::NotEnforceable(_) => Some(
+            "build with the workspace's mysqlclient-sys `bundled` feature (the default here), or lower ssl_mode to preferred knowing it may fall back to plaintext",
+        ),
+        TlsError::MissingCa(_) | TlsError::UnreadableFile { .. } => Some(
+            "ssl_ca is the CA bundle: /etc/ssl/certs/ca-certificates.crt on Debian/Ubuntu, /etc/ssl/cert.pem on macOS",
+        ),
+        _ => None,
     }
 }
 
@@ -79,6 +116,13 @@ impl FromStr for DatabaseUrl {
                 "the path must be a single database name".into(),
             ));
         }
+        let mut url = url;
+        let tls = TlsSettings::from_url(&url, tls::CLIENT_ENFORCES_SSL_MODE)?;
+        if !tls.mode_given && tls.mode != tls::SslMode::Preferred {
+            // Implied by ssl_ca: say it to the driver, whose default would not verify.
+            url.query_pairs_mut()
+                .append_pair("ssl_mode", tls.mode.as_str());
+        }
         Ok(Self(url))
     }
 }
@@ -87,6 +131,12 @@ impl DatabaseUrl {
     /// The full URL, password included: pass it to the driver, never print it.
     pub fn expose(&self) -> &str {
         self.0.as_str()
+    }
+
+    /// The TLS settings the URL asks for (checked when it was parsed).
+    pub fn tls(&self) -> TlsSettings {
+        TlsSettings::from_url(&self.0, tls::CLIENT_ENFORCES_SSL_MODE)
+            .unwrap_or_else(|e| unreachable!("checked when parsed: {e}"))
     }
 
     /// The database the URL names, if any.
@@ -107,7 +157,7 @@ impl DatabaseUrl {
     }
 
     /// Replaces every occurrence of the password, raw or decoded, with `***`.
-    fn mask_in(&self, text: &str) -> String {
+    pub(crate) fn mask_in(&self, text: &str) -> String {
         let Some(raw) = self.password() else {
             return text.to_owned();
         };
@@ -145,10 +195,40 @@ impl fmt::Debug for DatabaseUrl {
 /// Opens one connection.
 pub fn connect(url: &DatabaseUrl) -> Result<MysqlConnection, ConnectError> {
     tracing::debug!(%url, "connecting");
+    url.tls().check_files()?;
     MysqlConnection::establish(url.expose()).map_err(|e| ConnectError::Connect {
         url: url.to_string(),
         message: url.mask_in(&e.to_string()),
     })
+}
+
+/// A pool of connections, as [`pool`] builds it.
+pub type Pool = diesel::r2d2::Pool<diesel::r2d2::ConnectionManager<MysqlConnection>>;
+
+/// A pool of up to `size` connections to `url`, for work spread over threads.
+///
+/// One connection is opened first so that a wrong URL or a stopped server is
+/// reported at once, like [`connect`] does; then the pool opens its `size`
+/// connections. Connections are checked with a ping when taken out, so one
+/// the server dropped (restart, `KILL`) is replaced, not handed out.
+pub fn pool(url: &DatabaseUrl, size: u32) -> Result<Pool, ConnectError> {
+    connect(url)?;
+    pool_builder(size)
+        .build(diesel::r2d2::ConnectionManager::new(url.expose()))
+        .map_err(|e| ConnectError::Connect {
+            url: url.to_string(),
+            message: url.mask_in(&e.to_string()),
+        })
+}
+
+/// The settings [`pool`] uses, to add a connection customizer before building.
+pub fn pool_builder(
+    size: u32,
+) -> diesel::r2d2::Builder<diesel::r2d2::ConnectionManager<MysqlConnection>> {
+    Pool::builder()
+        .max_size(size.max(1))
+        .test_on_check_out(true)
+        .connection_timeout(std::time::Duration::from_secs(10))
 }
 
 #[cfg(test)]
@@ -161,11 +241,13 @@ mod tests {
 
     #[test]
     fn display_masks_the_password() {
-        let url = parse("mysql://u.root:s%40cret@example.com:4000/test?ssl_mode=verify_identity");
+        let url = parse(
+            "mysql://u.root:s%40cret@example.com:4000/test?ssl_mode=verify_identity&ssl_ca=/etc/ssl/cert.pem",
+        );
         let shown = url.to_string();
         assert_eq!(
             shown,
-            "mysql://u.root:***@example.com:4000/test?ssl_mode=verify_identity"
+            "mysql://u.root:***@example.com:4000/test?ssl_mode=verify_identity&ssl_ca=/etc/ssl/cert.pem"
         );
         assert!(!format!("{url:?}").contains("cret"));
         assert_eq!(url.database(), Some("test"));
@@ -199,6 +281,33 @@ mod tests {
             .parse::<DatabaseUrl>()
             .expect_err("invalid");
         assert!(!err.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn tls_parameters_are_checked_when_parsed() {
+        for (bad, expected) in [
+            ("mysql://h/db?ssl_mode=bogus", "unknown ssl_mode `bogus`"),
+            (
+                "mysql://h/db?sslmode=required",
+                "unknown query parameter `sslmode`",
+            ),
+            ("mysql://h/db?ssl_mode=verify_ca", "needs ssl_ca"),
+        ] {
+            let err = bad.parse::<DatabaseUrl>().expect_err(bad);
+            assert!(matches!(err, ConnectError::Tls(_)), "{bad}: {err:?}");
+            assert!(err.to_string().contains(expected), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn ssl_ca_alone_is_passed_on_as_verify_ca() {
+        let url = parse("mysql://root:pw@h:4000/test?ssl_ca=/ca.pem");
+        assert_eq!(url.tls().mode, crate::tls::SslMode::VerifyCa);
+        assert!(
+            url.expose().ends_with("?ssl_ca=/ca.pem&ssl_mode=verify_ca"),
+            "{}",
+            url.expose()
+        );
     }
 
     #[test]

@@ -2,21 +2,30 @@
 //!
 //! - [`schema`] and [`models`]: the `player` table and its Rust types.
 //! - [`players`]: typed queries (create, get, bulk-create, count, list, delete).
-//! - [`trade`]: a trade between two players, done inside one transaction
+//! - [`trade`](mod@trade): a trade between two players, done inside one transaction
 //!   that locks both rows with `SELECT ... FOR UPDATE`.
+//! - [`retry`]: which errors a transaction is retried on, and the backoff.
+//! - [`bank`]: the bank workload (concurrent random trades) and its invariant checker.
 //! - [`db`]: connecting with a checked `DATABASE_URL` whose password never shows.
+//! - [`tls`]: the `ssl_mode` / `ssl_ca` settings of a URL, refused when the
+//!   linked client library could not enforce them.
+//! - [`server`]: server version, session cipher and TiDB transaction mode.
 //! - [`migrations`]: the migrations embedded in the binary.
 
+pub mod bank;
 pub mod db;
 mod error;
 pub mod migrations;
 pub mod models;
 pub mod players;
+pub mod retry;
 /// The `player` table, as `diesel print-schema` writes it (do not edit by hand).
 #[allow(missing_docs)]
 pub mod schema;
+pub mod server;
+pub mod tls;
 pub mod trade;
 
 pub use error::Error;
 pub use models::{NewPlayer, Player};
-pub use trade::{Refusal, TradeError, TradeOutcome, trade};
+pub use trade::{Refusal, TradeError, TradeOutcome, Traded, trade, trade_with_retry};

@@ -31,6 +31,16 @@ pub struct NewPlayer {
     pub goods: i32,
 }
 
+/// New balances for a player; a `None` field leaves that column as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, AsChangeset)]
+#[diesel(table_name = player, check_for_backend(diesel::mysql::Mysql))]
+pub struct PlayerChanges {
+    /// New coins, if any.
+    pub coins: Option<i32>,
+    /// New goods, if any.
+    pub goods: Option<i32>,
+}
+
 impl NewPlayer {
     /// A player with the given id and balances.
     pub fn new(id: impl Into<String>, coins: i32, goods: i32) -> Self {

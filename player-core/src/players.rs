@@ -5,7 +5,7 @@ use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 
 use crate::Error;
-use crate::models::{NewPlayer, Player};
+use crate::models::{NewPlayer, Player, PlayerChanges};
 use crate::schema::player;
 
 /// Placeholders one statement may carry in the MySQL protocol (TiDB has the same limit).
@@ -67,6 +67,16 @@ where
             .execute(conn)?;
         tracing::debug!(rows = batch.len(), inserted, "inserted batch");
     }
+}
+
+/// Sets the balances `changes` names on the player with this id, in one
+/// statement; true if there is such a player. `changes` must name at least one
+/// column (Diesel refuses an empty change set).
+pub fn update(conn: &mut MysqlConnection, id: &str, changes: &PlayerChanges) -> QueryResult<bool> {
+    diesel::update(player::table.find(id))
+        .set(changes)
+        .execute(conn)
+        .map(|rows| rows > 0)
 }
 
 /// Number of players.

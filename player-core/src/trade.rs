@@ -4,12 +4,21 @@
 //! (in id order, in one statement), checks balances on the locked rows, and
 //! moves coins and goods with one relative `UPDATE`: four round trips in all
 //! (BEGIN, SELECT, UPDATE, COMMIT) and no window for a lost update.
+//!
+//! When the server rolls the transaction back with an error it documents as
+//! retryable (see [`crate::retry`]), the whole transaction runs again after a
+//! jittered, capped exponential pause, up to [`RetryPolicy::max_retries`] times.
+//! A lost connection is never retried on the same connection: before `COMMIT`
+//! was sent it is [`TradeError::ConnectionLost`] (nothing applied, the caller
+//! may run the trade again on a new connection); during `COMMIT` it is
+//! [`TradeError::OutcomeUnknown`], because running it again could apply it twice.
 
 use diesel::dsl::case_when;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 
 use crate::models::{MAX_ID_LEN, Player};
+use crate::retry::{ErrorClass, RetryPolicy, Retryable, classify};
 use crate::schema::player;
 
 /// How a trade that ran to its end came out.
@@ -42,13 +51,54 @@ pub enum TradeError {
     /// The seller's coins or the buyer's goods would pass the INT maximum.
     #[error("trade would overflow the {0} of player {1:?}")]
     Overflow(&'static str, String),
-    /// The database failed the transaction.
+    /// The database failed the transaction with an error that is not retried.
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+    /// The server kept answering with retryable errors; the last one is the source.
+    #[error("trade still failing after {retries} retries: {source}")]
+    RetriesExhausted {
+        /// Retries made (the policy's maximum).
+        retries: u32,
+        /// The last error.
+        #[source]
+        source: diesel::result::Error,
+    },
+    /// The connection was lost before `COMMIT` was sent: the server rolls the
+    /// transaction back, nothing was applied, and the trade may be run again
+    /// on another connection.
+    #[error("connection lost before the trade committed, nothing was applied: {0}")]
+    ConnectionLost(#[source] diesel::result::Error),
+    /// The connection was lost while `COMMIT` was on its way: the trade may or
+    /// may not have been applied, so it must not be run again blindly.
+    #[error("connection lost while committing, the trade may or may not have been applied: {0}")]
+    OutcomeUnknown(#[source] diesel::result::Error),
+}
+
+/// A trade that ran to its end, and how many retries it took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Traded {
+    /// Done or refused.
+    pub outcome: TradeOutcome,
+    /// Times the whole transaction was run again after a retryable error.
+    pub retries: u32,
+}
+
+/// How one run of the transaction failed.
+enum AttemptError {
+    /// A typed error decided on the locked rows (unknown player, overflow).
+    Trade(TradeError),
+    /// A database error, and whether a `COMMIT` of written changes had been sent.
+    Database {
+        error: diesel::result::Error,
+        commit_sent: bool,
+    },
 }
 
 /// Moves `amount` goods from `seller` to `buyer` and `price` coins back, in one
 /// transaction, if the seller has the goods and the buyer the coins.
+///
+/// Retries with the default [`RetryPolicy`]; use [`trade_with_retry`] to choose
+/// the policy and learn how many retries were needed.
 pub fn trade(
     conn: &mut MysqlConnection,
     seller: &str,
@@ -56,49 +106,120 @@ pub fn trade(
     amount: i32,
     price: i32,
 ) -> Result<TradeOutcome, TradeError> {
+    trade_with_retry(conn, seller, buyer, amount, price, &RetryPolicy::default())
+        .map(|traded| traded.outcome)
+}
+
+/// [`trade`] with an explicit retry policy; the result says how many retries
+/// the trade took. Refusals and typed errors are never retried.
+///
+/// Call it outside any transaction of yours: inside one, Diesel would make it a
+/// savepoint, while a deadlock or write conflict rolls back the whole outer
+/// transaction on the server, so running the trade again alone would be wrong.
+pub fn trade_with_retry(
+    conn: &mut MysqlConnection,
+    seller: &str,
+    buyer: &str,
+    amount: i32,
+    price: i32,
+    policy: &RetryPolicy,
+) -> Result<Traded, TradeError> {
     validate(seller, buyer, amount, price)?;
-    conn.transaction(|conn| {
-        // One statement locks both rows, always in id order, so two opposite
-        // trades cannot each hold one lock and wait for the other.
-        let locked: Vec<Player> = player::table
-            .filter(player::id.eq_any([seller, buyer]))
-            .order(player::id)
-            .select(Player::as_select())
-            .for_update()
-            .load(conn)?;
-        let find = |id: &str| {
-            locked
-                .iter()
-                .find(|p| p.id == id)
-                .ok_or_else(|| TradeError::UnknownPlayer(id.to_owned()))
+    let mut retries = 0;
+    loop {
+        let (error, commit_sent) = match attempt(conn, seller, buyer, amount, price) {
+            Ok(outcome) => return Ok(Traded { outcome, retries }),
+            Err(AttemptError::Trade(e)) => return Err(e),
+            Err(AttemptError::Database { error, commit_sent }) => (error, commit_sent),
         };
-        let (seller_row, buyer_row) = (find(seller)?, find(buyer)?);
+        let reason = decide(error, commit_sent, retries, policy.max_retries)?;
+        retries += 1;
+        let pause = policy.backoff(retries);
+        tracing::debug!(?reason, retries, ?pause, "retrying trade");
+        std::thread::sleep(pause);
+    }
+}
 
-        if seller_row.goods < amount {
-            return Ok(TradeOutcome::Refused(Refusal::SellerLacksGoods));
-        }
-        if buyer_row.coins < price {
-            return Ok(TradeOutcome::Refused(Refusal::BuyerLacksCoins));
-        }
-        if seller_row.coins.checked_add(price).is_none() {
-            return Err(TradeError::Overflow("coins", seller.to_owned()));
-        }
-        if buyer_row.goods.checked_add(amount).is_none() {
-            return Err(TradeError::Overflow("goods", buyer.to_owned()));
-        }
+/// What to do after a database error: `Ok` to run the transaction again (after
+/// `retries` retries so far), or the error to report.
+fn decide(
+    error: diesel::result::Error,
+    commit_sent: bool,
+    retries: u32,
+    max_retries: u32,
+) -> Result<Retryable, TradeError> {
+    match classify(&error) {
+        // The server answered, so even at COMMIT the transaction did not commit.
+        ErrorClass::Retryable(reason) if retries < max_retries => Ok(reason),
+        ErrorClass::Retryable(_) => Err(TradeError::RetriesExhausted {
+            retries,
+            source: error,
+        }),
+        ErrorClass::ConnectionLost if commit_sent => Err(TradeError::OutcomeUnknown(error)),
+        ErrorClass::ConnectionLost => Err(TradeError::ConnectionLost(error)),
+        ErrorClass::Other => Err(TradeError::Database(error)),
+    }
+}
 
-        let is_seller = player::id.eq(seller);
-        diesel::update(player::table.filter(player::id.eq_any([seller, buyer])))
-            .set((
-                player::coins
-                    .eq(case_when(is_seller, player::coins + price)
+/// Runs the transaction once.
+fn attempt(
+    conn: &mut MysqlConnection,
+    seller: &str,
+    buyer: &str,
+    amount: i32,
+    price: i32,
+) -> Result<TradeOutcome, AttemptError> {
+    // Set when the body has written and returns `Ok`, so that Diesel goes on
+    // to send `COMMIT`: from then on a lost connection leaves the outcome unknown.
+    let mut commit_sent = false;
+    let result =
+        conn.transaction(|conn| {
+            // One statement locks both rows, always in id order, so two opposite
+            // trades cannot each hold one lock and wait for the other.
+            // `id = ? OR id = ?` rather than `IN (?, ?)`: Diesel caches the
+            // prepared statement of the former, and prepares `IN` anew each time.
+            let locked: Vec<Player> = player::table
+                .filter(player::id.eq(seller).or(player::id.eq(buyer)))
+                .order(player::id)
+                .select(Player::as_select())
+                .for_update()
+                .load(conn)?;
+            let find = |id: &str| {
+                locked
+                    .iter()
+                    .find(|p| p.id == id)
+                    .ok_or_else(|| TradeError::UnknownPlayer(id.to_owned()))
+            };
+            let (seller_row, buyer_row) = (find(seller)?, find(buyer)?);
+
+            if seller_row.goods < amount {
+                return Ok(TradeOutcome::Refused(Refusal::SellerLacksGoods));
+            }
+            if buyer_row.coins < price {
+                return Ok(TradeOutcome::Refused(Refusal::BuyerLacksCoins));
+            }
+            if seller_row.coins.checked_add(price).is_none() {
+                return Err(TradeError::Overflow("coins", seller.to_owned()));
+            }
+            if buyer_row.goods.checked_add(amount).is_none() {
+                return Err(TradeError::Overflow("goods", buyer.to_owned()));
+            }
+
+            let is_seller = player::id.eq(seller);
+            diesel::update(player::table.filter(player::id.eq_any([seller, buyer])))
+                .set((
+                    player::coins.eq(case_when(is_seller, player::coins + price)
                         .otherwise(player::coins - price)),
-                player::goods
-                    .eq(case_when(is_seller, player::goods - amount)
+                    player::goods.eq(case_when(is_seller, player::goods - amount)
                         .otherwise(player::goods + amount)),
-            ))
-            .execute(conn)?;
-        Ok(TradeOutcome::Done)
+                ))
+                .execute(conn)?;
+            commit_sent = true;
+            Ok(TradeOutcome::Done)
+        });
+    result.map_err(|e| match e {
+        TradeError::Database(error) => AttemptError::Database { error, commit_sent },
+        other => AttemptError::Trade(other),
     })
 }
 
@@ -124,6 +245,62 @@ fn validate(seller: &str, buyer: &str, amount: i32, price: i32) -> Result<(), Tr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+    fn server(message: &str) -> DieselError {
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_owned()))
+    }
+
+    const CONFLICT: &str = "Write conflict, txnStartTS=1, conflictStartTS=2 [try again later]";
+    const LOST: &str = "Lost connection to MySQL server during query";
+
+    #[test]
+    fn retryable_errors_are_retried_even_at_commit_until_the_limit() {
+        assert_eq!(
+            decide(server(CONFLICT), true, 0, 3).expect("retried"),
+            Retryable::WriteConflict
+        );
+        assert!(matches!(
+            decide(server(CONFLICT), false, 3, 3),
+            Err(TradeError::RetriesExhausted { retries: 3, .. })
+        ));
+    }
+
+    #[test]
+    fn a_connection_lost_in_commit_is_an_unknown_outcome_never_retried() {
+        assert!(matches!(
+            decide(server(LOST), true, 0, 10),
+            Err(TradeError::OutcomeUnknown(_))
+        ));
+        let both = DieselError::RollbackErrorOnCommit {
+            rollback_error: Box::new(server("MySQL server has gone away")),
+            commit_error: Box::new(server(LOST)),
+        };
+        assert!(matches!(
+            decide(both, true, 0, 10),
+            Err(TradeError::OutcomeUnknown(_))
+        ));
+    }
+
+    #[test]
+    fn a_connection_lost_before_commit_applied_nothing() {
+        assert!(matches!(
+            decide(server(LOST), false, 0, 10),
+            Err(TradeError::ConnectionLost(_))
+        ));
+        assert!(matches!(
+            decide(DieselError::BrokenTransactionManager, false, 2, 10),
+            Err(TradeError::ConnectionLost(_))
+        ));
+    }
+
+    #[test]
+    fn other_errors_are_reported_as_they_are() {
+        assert!(matches!(
+            decide(server("Table 'x.player' doesn't exist"), false, 0, 10),
+            Err(TradeError::Database(_))
+        ));
+    }
 
     #[test]
     fn validation_rejects_what_no_state_allows() {

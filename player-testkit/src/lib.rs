@@ -2,7 +2,8 @@
 //! real server and leave nothing behind.
 //!
 //! The server comes from `TEST_DATABASE_URL` (its database part is ignored),
-//! by default the local one started by `scripts/local-db.sh start`.
+//! by default the local one started by `scripts/local-db.sh start` (on
+//! `LOCAL_DB_PORT`, 4000 unless set).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test support: failing loudly is the point
 
@@ -13,8 +14,14 @@ pub use server::PrivateServer;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 
-/// The server tests use when `TEST_DATABASE_URL` is not set.
-pub const DEFAULT_TEST_SERVER: &str = "mysql://root@127.0.0.1:4000/";
+/// The server tests use: `TEST_DATABASE_URL`, else the local server on
+/// `LOCAL_DB_PORT` (default 4000).
+pub fn test_server_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
+        let port = std::env::var("LOCAL_DB_PORT").unwrap_or_else(|_| "4000".into());
+        format!("mysql://root@127.0.0.1:{port}/")
+    })
+}
 
 /// Prefix of every database this crate creates.
 pub const PREFIX: &str = "player_test_";
@@ -32,9 +39,7 @@ impl TestDatabase {
     /// # Panics
     /// If the server cannot be reached: start it with `scripts/local-db.sh start`.
     pub fn create() -> Self {
-        let server =
-            std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_SERVER.into());
-        let mut url = url::Url::parse(&server).expect("TEST_DATABASE_URL is a URL");
+        let mut url = url::Url::parse(&test_server_url()).expect("TEST_DATABASE_URL is a URL");
         url.set_path("");
         let mut admin = MysqlConnection::establish(url.as_str()).unwrap_or_else(|e| {
             panic!("test server unreachable ({e}); start it with `scripts/local-db.sh start`")

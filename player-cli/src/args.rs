@@ -1,0 +1,141 @@
+//! Argument types and value parsers shared by the commands. Each one checks
+//! its value when the command line is parsed, so bad input is a usage error
+//! (exit status 2) before anything touches the database.
+
+use std::fmt;
+use std::str::FromStr;
+
+use player_core::models::MAX_ID_LEN;
+use player_core::players::{MAX_BATCH_SIZE, MAX_PLACEHOLDERS};
+
+/// A player id: 1 to 36 characters, kept verbatim (quotes, backslashes and
+/// SQL fragments included: queries bind it, they never splice it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlayerId(String);
+
+impl PlayerId {
+    /// The id as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for PlayerId {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let len = s.chars().count();
+        if len == 0 {
+            return Err("a player id cannot be empty".into());
+        }
+        if len > MAX_ID_LEN {
+            return Err(format!(
+                "a player id has at most {MAX_ID_LEN} characters, this one has {len}"
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl fmt::Display for PlayerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A balance (coins or goods): `0..=i32::MAX`, the `INT` column's non-negative range.
+pub fn balance(s: &str) -> Result<i32, String> {
+    let n = parse_int(s)?;
+    i32::try_from(n)
+        .ok()
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| format!("must be between 0 and {}", i32::MAX))
+}
+
+/// A trade amount or price: `1..=i32::MAX`.
+pub fn positive(s: &str) -> Result<i32, String> {
+    let n = parse_int(s)?;
+    i32::try_from(n)
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("must be between 1 and {}", i32::MAX))
+}
+
+/// The most players one `load` creates (a billion: far more than a test
+/// needs, few enough that a typo such as an extra zero is caught).
+pub const MAX_LOAD_COUNT: u64 = 1_000_000_000;
+
+/// A `load --count`: `1..=MAX_LOAD_COUNT`.
+pub fn load_count(s: &str) -> Result<u64, String> {
+    let n = parse_int(s)?;
+    u64::try_from(n)
+        .ok()
+        .filter(|n| (1..=MAX_LOAD_COUNT).contains(n))
+        .ok_or_else(|| format!("must be between 1 and {MAX_LOAD_COUNT}"))
+}
+
+/// A batch size: `1..=MAX_BATCH_SIZE`, so that one multi-row INSERT stays
+/// under the protocol's placeholder limit.
+pub fn batch_size(s: &str) -> Result<usize, String> {
+    let n = parse_int(s)?;
+    usize::try_from(n)
+        .ok()
+        .filter(|n| (1..=MAX_BATCH_SIZE).contains(n))
+        .ok_or_else(|| {
+            format!(
+                "must be between 1 and {MAX_BATCH_SIZE} (one INSERT binds 3 values a row and at most {MAX_PLACEHOLDERS})"
+            )
+        })
+}
+
+/// The most rows one `player list` page shows.
+pub const MAX_PAGE: i64 = 10_000;
+
+/// A `player list --limit`: `1..=MAX_PAGE`.
+pub fn page_size(s: &str) -> Result<i64, String> {
+    let n = parse_int(s)?;
+    i64::try_from(n)
+        .ok()
+        .filter(|n| (1..=MAX_PAGE).contains(n))
+        .ok_or_else(|| format!("must be between 1 and {MAX_PAGE}"))
+}
+
+/// An integer in decimal, with a message that does not mention Rust types.
+fn parse_int(s: &str) -> Result<i128, String> {
+    s.parse::<i128>()
+        .map_err(|_| format!("`{s}` is not a whole number"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_1_to_36_characters_not_bytes() {
+        assert!("".parse::<PlayerId>().is_err());
+        assert!("a".repeat(37).parse::<PlayerId>().is_err());
+        assert_eq!(
+            "é".repeat(36).parse::<PlayerId>().map(|id| id.to_string()),
+            Ok("é".repeat(36))
+        );
+        assert_eq!(
+            r#"x' OR '1'='1\"#.parse::<PlayerId>().map(|id| id.to_string()),
+            Ok(r#"x' OR '1'='1\"#.to_owned())
+        );
+    }
+
+    #[test]
+    fn numbers_are_range_checked() {
+        assert_eq!(balance("0"), Ok(0));
+        assert!(balance("-1").is_err());
+        assert!(balance("2147483648").is_err());
+        assert_eq!(positive("2147483647"), Ok(i32::MAX));
+        assert!(positive("0").is_err());
+        assert!(positive("1.5").is_err());
+        assert!(load_count("0").is_err());
+        assert_eq!(load_count("1000000"), Ok(1_000_000));
+        assert_eq!(batch_size(&MAX_BATCH_SIZE.to_string()), Ok(MAX_BATCH_SIZE));
+        assert!(batch_size(&(MAX_BATCH_SIZE + 1).to_string()).is_err());
+        assert!(page_size("0").is_err());
+    }
+}

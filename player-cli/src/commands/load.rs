@@ -1,0 +1,94 @@
+//! `load`: bulk-create random players, a batch at a time, in constant memory.
+
+use std::io::{IsTerminal, Write};
+use std::time::Instant;
+
+use clap::Args;
+use diesel::Connection;
+use diesel::mysql::MysqlConnection;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use player_core::db::{self, DatabaseUrl};
+use player_core::{NewPlayer, players};
+
+use crate::args;
+
+/// Arguments of `load`.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Players to create.
+    #[arg(long, value_parser = args::load_count)]
+    pub count: u64,
+    /// Players per multi-row INSERT (at most 21845: 3 placeholders a row, 65535 a statement).
+    #[arg(long, default_value = "1000", value_parser = args::batch_size)]
+    pub batch: usize,
+    /// Coins each player starts with.
+    #[arg(long, default_value = "10000", value_parser = args::balance)]
+    pub coins: i32,
+    /// Goods each player starts with.
+    #[arg(long, default_value = "10000", value_parser = args::balance)]
+    pub goods: i32,
+    /// Insert everything in one transaction (all or nothing) instead of
+    /// committing each batch. Mind TiDB's transaction size limit.
+    #[arg(long)]
+    pub transaction: bool,
+}
+
+/// Inserts `count` random players, shows a progress bar on stderr when it is a
+/// terminal, and ends with `loaded N players in S s: R rows/s` on `out`.
+pub fn run(a: &LoadArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Result<()> {
+    let mut conn = db::connect(url)?;
+    let bar = progress_bar(a.count);
+    let started = Instant::now();
+    let loaded = if a.transaction {
+        conn.transaction(|conn| insert_all(conn, a, &bar))?
+    } else {
+        insert_all(&mut conn, a, &bar)?
+    };
+    let elapsed = started.elapsed();
+    bar.finish_and_clear();
+    let secs = elapsed.as_secs_f64();
+    writeln!(
+        out,
+        "loaded {loaded} players in {secs:.2} s: {:.0} rows/s",
+        loaded as f64 / secs.max(f64::EPSILON)
+    )?;
+    Ok(())
+}
+
+/// One `bulk_create` call per batch, so only one batch of players is ever in
+/// memory and the bar moves as rows are committed.
+fn insert_all(
+    conn: &mut MysqlConnection,
+    a: &LoadArgs,
+    bar: &ProgressBar,
+) -> Result<u64, player_core::Error> {
+    let batch = a.batch as u64;
+    let mut loaded = 0;
+    while loaded < a.count {
+        let n = batch.min(a.count - loaded);
+        let players = (0..n).map(|_| NewPlayer::random(a.coins, a.goods));
+        let inserted = players::bulk_create(conn, players, a.batch)? as u64;
+        loaded += inserted;
+        bar.inc(inserted);
+    }
+    Ok(loaded)
+}
+
+fn progress_bar(count: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(count), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(
+        "{bar:40} {human_pos}/{human_len} players, {rate} rows/s, eta {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .with_key(
+        "rate",
+        |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0}", state.per_sec());
+        },
+    );
+    bar.set_style(style);
+    bar
+}

@@ -1,0 +1,205 @@
+//! `player create|get|list|update|delete`: one player at a time, and paged lists.
+
+use std::io::Write;
+
+use anyhow::Context;
+use clap::{ArgGroup, Args, Subcommand};
+use diesel::mysql::MysqlConnection;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use player_core::db::{self, DatabaseUrl};
+use player_core::models::PlayerChanges;
+use player_core::{NewPlayer, Player, players};
+use serde::Serialize;
+
+use crate::args::{self, PlayerId};
+use crate::commands::write_json;
+
+/// `player` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PlayerCommand {
+    /// Create a player and print it.
+    Create(CreateArgs),
+    /// Print one player.
+    Get(GetArgs),
+    /// Print players ordered by id, one page at a time.
+    List(ListArgs),
+    /// Set a player's coins and/or goods, and print the player.
+    #[command(group(ArgGroup::new("changes").required(true).multiple(true).args(["coins", "goods"])))]
+    Update(UpdateArgs),
+    /// Delete a player.
+    Delete(DeleteArgs),
+}
+
+/// Arguments of `player create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Id of the new player (1 to 36 characters) [default: a random UUID].
+    pub id: Option<PlayerId>,
+    /// Coins to start with.
+    #[arg(long, default_value = "0", value_parser = args::balance)]
+    pub coins: i32,
+    /// Goods to start with.
+    #[arg(long, default_value = "0", value_parser = args::balance)]
+    pub goods: i32,
+}
+
+/// Arguments of `player get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// Id of the player.
+    pub id: PlayerId,
+    /// Print a JSON object instead of the tutorial's line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `player list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Start after this id (pass the last id of a page to get the next one).
+    #[arg(long, value_name = "ID")]
+    pub after: Option<PlayerId>,
+    /// Players per page.
+    #[arg(long, default_value = "20", value_parser = args::page_size)]
+    pub limit: i64,
+    /// Print a JSON array instead of the tutorial's lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `player update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Id of the player.
+    pub id: PlayerId,
+    /// New coins.
+    #[arg(long, value_parser = args::balance)]
+    pub coins: Option<i32>,
+    /// New goods.
+    #[arg(long, value_parser = args::balance)]
+    pub goods: Option<i32>,
+}
+
+/// Arguments of `player delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// Id of the player.
+    pub id: PlayerId,
+}
+
+/// Runtime errors of the `player` commands.
+#[derive(Debug, thiserror::Error)]
+pub enum PlayerError {
+    /// No player has this id.
+    #[error("no player with id {0:?}")]
+    NotFound(String),
+    /// `create` with an id already taken.
+    #[error("a player with id {0:?} already exists")]
+    AlreadyExists(String),
+}
+
+/// A player as `--json` prints it.
+#[derive(Debug, Serialize)]
+pub struct PlayerJson<'a> {
+    /// Id, verbatim.
+    pub id: &'a str,
+    /// Coins held.
+    pub coins: i32,
+    /// Goods held.
+    pub goods: i32,
+}
+
+impl<'a> From<&'a Player> for PlayerJson<'a> {
+    fn from(p: &'a Player) -> Self {
+        Self {
+            id: &p.id,
+            coins: p.coins,
+            goods: p.goods,
+        }
+    }
+}
+
+/// Runs one `player` subcommand, printing to `out`.
+pub fn run(cmd: PlayerCommand, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Result<()> {
+    let mut conn = db::connect(url)?;
+    match cmd {
+        PlayerCommand::Create(a) => create(&mut conn, a, out),
+        PlayerCommand::Get(a) => get(&mut conn, &a, out),
+        PlayerCommand::List(a) => list(&mut conn, &a, out),
+        PlayerCommand::Update(a) => update(&mut conn, &a, out),
+        PlayerCommand::Delete(a) => delete(&mut conn, &a, out),
+    }
+}
+
+fn create(conn: &mut MysqlConnection, a: CreateArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let new = match a.id {
+        Some(id) => NewPlayer::new(id.as_str(), a.coins, a.goods),
+        None => NewPlayer::random(a.coins, a.goods),
+    };
+    match players::create(conn, &new) {
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(PlayerError::AlreadyExists(new.id).into())
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("cannot create the player")),
+        Ok(()) => {
+            let created = Player {
+                id: new.id,
+                coins: new.coins,
+                goods: new.goods,
+            };
+            writeln!(out, "{created}")?;
+            Ok(())
+        }
+    }
+}
+
+fn get(conn: &mut MysqlConnection, a: &GetArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let player = find(conn, &a.id)?;
+    if a.json {
+        write_json(out, &PlayerJson::from(&player))
+    } else {
+        writeln!(out, "{player}")?;
+        Ok(())
+    }
+}
+
+fn list(conn: &mut MysqlConnection, a: &ListArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let after = a.after.as_ref().map(PlayerId::as_str);
+    let page = players::list(conn, after, a.limit).context("cannot list players")?;
+    if a.json {
+        let page: Vec<PlayerJson<'_>> = page.iter().map(PlayerJson::from).collect();
+        write_json(out, &page)
+    } else {
+        page.iter().try_for_each(|p| writeln!(out, "{p}"))?;
+        Ok(())
+    }
+}
+
+fn update(conn: &mut MysqlConnection, a: &UpdateArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let changes = PlayerChanges {
+        coins: a.coins,
+        goods: a.goods,
+    };
+    let found =
+        players::update(conn, a.id.as_str(), &changes).context("cannot update the player")?;
+    if !found {
+        return Err(PlayerError::NotFound(a.id.to_string()).into());
+    }
+    writeln!(out, "{}", find(conn, &a.id)?)?;
+    Ok(())
+}
+
+fn delete(conn: &mut MysqlConnection, a: &DeleteArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let found = players::delete(conn, a.id.as_str()).context("cannot delete the player")?;
+    if !found {
+        return Err(PlayerError::NotFound(a.id.to_string()).into());
+    }
+    writeln!(out, "deleted player {}", a.id)?;
+    Ok(())
+}
+
+fn find(conn: &mut MysqlConnection, id: &PlayerId) -> anyhow::Result<Player> {
+    players::get(conn, id.as_str())
+        .context("cannot read the player")?
+        .ok_or_else(|| PlayerError::NotFound(id.to_string()).into())
+}

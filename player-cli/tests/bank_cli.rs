@@ -1,0 +1,268 @@
+//! `player-cli bank` end to end: the JSON contract, the readable table, the
+//! users' data left alone, refused inputs, and a server that goes away.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use player_testkit::{PrivateServer, TestDatabase};
+
+fn cli(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_player-cli"))
+        .arg("--database-url")
+        .arg(url)
+        .arg("bank")
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run player-cli")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts a failure with exit code `code`, `text` on stderr (one line for a
+/// runtime error), and nothing on stdout.
+fn assert_refused(out: &Output, code: i32, text: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "stderr: {err}");
+    assert!(err.contains(text), "stderr: {err}");
+    if code == 1 {
+        assert_eq!(err.trim_end().lines().count(), 1, "stderr: {err}");
+    }
+    assert!(
+        out.stdout.is_empty(),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+fn database_exists(db: &mut TestDatabase, name: &str) -> bool {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query("SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")
+        .bind::<diesel::sql_types::Text, _>(name)
+        .get_result::<N>(db.admin())
+        .unwrap()
+        .n
+        > 0
+}
+
+#[test]
+fn json_report_keeps_its_contract_and_the_users_data_is_untouched() {
+    let users = TestDatabase::create();
+    let bank_db = TestDatabase::create();
+    let mut conn = users.connect();
+    player_core::migrations::run_pending(&mut conn).unwrap();
+    player_core::players::create(&mut conn, &player_core::NewPlayer::new("mine", 5, 6)).unwrap();
+
+    let out = cli(
+        users.url(),
+        &[
+            "--workers",
+            "2",
+            "--players",
+            "10",
+            "--seconds",
+            "0.5",
+            "--json",
+            "--bank-database",
+            bank_db.name(),
+            "--hot-players",
+            "3",
+            "--seed",
+            "42",
+        ],
+    );
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    for key in [
+        "workers",
+        "players",
+        "seconds",
+        "committed",
+        "refused",
+        "retried",
+        "failed",
+        "trades_per_sec",
+        "p50_ms",
+        "p99_ms",
+        "invariants_ok",
+    ] {
+        assert!(report.get(key).is_some(), "no {key} in {report}");
+    }
+    assert_eq!(report["workers"], 2);
+    assert_eq!(report["players"], 10);
+    assert_eq!(report["seed"], 42);
+    assert_eq!(report["invariants_ok"], true);
+    assert_eq!(report["failed"], 0);
+    assert!(report["committed"].as_u64().unwrap() > 0);
+    assert!(report["seconds"].as_f64().unwrap() >= 0.5);
+    assert!(report["p99_ms"].as_f64().unwrap() >= report["p50_ms"].as_f64().unwrap());
+
+    // The users' table is as it was; the bank's holds its own players.
+    let users_players = player_core::players::list(&mut conn, None, 100).unwrap();
+    assert_eq!(users_players.len(), 1);
+    assert_eq!(users_players[0].to_string(), "id:mine, coins:5, goods:6");
+    let mut bank_conn = bank_db.connect();
+    assert_eq!(player_core::players::count(&mut bank_conn).unwrap(), 10);
+}
+
+#[test]
+fn table_report_for_a_number_of_trades() {
+    let users = TestDatabase::create();
+    let bank_db = TestDatabase::create();
+    let out = cli(
+        users.url(),
+        &[
+            "--workers",
+            "3",
+            "--trades",
+            "300",
+            "--bank-database",
+            bank_db.name(),
+        ],
+    );
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for text in [
+        "bank: 3 workers, 100 players",
+        "committed",
+        "latency p99",
+        "invariants: ok",
+    ] {
+        assert!(stdout.contains(text), "no {text:?} in\n{stdout}");
+    }
+    // Progress goes to stderr, and only on a terminal.
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+}
+
+#[test]
+fn the_database_of_database_url_is_refused() {
+    let users = TestDatabase::create();
+    let out = cli(
+        users.url(),
+        &["--seconds", "1", "--bank-database", users.name()],
+    );
+    assert_refused(&out, 1, "is the database of DATABASE_URL");
+}
+
+#[test]
+fn a_database_with_other_tables_is_refused_and_left_alone() {
+    let users = TestDatabase::create();
+    let other = TestDatabase::create();
+    let mut conn = other.connect();
+    conn.batch_execute("CREATE TABLE orders (id INT PRIMARY KEY); INSERT INTO orders VALUES (1)")
+        .unwrap();
+    let out = cli(
+        users.url(),
+        &["--seconds", "1", "--bank-database", other.name()],
+    );
+    assert_refused(&out, 1, "holds other tables (orders)");
+}
+
+#[test]
+fn a_player_table_with_foreign_ids_is_refused() {
+    let users = TestDatabase::create();
+    let other = TestDatabase::create();
+    let mut conn = other.connect();
+    player_core::migrations::run_pending(&mut conn).unwrap();
+    player_core::players::create(&mut conn, &player_core::NewPlayer::new("alice", 1, 1)).unwrap();
+    let out = cli(
+        users.url(),
+        &["--seconds", "1", "--bank-database", other.name()],
+    );
+    assert_refused(&out, 1, "holds 1 players the bank did not create");
+    assert_eq!(player_core::players::count(&mut conn).unwrap(), 1);
+}
+
+#[test]
+fn txn_mode_is_refused_on_a_server_that_is_not_tidb_before_any_change() {
+    let mut users = TestDatabase::create();
+    let name = format!("player_test_bank_{}", std::process::id());
+    let out = cli(
+        users.url(),
+        &[
+            "--seconds",
+            "1",
+            "--txn-mode",
+            "optimistic",
+            "--bank-database",
+            &name,
+        ],
+    );
+    assert_refused(
+        &out,
+        1,
+        "the transaction mode can only be set on TiDB; this server is",
+    );
+    assert!(!database_exists(&mut users, &name), "{name} was created");
+}
+
+#[test]
+fn bad_flags_are_usage_errors() {
+    let users = TestDatabase::create();
+    for args in [
+        &["--players", "1"][..],
+        &["--workers", "0"],
+        &["--seconds", "0"],
+        &["--seconds", "-3"],
+        &["--trades", "0"],
+        &["--seconds", "1", "--trades", "5"],
+        &["--txn-mode", "sometimes"],
+    ] {
+        let out = cli(users.url(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+    let long = "n".repeat(65);
+    for name in ["", "a-b", "x`; DROP DATABASE test; --", long.as_str()] {
+        let out = cli(users.url(), &["--seconds", "1", "--bank-database", name]);
+        assert_refused(
+            &out,
+            1,
+            "the name must be 1 to 64 letters, digits or underscores",
+        );
+    }
+    let out = cli(users.url(), &["--hot-players", "1", "--seconds", "1"]);
+    assert_refused(&out, 1, "hot players must be 0 or between 2");
+}
+
+#[test]
+fn a_server_that_goes_away_ends_the_command_with_a_clear_error() {
+    let mut server = PrivateServer::start(&[]);
+    let child = Command::new(env!("CARGO_BIN_EXE_player-cli"))
+        .arg("--database-url")
+        .arg(server.url("test"))
+        .args([
+            "bank",
+            "--workers",
+            "2",
+            "--seconds",
+            "30",
+            "--connect-timeout",
+            "1",
+        ])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1_500));
+    server.stop(true);
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+    assert!(
+        err.contains("error: the run stopped early: cannot get a connection"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}

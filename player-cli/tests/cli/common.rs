@@ -1,0 +1,108 @@
+//! Running the binary and looking at the database around it.
+
+use std::process::Command;
+
+use diesel::prelude::*;
+use player_core::Player;
+use player_core::schema::player;
+use player_testkit::TestDatabase;
+
+/// What one run of the binary did.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit status (-1 when killed by a signal).
+    pub code: i32,
+    /// Everything printed on stdout.
+    pub stdout: String,
+    /// Everything printed on stderr.
+    pub stderr: String,
+}
+
+impl Run {
+    /// The stderr lines.
+    pub fn stderr_lines(&self) -> Vec<&str> {
+        self.stderr.lines().collect()
+    }
+}
+
+/// Runs `player-cli --database-url URL ARGS...` with no `DATABASE_URL`,
+/// `RUST_LOG` or `.env` around it.
+pub fn cli(url: &str, args: &[&str]) -> Run {
+    let mut all = vec!["--database-url", url];
+    all.extend_from_slice(args);
+    cli_raw(&all)
+}
+
+/// Runs `player-cli ARGS...` as is, from an empty folder.
+pub fn cli_raw(args: &[&str]) -> Run {
+    cli_env(args, &[])
+}
+
+/// Runs `player-cli ARGS...` from an empty folder with only `env` set of
+/// `DATABASE_URL` and `RUST_LOG`.
+pub fn cli_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    cli_dotenv(args, env, None)
+}
+
+/// As [`cli_env`], with a `.env` file holding `dotenv` in the working folder.
+pub fn cli_dotenv(args: &[&str], env: &[(&str, &str)], dotenv: Option<&str>) -> Run {
+    let dir = tempfile_dir();
+    if let Some(text) = dotenv {
+        std::fs::write(dir.join(".env"), text).expect("write .env");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_player-cli"))
+        .args(args)
+        .current_dir(&dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run player-cli");
+    let _ = std::fs::remove_dir_all(&dir);
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
+    }
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("player-cli-test-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir(&dir).expect("temp dir");
+    dir
+}
+
+/// A fresh database with the migrations applied.
+pub fn migrated_db() -> TestDatabase {
+    let db = TestDatabase::create();
+    let mut conn = db.connect();
+    player_core::migrations::run_pending(&mut conn).expect("migrate");
+    db
+}
+
+/// Every row of `player`, ordered by id.
+pub fn rows(db: &TestDatabase) -> Vec<Player> {
+    player::table
+        .select(Player::as_select())
+        .order(player::id)
+        .load(&mut db.connect())
+        .expect("read players")
+}
+
+/// Every table of the database, to tell that nothing was created.
+pub fn tables(db: &TestDatabase) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct Table {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+    }
+    diesel::sql_query(format!(
+        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = '{}' ORDER BY 1",
+        db.name()
+    ))
+    .load::<Table>(&mut db.connect())
+    .expect("list tables")
+    .into_iter()
+    .map(|t| t.name)
+    .collect()
+}

@@ -1,0 +1,13 @@
+//! End-to-end tests of the `player-cli` binary against the real server: each
+//! test gets its own database (or its own private server for TLS).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod common;
+mod load;
+mod migrate_ping;
+mod player;
+mod scenarios;
+mod tls;
+mod trade;

@@ -1,0 +1,338 @@
+//! When a failed transaction may be run again, and how long to wait first.
+//!
+//! TiDB documents which errors mean "the transaction was rolled back, run it
+//! again": 9007 (write conflict), 8002 (`SELECT FOR UPDATE` cannot be retried
+//! by the server), 8022 (commit failed, rolled back), 8028 (schema changed),
+//! plus MySQL's 1213 (deadlock) and 1205 (lock wait timeout). Diesel gives only
+//! 1213 a [`DatabaseErrorKind`] of its own (and only on prepared statements);
+//! every other server error reaches us as [`DatabaseErrorKind::Unknown`] with
+//! the server's message and no error number, so [`classify`] reads the
+//! message texts the servers send.
+//!
+//! A lost connection is a class of its own: before `COMMIT` was sent it means
+//! "not applied", during `COMMIT` it means "unknown"; [`crate::trade()`] decides
+//! which, since only it knows where the transaction stood.
+
+use std::time::Duration;
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use rand::Rng;
+
+/// The retryable errors, by the error number the server sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retryable {
+    /// TiDB 9007 (and 8005): another transaction wrote the same row first.
+    WriteConflict,
+    /// TiDB 8002: a transaction with `SELECT ... FOR UPDATE` met a commit conflict.
+    ForUpdateConflict,
+    /// TiDB 8022: the commit failed and was rolled back.
+    TxnRetryable,
+    /// TiDB 8028: a DDL changed the schema while the transaction ran.
+    SchemaChanged,
+    /// MySQL 1213: the server broke a deadlock by rolling this transaction back.
+    Deadlock,
+    /// MySQL 1205: a lock was not granted within `innodb_lock_wait_timeout`.
+    LockWaitTimeout,
+}
+
+impl Retryable {
+    /// The error number the server sends for this condition.
+    pub fn code(self) -> u16 {
+        match self {
+            Self::WriteConflict => 9007,
+            Self::ForUpdateConflict => 8002,
+            Self::TxnRetryable => 8022,
+            Self::SchemaChanged => 8028,
+            Self::Deadlock => 1213,
+            Self::LockWaitTimeout => 1205,
+        }
+    }
+}
+
+/// What an error means for the transaction that got it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The server rolled the transaction back (or will with our `ROLLBACK`);
+    /// running it again from the start is safe.
+    Retryable(Retryable),
+    /// The connection is gone or unusable. Whether the transaction committed
+    /// depends on whether `COMMIT` had been sent.
+    ConnectionLost,
+    /// Anything else: not retried.
+    Other,
+}
+
+/// Texts of the retryable errors, as TiDB, MySQL and MariaDB word them.
+/// Matched case-insensitively anywhere in the message.
+const RETRYABLE_TEXTS: &[(&str, Retryable)] = &[
+    // 9007 "Write conflict, txnStartTS=…, conflictStartTS=…, … [try again later]";
+    // 8005 "Write conflict, txnStartTS … is stale".
+    ("write conflict", Retryable::WriteConflict),
+    // 8002 "[…] can not retry select for update statement"
+    (
+        "can not retry select for update statement",
+        Retryable::ForUpdateConflict,
+    ),
+    // 8022 "Error: KV error safe to retry … [try again later]"
+    ("kv error safe to retry", Retryable::TxnRetryable),
+    // 8028 "Information schema is changed during the execution of the statement(…)"
+    ("information schema is changed", Retryable::SchemaChanged),
+    // 1213 "Deadlock found when trying to get lock; try restarting transaction"
+    (
+        "deadlock found when trying to get lock",
+        Retryable::Deadlock,
+    ),
+    // 1205 "Lock wait timeout exceeded; try restarting transaction"
+    ("lock wait timeout exceeded", Retryable::LockWaitTimeout),
+];
+
+/// Texts that mean the connection is gone: client errors 2006 and 2013 (Oracle's
+/// and MariaDB's wordings), MariaDB 1927 (`KILL`), 1053 (shutdown) and MySQL
+/// 4031 (idle disconnect).
+const CONNECTION_LOST_TEXTS: &[&str] = &[
+    "server has gone away",
+    "lost connection to",
+    "connection was killed",
+    "server shutdown in progress",
+    "disconnected by the server",
+];
+
+/// Sorts a Diesel error into retryable, connection lost, or other.
+pub fn classify(err: &DieselError) -> ErrorClass {
+    match err {
+        DieselError::DatabaseError(kind, info) => {
+            if let Some(class) = classify_message(info.message()) {
+                return class;
+            }
+            match kind {
+                DatabaseErrorKind::SerializationFailure => {
+                    ErrorClass::Retryable(Retryable::Deadlock)
+                }
+                DatabaseErrorKind::ClosedConnection => ErrorClass::ConnectionLost,
+                _ => ErrorClass::Other,
+            }
+        }
+        // A ROLLBACK failed after a failed COMMIT: the commit error is the one
+        // that tells what happened to the transaction.
+        DieselError::RollbackErrorOnCommit { commit_error, .. } => classify(commit_error),
+        // Diesel refuses to use a connection whose ROLLBACK failed.
+        DieselError::BrokenTransactionManager => ErrorClass::ConnectionLost,
+        _ => ErrorClass::Other,
+    }
+}
+
+/// Sorts a server or client error message; `None` when no known text matches.
+pub fn classify_message(message: &str) -> Option<ErrorClass> {
+    let message = message.to_ascii_lowercase();
+    if let Some((_, r)) = RETRYABLE_TEXTS.iter().find(|(t, _)| message.contains(t)) {
+        return Some(ErrorClass::Retryable(*r));
+    }
+    CONNECTION_LOST_TEXTS
+        .iter()
+        .any(|t| message.contains(t))
+        .then_some(ErrorClass::ConnectionLost)
+}
+
+/// How many times, and with what pauses, a transaction is run again.
+///
+/// The pause before retry `n` (from 1) is drawn uniformly from
+/// `0..=min(max_backoff, base_backoff * 2^(n-1))` ("full jitter"), so that
+/// transactions that collided once do not collide again in lock step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt; 0 disables retrying.
+    pub max_retries: u32,
+    /// Upper bound of the first pause.
+    pub base_backoff: Duration,
+    /// Cap on any pause.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 10 retries, pauses of up to 2 ms, 4 ms, … capped at 500 ms.
+    fn default() -> Self {
+        Self {
+            max_retries: 10,
+            base_backoff: Duration::from_millis(2),
+            max_backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// A policy that never retries.
+    pub const NEVER: Self = Self {
+        max_retries: 0,
+        base_backoff: Duration::ZERO,
+        max_backoff: Duration::ZERO,
+    };
+
+    /// The same policy with another retry count.
+    pub fn with_max_retries(self, max_retries: u32) -> Self {
+        Self {
+            max_retries,
+            ..self
+        }
+    }
+
+    /// The upper bound of the pause before retry `retry` (1 for the first).
+    pub fn backoff_ceiling(&self, retry: u32) -> Duration {
+        let factor = 2u32.saturating_pow(retry.saturating_sub(1));
+        self.base_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff)
+    }
+
+    /// A random pause before retry `retry` (1 for the first), within its ceiling.
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let ceiling = self.backoff_ceiling(retry);
+        if ceiling.is_zero() {
+            return ceiling;
+        }
+        let micros = u64::try_from(ceiling.as_micros()).unwrap_or(u64::MAX);
+        Duration::from_micros(rand::rng().random_range(0..=micros))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_error(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    fn unknown(message: &str) -> ErrorClass {
+        classify(&server_error(DatabaseErrorKind::Unknown, message))
+    }
+
+    #[test]
+    fn tidb_retryable_errors_are_recognised_by_their_texts() {
+        let cases = [
+            (
+                "Write conflict, txnStartTS=449396441340575745, conflictStartTS=449396441340575746, \
+                 conflictCommitTS=449396441353682945, key={tableID=84, handle=1}, \
+                 originalKey=748000000000000054, primary={tableID=84, handle=1}, \
+                 originalPrimaryKey=748000000000000054, reason=Optimistic [try again later]",
+                Retryable::WriteConflict,
+            ),
+            (
+                "Write conflict, txnStartTS 449396441340575745 is stale",
+                Retryable::WriteConflict,
+            ),
+            (
+                "[449396441340575745] can not retry select for update statement",
+                Retryable::ForUpdateConflict,
+            ),
+            (
+                "Error: KV error safe to retry tikv restarts txn: Txn(Mvcc(TxnLockNotFound { \
+                 start_ts: 412720515987275779 })) [try again later]",
+                Retryable::TxnRetryable,
+            ),
+            (
+                "Information schema is changed during the execution of the statement(for example, \
+                 table definition may be updated by other DDL ran in parallel). If you see this \
+                 error often, try increasing `tidb_max_delta_schema_count`. [try again later]",
+                Retryable::SchemaChanged,
+            ),
+            (
+                "Deadlock found when trying to get lock; try restarting transaction",
+                Retryable::Deadlock,
+            ),
+            (
+                "Lock wait timeout exceeded; try restarting transaction",
+                Retryable::LockWaitTimeout,
+            ),
+        ];
+        for (message, expected) in cases {
+            assert_eq!(
+                unknown(message),
+                ErrorClass::Retryable(expected),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn diesel_deadlock_kind_is_retryable_whatever_the_text() {
+        let err = server_error(DatabaseErrorKind::SerializationFailure, "something");
+        assert_eq!(classify(&err), ErrorClass::Retryable(Retryable::Deadlock));
+    }
+
+    #[test]
+    fn lost_connections_are_recognised() {
+        for message in [
+            "MySQL server has gone away",
+            "Server has gone away",
+            "Lost connection to MySQL server during query",
+            "Lost connection to server during query",
+            "Connection was killed",
+            "Server shutdown in progress",
+            "The client was disconnected by the server because of inactivity.",
+        ] {
+            assert_eq!(unknown(message), ErrorClass::ConnectionLost, "{message}");
+        }
+        assert_eq!(
+            classify(&DieselError::BrokenTransactionManager),
+            ErrorClass::ConnectionLost
+        );
+    }
+
+    #[test]
+    fn other_errors_are_not_retried() {
+        for message in [
+            "Duplicate entry '1' for key 'PRIMARY'",
+            "Out of range value for column 'coins' at row 1",
+            "Table 'test.player' doesn't exist",
+            "PD server timeout [try again later]",
+            "Query execution was interrupted",
+        ] {
+            assert_eq!(unknown(message), ErrorClass::Other, "{message}");
+        }
+        assert_eq!(classify(&DieselError::NotFound), ErrorClass::Other);
+    }
+
+    #[test]
+    fn a_failed_rollback_after_commit_is_judged_by_the_commit_error() {
+        let err = DieselError::RollbackErrorOnCommit {
+            rollback_error: Box::new(server_error(
+                DatabaseErrorKind::Unknown,
+                "MySQL server has gone away",
+            )),
+            commit_error: Box::new(server_error(
+                DatabaseErrorKind::Unknown,
+                "Write conflict, txnStartTS=1, conflictStartTS=2 [try again later]",
+            )),
+        };
+        assert_eq!(
+            classify(&err),
+            ErrorClass::Retryable(Retryable::WriteConflict)
+        );
+    }
+
+    #[test]
+    fn backoff_grows_exponentially_up_to_the_cap() {
+        let policy = RetryPolicy {
+            max_retries: 20,
+            base_backoff: Duration::from_millis(2),
+            max_backoff: Duration::from_millis(100),
+        };
+        let ceilings: Vec<u128> = (1..=9)
+            .map(|n| policy.backoff_ceiling(n).as_millis())
+            .collect();
+        assert_eq!(ceilings, [2, 4, 8, 16, 32, 64, 100, 100, 100]);
+        assert_eq!(policy.backoff_ceiling(u32::MAX), Duration::from_millis(100));
+        for n in 1..=20 {
+            assert!(policy.backoff(n) <= policy.backoff_ceiling(n));
+        }
+    }
+
+    #[test]
+    fn backoff_is_jittered() {
+        let policy = RetryPolicy::default();
+        let draws: std::collections::HashSet<Duration> =
+            (0..50).map(|_| policy.backoff(5)).collect();
+        assert!(draws.len() > 10, "50 draws gave {} values", draws.len());
+        assert_eq!(RetryPolicy::NEVER.backoff(3), Duration::ZERO);
+    }
+}

@@ -1,0 +1,71 @@
+//! Shared set-up of the integration tests: a migrated test database and helpers.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use diesel::mysql::MysqlConnection;
+use diesel::prelude::*;
+use player_core::{NewPlayer, Player, players};
+use player_testkit::TestDatabase;
+
+/// A test database with the migrations applied.
+pub fn migrated_db() -> TestDatabase {
+    let db = TestDatabase::create();
+    player_core::migrations::run_pending(&mut db.connect()).expect("migrations");
+    db
+}
+
+/// Inserts players `(id, coins, goods)`.
+pub fn insert(conn: &mut MysqlConnection, rows: &[(&str, i32, i32)]) {
+    for &(id, coins, goods) in rows {
+        players::create(conn, &NewPlayer::new(id, coins, goods)).expect("insert player");
+    }
+}
+
+/// Every player, ordered by id.
+pub fn all(conn: &mut MysqlConnection) -> Vec<Player> {
+    players::list(conn, None, 1_000_000).expect("list players")
+}
+
+/// This connection's id on the server (what `KILL` and the processlist use).
+pub fn connection_id(conn: &mut MysqlConnection) -> u64 {
+    diesel::select(diesel::dsl::sql::<
+        diesel::sql_types::Unsigned<diesel::sql_types::BigInt>,
+    >("CONNECTION_ID()"))
+    .get_result(conn)
+    .expect("CONNECTION_ID()")
+}
+
+/// Runs a statement, panicking with it on failure.
+pub fn exec(conn: &mut MysqlConnection, sql: &str) {
+    diesel::sql_query(sql)
+        .execute(conn)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+#[derive(QueryableByName)]
+struct StatusRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    #[diesel(column_name = Variable_name)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    #[diesel(column_name = Value)]
+    value: String,
+}
+
+/// Session counters `Com_*` and `Questions` of this connection.
+pub fn session_status(conn: &mut MysqlConnection) -> std::collections::BTreeMap<String, i64> {
+    diesel::sql_query(
+        "SHOW SESSION STATUS WHERE Variable_name = 'Questions' OR Variable_name LIKE 'Com\\_%'",
+    )
+    .load::<StatusRow>(conn)
+    .expect("SHOW SESSION STATUS")
+    .into_iter()
+    .filter_map(|r| Some((r.name, r.value.parse().ok()?)))
+    .collect()
+}
+
+/// A fresh database with the migrations applied, and a connection to it.
+pub fn migrated() -> (TestDatabase, MysqlConnection) {
+    let db = migrated_db();
+    let conn = db.connect();
+    (db, conn)
+}

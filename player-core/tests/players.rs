@@ -1,0 +1,193 @@
+//! The typed player queries, against the real server.
+
+mod common;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use player_core::players::{self, MAX_BATCH_SIZE};
+use player_core::{Error, NewPlayer, Player};
+
+/// A status counter of this session (e.g. `Com_insert`).
+fn session_counter(conn: &mut MysqlConnection, name: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct Value {
+        #[diesel(sql_type = BigInt)]
+        value: i64,
+    }
+    diesel::sql_query(
+        "SELECT CAST(VARIABLE_VALUE AS SIGNED) AS value \
+         FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = ?",
+    )
+    .bind::<Text, _>(name.to_uppercase())
+    .get_result::<Value>(conn)
+    .expect("read session status")
+    .value
+}
+
+fn numbered(n: usize) -> impl Iterator<Item = NewPlayer> {
+    (0..n).map(|i| NewPlayer::new(format!("p{i:06}"), i as i32, 1))
+}
+
+#[test]
+fn create_then_get_returns_the_row() {
+    let (_db, mut conn) = common::migrated();
+    players::create(&mut conn, &NewPlayer::new("test", 1, 1)).expect("create");
+    let got = players::get(&mut conn, "test").expect("get");
+    assert_eq!(
+        got,
+        Some(Player {
+            id: "test".into(),
+            coins: 1,
+            goods: 1
+        })
+    );
+    assert_eq!(players::get(&mut conn, "absent").expect("get"), None);
+}
+
+#[test]
+fn create_rejects_a_duplicate_id() {
+    let (_db, mut conn) = common::migrated();
+    players::create(&mut conn, &NewPlayer::new("dup", 1, 1)).expect("first");
+    let err = players::create(&mut conn, &NewPlayer::new("dup", 2, 2)).expect_err("second");
+    assert!(matches!(
+        err,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    ));
+    assert_eq!(
+        players::get(&mut conn, "dup")
+            .expect("get")
+            .map(|p| p.coins),
+        Some(1)
+    );
+}
+
+#[test]
+fn ids_compare_byte_for_byte() {
+    let (_db, mut conn) = common::migrated();
+    players::create(&mut conn, &NewPlayer::new("Abc", 1, 1)).expect("create");
+    players::create(&mut conn, &NewPlayer::new("abc", 2, 2)).expect("a different id");
+    assert_eq!(players::get(&mut conn, "ABC").expect("get"), None);
+}
+
+#[test]
+fn check_constraints_forbid_negative_balances() {
+    let (_db, mut conn) = common::migrated();
+    assert!(players::create(&mut conn, &NewPlayer::new("neg", -1, 0)).is_err());
+    assert!(players::create(&mut conn, &NewPlayer::new("neg", 0, -1)).is_err());
+    assert_eq!(players::count(&mut conn).expect("count"), 0);
+}
+
+#[test]
+fn bulk_create_sends_one_insert_per_batch() {
+    let (_db, mut conn) = common::migrated();
+    for rows in [0usize, 1, 114, 115, 1919] {
+        players::delete_all(&mut conn).expect("empty");
+        let before = session_counter(&mut conn, "Com_insert");
+        let ids = (0..rows).map(|i| NewPlayer::new(format!("{rows}-{i}"), 10, 20));
+        let inserted = players::bulk_create(&mut conn, ids, 114).expect("bulk create");
+        let statements = session_counter(&mut conn, "Com_insert") - before;
+        assert_eq!(inserted, rows, "{rows} rows");
+        assert_eq!(players::count(&mut conn).expect("count"), rows as i64);
+        assert_eq!(
+            statements,
+            rows.div_ceil(114) as i64,
+            "INSERTs for {rows} rows"
+        );
+    }
+    let last = players::get(&mut conn, "1919-1918").expect("get");
+    assert_eq!(last.map(|p| (p.coins, p.goods)), Some((10, 20)));
+}
+
+#[test]
+fn bulk_create_accepts_the_largest_batch_under_the_placeholder_limit() {
+    let (_db, mut conn) = common::migrated();
+    let inserted = players::bulk_create(&mut conn, numbered(MAX_BATCH_SIZE), MAX_BATCH_SIZE)
+        .expect("a batch of MAX_BATCH_SIZE rows fits in one statement");
+    assert_eq!(inserted, MAX_BATCH_SIZE);
+}
+
+#[test]
+fn one_row_more_than_the_largest_batch_is_refused_by_the_server() {
+    // Proves MAX_BATCH_SIZE is the real limit, not a guess: the same INSERT
+    // with one more row carries 65,538 placeholders and the server rejects it.
+    let (_db, mut conn) = common::migrated();
+    let rows: Vec<NewPlayer> = numbered(MAX_BATCH_SIZE + 1).collect();
+    let err = diesel::insert_into(player_core::schema::player::table)
+        .values(&rows)
+        .execute(&mut conn)
+        .expect_err("too many placeholders");
+    assert!(err.to_string().contains("placeholders"), "{err}");
+}
+
+#[test]
+fn bulk_create_rejects_bad_batch_sizes_before_sending_anything() {
+    let (_db, mut conn) = common::migrated();
+    for batch in [0, MAX_BATCH_SIZE + 1] {
+        let err = players::bulk_create(&mut conn, numbered(3), batch).expect_err("bad batch");
+        assert!(matches!(err, Error::InvalidBatchSize(b) if b == batch));
+    }
+    assert_eq!(players::count(&mut conn).expect("count"), 0);
+}
+
+#[test]
+fn bulk_create_stops_at_a_failing_batch() {
+    let (_db, mut conn) = common::migrated();
+    players::create(&mut conn, &NewPlayer::new("p000005", 0, 0)).expect("seed");
+    // Batches of 4: rows 0-3 land, the batch holding the duplicate p000005 fails whole.
+    let err = players::bulk_create(&mut conn, numbered(12), 4).expect_err("duplicate");
+    assert!(matches!(err, Error::Database(_)));
+    assert_eq!(players::count(&mut conn).expect("count"), 5);
+}
+
+#[test]
+fn list_is_ordered_by_id_and_pages_by_key() {
+    let (_db, mut conn) = common::migrated();
+    for id in ["c", "a", "e", "b", "d"] {
+        players::create(&mut conn, &NewPlayer::new(id, 0, 0)).expect("create");
+    }
+    let ids = |page: Vec<Player>| page.into_iter().map(|p| p.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(players::list(&mut conn, None, 3).expect("page 1")),
+        ["a", "b", "c"]
+    );
+    assert_eq!(
+        ids(players::list(&mut conn, Some("c"), 3).expect("page 2")),
+        ["d", "e"]
+    );
+    assert!(
+        players::list(&mut conn, Some("e"), 3)
+            .expect("page 3")
+            .is_empty()
+    );
+}
+
+#[test]
+fn get_many_returns_the_existing_ones_in_id_order() {
+    let (_db, mut conn) = common::migrated();
+    players::create(&mut conn, &NewPlayer::new("2", 114_514, 20)).expect("create");
+    players::create(&mut conn, &NewPlayer::new("1", 100, 0)).expect("create");
+    let got = players::get_many(&mut conn, &["2", "missing", "1"]).expect("get many");
+    assert_eq!(
+        got.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+        ["1", "2"]
+    );
+    assert!(players::get_many(&mut conn, &[]).expect("none").is_empty());
+}
+
+#[test]
+fn delete_removes_one_and_says_whether_it_existed() {
+    let (_db, mut conn) = common::migrated();
+    players::bulk_create(&mut conn, numbered(3), 10).expect("seed");
+    assert!(players::delete(&mut conn, "p000001").expect("delete"));
+    assert!(!players::delete(&mut conn, "p000001").expect("delete again"));
+    assert_eq!(players::count(&mut conn).expect("count"), 2);
+    assert_eq!(players::delete_all(&mut conn).expect("delete all"), 2);
+    assert_eq!(players::count(&mut conn).expect("count"), 0);
+}
+
+#[test]
+fn migrations_apply_once() {
+    let (_db, mut conn) = common::migrated();
+    let again = player_core::migrations::run_pending(&mut conn).expect("rerun");
+    assert!(again.is_empty(), "nothing left to apply: {again:?}");
+}

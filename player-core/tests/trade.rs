@@ -1,0 +1,199 @@
+//! The trade against the real server: outcomes, refusals, invalid input,
+//! overflow, and how many statements one trade sends.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{all, insert, migrated_db, session_status};
+use diesel::mysql::MysqlConnection;
+use player_core::{Refusal, TradeError, TradeOutcome, trade};
+
+/// Counter differences over `f`, less what reading the counters itself costs.
+fn counted(
+    conn: &mut MysqlConnection,
+    f: impl FnOnce(&mut MysqlConnection),
+) -> BTreeMap<String, i64> {
+    let diff = |a: &BTreeMap<String, i64>, b: &BTreeMap<String, i64>| -> BTreeMap<String, i64> {
+        b.iter()
+            .map(|(k, v)| (k.clone(), v - a.get(k).copied().unwrap_or(0)))
+            .collect()
+    };
+    let s0 = session_status(conn);
+    let s1 = session_status(conn);
+    f(conn);
+    let s2 = session_status(conn);
+    let overhead = diff(&s0, &s1);
+    let work = diff(&s1, &s2);
+    work.iter()
+        .map(|(k, v)| (k.clone(), v - overhead.get(k).copied().unwrap_or(0)))
+        .filter(|(_, v)| *v != 0)
+        .collect()
+}
+
+/// Client-server round trips in counter differences: every command but
+/// `COM_STMT_CLOSE`, which gets no answer.
+fn round_trips(c: &BTreeMap<String, i64>) -> i64 {
+    [
+        "Com_stmt_prepare",
+        "Com_stmt_execute",
+        "Com_set_option",
+        "Com_begin",
+        "Com_commit",
+        "Com_rollback",
+    ]
+    .iter()
+    .map(|k| c.get(*k).copied().unwrap_or(0))
+    .sum()
+}
+
+#[test]
+fn a_trade_takes_nine_round_trips_and_a_refusal_seven() {
+    let db = migrated_db();
+    let mut conn = db.connect();
+    insert(&mut conn, &[("a", 1000, 1000), ("b", 1000, 1000)]);
+    // Warm Diesel's prepared-statement cache, as a long-lived connection is.
+    trade(&mut conn, "a", "b", 1, 1).unwrap();
+
+    let done = counted(&mut conn, |c| {
+        assert_eq!(trade(c, "a", "b", 1, 1).unwrap(), TradeOutcome::Done);
+    });
+    eprintln!("done trade: {done:?}");
+    // BEGIN and COMMIT: Diesel sends each with multi-statements switched on
+    // and off around it (3 round trips each); SELECT ... FOR UPDATE: 1 (cached
+    // prepared statement); UPDATE: 2 (Diesel never caches UPDATE statements).
+    assert_eq!(done.get("Com_begin"), Some(&1));
+    assert_eq!(done.get("Com_commit"), Some(&1));
+    assert_eq!(done.get("Com_select"), Some(&1));
+    assert_eq!(done.get("Com_update"), Some(&1));
+    assert_eq!(round_trips(&done), 9, "{done:?}");
+
+    let refused = counted(&mut conn, |c| {
+        assert_eq!(
+            trade(c, "a", "b", 5000, 1).unwrap(),
+            TradeOutcome::Refused(Refusal::SellerLacksGoods)
+        );
+    });
+    eprintln!("refused trade: {refused:?}");
+    assert_eq!(refused.get("Com_update"), None);
+    assert_eq!(round_trips(&refused), 7, "{refused:?}");
+}
+
+/// Runs `f` on players a (100 coins, 10 goods) and b (50 coins, 5 goods) and
+/// asserts their balances did not change.
+fn unchanged(f: impl FnOnce(&mut MysqlConnection)) {
+    let db = migrated_db();
+    let mut conn = db.connect();
+    insert(&mut conn, &[("a", 100, 10), ("b", 50, 5)]);
+    let before = all(&mut conn);
+    f(&mut conn);
+    assert_eq!(all(&mut conn), before);
+}
+
+#[test]
+fn refusals_change_nothing_and_are_not_retried() {
+    unchanged(|conn| {
+        let t = player_core::trade_with_retry(
+            conn,
+            "a",
+            "b",
+            11,
+            1,
+            &player_core::retry::RetryPolicy::default(),
+        )
+        .unwrap();
+        assert_eq!(t.outcome, TradeOutcome::Refused(Refusal::SellerLacksGoods));
+        assert_eq!(t.retries, 0);
+        assert_eq!(
+            trade(conn, "a", "b", 1, 51).unwrap(),
+            TradeOutcome::Refused(Refusal::BuyerLacksCoins)
+        );
+        assert_eq!(
+            trade(conn, "b", "a", 6, 1).unwrap(),
+            TradeOutcome::Refused(Refusal::SellerLacksGoods)
+        );
+    });
+}
+
+#[test]
+fn invalid_trades_are_rejected_before_any_change() {
+    unchanged(|conn| {
+        for (seller, buyer, amount, price) in [
+            ("a", "b", 0, 1),
+            ("a", "b", -1, 1),
+            ("a", "b", 1, 0),
+            ("a", "b", 1, -5),
+            ("a", "a", 1, 1),
+        ] {
+            let r = trade(conn, seller, buyer, amount, price);
+            assert!(
+                matches!(r, Err(TradeError::InvalidTrade(_))),
+                "{seller} {buyer} {amount} {price}: {r:?}"
+            );
+        }
+    });
+}
+
+#[test]
+fn unknown_players_are_reported_by_id() {
+    unchanged(|conn| {
+        let too_long = "x".repeat(37);
+        for (seller, buyer, missing) in [
+            ("nobody", "b", "nobody"),
+            ("a", "nobody", "nobody"),
+            ("", "b", ""),
+            ("a", too_long.as_str(), too_long.as_str()),
+        ] {
+            match trade(conn, seller, buyer, 1, 1) {
+                Err(TradeError::UnknownPlayer(id)) => assert_eq!(id, missing),
+                other => panic!("{seller} -> {buyer}: {other:?}"),
+            }
+        }
+    });
+}
+
+#[test]
+fn overflowing_balances_are_refused_with_an_error() {
+    let db = migrated_db();
+    let mut conn = db.connect();
+    insert(
+        &mut conn,
+        &[
+            ("rich", i32::MAX - 5, 10),
+            ("buyer", 100, 10),
+            ("hoarder", 100, i32::MAX),
+        ],
+    );
+    let before = all(&mut conn);
+    assert!(matches!(
+        trade(&mut conn, "rich", "buyer", 1, 6),
+        Err(TradeError::Overflow("coins", ref id)) if id == "rich"
+    ));
+    assert!(matches!(
+        trade(&mut conn, "buyer", "hoarder", 1, 1),
+        Err(TradeError::Overflow("goods", ref id)) if id == "hoarder"
+    ));
+    assert_eq!(all(&mut conn), before);
+    // Up to the maximum exactly is fine.
+    assert_eq!(
+        trade(&mut conn, "rich", "buyer", 1, 5).unwrap(),
+        TradeOutcome::Done
+    );
+}
+
+#[test]
+fn a_trade_may_spend_everything() {
+    let db = migrated_db();
+    let mut conn = db.connect();
+    insert(&mut conn, &[("s", 0, 3), ("b", 7, 0)]);
+    assert_eq!(
+        trade(&mut conn, "s", "b", 3, 7).unwrap(),
+        TradeOutcome::Done
+    );
+    let rows: Vec<(String, i32, i32)> = all(&mut conn)
+        .into_iter()
+        .map(|p| (p.id, p.coins, p.goods))
+        .collect();
+    assert_eq!(rows, [("b".into(), 0, 3), ("s".into(), 7, 0)]);
+}

@@ -1,0 +1,223 @@
+//! The retry paths taken for real on the server: TiDB's 9007 injected by a
+//! trigger, a lock wait timeout, a deadlock whose victim is the trade, and a
+//! connection killed mid-trade. Each proves the retry count and that the trade
+//! landed exactly once (or not at all).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{all, connection_id, exec, insert, migrated_db};
+use diesel::connection::SimpleConnection;
+use diesel::mysql::MysqlConnection;
+use diesel::prelude::*;
+use player_core::retry::RetryPolicy;
+use player_core::{Player, TradeError, TradeOutcome, trade_with_retry};
+
+/// Short pauses so the tests stay quick.
+const FAST: RetryPolicy = RetryPolicy {
+    max_retries: 5,
+    base_backoff: Duration::from_millis(1),
+    max_backoff: Duration::from_millis(20),
+};
+
+/// The balances after seller "a" sold 3 goods to buyer "b" for 30 coins, once,
+/// from a: 100 coins, 10 goods and b: 100 coins, 10 goods.
+fn traded_once() -> Vec<Player> {
+    vec![
+        Player {
+            id: "a".into(),
+            coins: 130,
+            goods: 7,
+        },
+        Player {
+            id: "b".into(),
+            coins: 70,
+            goods: 13,
+        },
+    ]
+}
+
+fn setup() -> (player_testkit::TestDatabase, MysqlConnection) {
+    let db = migrated_db();
+    let mut conn = db.connect();
+    insert(&mut conn, &[("a", 100, 10), ("b", 100, 10)]);
+    (db, conn)
+}
+
+/// A trigger that fails the next `@inject_9007` updates of `player` with
+/// TiDB's error 9007 and its message, as TiDB reports a write conflict.
+fn install_write_conflict_trigger(conn: &mut MysqlConnection) {
+    conn.batch_execute(
+        "CREATE TRIGGER inject_write_conflict BEFORE UPDATE ON player FOR EACH ROW \
+         BEGIN \
+           IF @inject_9007 > 0 THEN \
+             SET @inject_9007 = @inject_9007 - 1; \
+             SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = 9007, MESSAGE_TEXT = \
+               'Write conflict, txnStartTS=1, conflictStartTS=2, conflictCommitTS=3, key={tableID=1, handle=1}, reason=Optimistic [try again later]'; \
+           END IF; \
+         END",
+    )
+    .expect("create trigger");
+}
+
+#[test]
+fn tidb_write_conflict_9007_is_retried_and_the_trade_lands_once() {
+    let (_db, mut conn) = setup();
+    install_write_conflict_trigger(&mut conn);
+    conn.batch_execute("SET @inject_9007 = 2").unwrap();
+    let traded = trade_with_retry(&mut conn, "a", "b", 3, 30, &FAST).unwrap();
+    assert_eq!(traded.outcome, TradeOutcome::Done);
+    assert_eq!(traded.retries, 2);
+    assert_eq!(all(&mut conn), traded_once());
+}
+
+#[test]
+fn retries_are_bounded_and_the_last_error_is_kept() {
+    let (_db, mut conn) = setup();
+    install_write_conflict_trigger(&mut conn);
+    conn.batch_execute("SET @inject_9007 = 1000").unwrap();
+    let before = all(&mut conn);
+    match trade_with_retry(&mut conn, "a", "b", 3, 30, &FAST.with_max_retries(3)) {
+        Err(TradeError::RetriesExhausted { retries, source }) => {
+            assert_eq!(retries, 3);
+            assert!(source.to_string().contains("Write conflict"), "{source}");
+        }
+        other => panic!("expected RetriesExhausted, got {other:?}"),
+    }
+    assert_eq!(all(&mut conn), before);
+    // With retries off, the error is reported at the first failure.
+    assert!(matches!(
+        trade_with_retry(&mut conn, "a", "b", 3, 30, &RetryPolicy::NEVER),
+        Err(TradeError::RetriesExhausted { retries: 0, .. })
+    ));
+}
+
+#[test]
+fn lock_wait_timeout_1205_is_retried() {
+    let (db, mut conn) = setup();
+    exec(&mut conn, "SET SESSION innodb_lock_wait_timeout = 1");
+    let mut blocker = db.connect();
+    blocker.batch_execute("BEGIN").unwrap();
+    exec(
+        &mut blocker,
+        "SELECT * FROM player WHERE id = 'b' FOR UPDATE",
+    );
+
+    let trade_conn_id = connection_id(&mut conn);
+    let mut observer = db.connect();
+    let started = Instant::now();
+    let traded = std::thread::scope(|s| {
+        let trade = s.spawn(|| trade_with_retry(&mut conn, "a", "b", 3, 30, &FAST));
+        // Hold the lock well past one timeout (1 s) after the trade started
+        // waiting, then let the retry through.
+        wait_for_lock_wait(&mut observer, trade_conn_id);
+        std::thread::sleep(Duration::from_millis(2_000));
+        blocker.batch_execute("ROLLBACK").unwrap();
+        trade.join().unwrap()
+    })
+    .unwrap();
+    assert_eq!(traded.outcome, TradeOutcome::Done);
+    assert!(
+        traded.retries >= 1,
+        "no retry after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(all(&mut conn), traded_once());
+}
+
+/// Waits until connection `id` has been running a `SELECT ... FOR UPDATE` for
+/// 200 ms: on two rows found by primary key, that means it waits for a lock.
+/// (MariaDB's `INNODB_TRX` is a cache that is not refreshed while it is read
+/// more often than every 100 ms, so it is no good for polling.)
+fn wait_for_lock_wait(observer: &mut MysqlConnection, id: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let waiting = diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST \
+             WHERE ID = {id} AND INFO LIKE '%FOR UPDATE%' AND TIME_MS > 200"
+        ))
+        .get_result::<Count>(observer)
+        .unwrap()
+        .n;
+        if waiting > 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "connection {id} never waited for a lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+#[test]
+fn deadlock_1213_with_the_trade_as_victim_is_retried() {
+    let (db, mut conn) = setup();
+    let trade_conn_id = connection_id(&mut conn);
+    // Bounds the test's time should the deadlock not happen as planned.
+    exec(&mut conn, "SET SESSION innodb_lock_wait_timeout = 5");
+    let mut other = db.connect();
+    let mut observer = db.connect();
+    exec(&mut other, "CREATE TABLE ballast (n INT PRIMARY KEY)");
+
+    // The other transaction writes 50 rows first, so InnoDB, which rolls back
+    // the transaction that changed less, picks the trade as the victim.
+    other.batch_execute("BEGIN").unwrap();
+    exec(
+        &mut other,
+        "INSERT INTO ballast WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 50) SELECT n FROM s",
+    );
+    exec(&mut other, "SELECT * FROM player WHERE id = 'b' FOR UPDATE");
+
+    let traded = std::thread::scope(|s| {
+        // The trade locks a, then waits for b.
+        let trade = s.spawn(|| trade_with_retry(&mut conn, "a", "b", 3, 30, &FAST));
+        wait_for_lock_wait(&mut observer, trade_conn_id);
+        // Now the other transaction asks for a: a cycle, which InnoDB breaks by
+        // rolling the trade back; the other transaction gets a and goes on.
+        exec(&mut other, "SELECT * FROM player WHERE id = 'a' FOR UPDATE");
+        // The trade's retry waits for the rows until the other transaction ends.
+        other.batch_execute("ROLLBACK").unwrap();
+        trade.join().unwrap()
+    })
+    .unwrap();
+    assert_eq!(traded.outcome, TradeOutcome::Done);
+    assert_eq!(traded.retries, 1);
+    assert_eq!(all(&mut observer), traded_once());
+}
+
+#[test]
+fn a_connection_killed_before_commit_applies_nothing() {
+    let (db, mut conn) = setup();
+    let trade_conn_id = connection_id(&mut conn);
+    exec(&mut conn, "SET SESSION innodb_lock_wait_timeout = 5");
+    let mut blocker = db.connect();
+    let mut observer = db.connect();
+    blocker.batch_execute("BEGIN").unwrap();
+    exec(
+        &mut blocker,
+        "SELECT * FROM player WHERE id = 'b' FOR UPDATE",
+    );
+    let before = all(&mut observer);
+
+    let result = std::thread::scope(|s| {
+        let trade = s.spawn(|| trade_with_retry(&mut conn, "a", "b", 3, 30, &FAST));
+        wait_for_lock_wait(&mut observer, trade_conn_id);
+        exec(&mut observer, &format!("KILL {trade_conn_id}"));
+        trade.join().unwrap()
+    });
+    blocker.batch_execute("ROLLBACK").unwrap();
+    assert!(
+        matches!(result, Err(TradeError::ConnectionLost(_))),
+        "expected ConnectionLost, got {result:?}"
+    );
+    assert_eq!(all(&mut observer), before);
+}
