@@ -140,13 +140,14 @@ pub fn svg(points: &[Point], title: &str, x_label: &str, y_label: &str) -> Strin
     s
 }
 
-/// The smallest of 1, 2, 2.5 or 5 times a power of ten that is at least `x` (1 for x ≤ 0).
+/// The smallest of 1, 2, 2.5, 4, 5, 6 or 8 times a power of ten that is at least `x`
+/// (1 for x ≤ 0): an axis top whose quarters are round numbers.
 fn nice_ceiling(x: f64) -> f64 {
     if x <= 0.0 || !x.is_finite() {
         return 1.0;
     }
     let power = 10f64.powf(x.log10().floor());
-    [1.0, 2.0, 2.5, 5.0, 10.0]
+    [1.0, 2.0, 2.5, 4.0, 5.0, 6.0, 8.0, 10.0]
         .into_iter()
         .map(|m| m * power)
         .find(|&v| v >= x)
@@ -167,10 +168,12 @@ mod tests {
     #[test]
     fn nice_ceilings() {
         assert_eq!(nice_ceiling(0.0), 1.0);
-        assert_eq!(nice_ceiling(7.0), 10.0);
+        assert_eq!(nice_ceiling(7.0), 8.0);
         assert_eq!(nice_ceiling(1_234.0), 2_000.0);
         assert_eq!(nice_ceiling(2_100.0), 2_500.0);
         assert_eq!(nice_ceiling(5_000.0), 5_000.0);
+        assert_eq!(nice_ceiling(5_348.0), 6_000.0);
+        assert_eq!(nice_ceiling(9_000.0), 10_000.0);
     }
 
     #[test]
