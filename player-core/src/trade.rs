@@ -2,8 +2,10 @@
 //!
 //! It runs in one transaction that locks both rows with `SELECT ... FOR UPDATE`
 //! (in id order, in one statement), checks balances on the locked rows, and
-//! moves coins and goods with one relative `UPDATE`: four round trips in all
-//! (BEGIN, SELECT, UPDATE, COMMIT) and no window for a lost update.
+//! moves coins and goods with one relative `UPDATE`: four statements (BEGIN,
+//! SELECT, UPDATE, COMMIT) where the tutorial sends six, and no window for a
+//! lost update. On the wire Diesel makes these 9 round trips (BEGIN and COMMIT
+//! cost 3 each, the uncached UPDATE 2); `docs/bank.md` has the measurement.
 //!
 //! When the server rolls the transaction back with an error it documents as
 //! retryable (see [`crate::retry`]), the whole transaction runs again after a
