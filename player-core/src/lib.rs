@@ -13,6 +13,7 @@
 //! - [`migrations`]: the migrations embedded in the binary.
 
 pub mod bank;
+mod batch_insert;
 pub mod db;
 mod error;
 pub mod migrations;

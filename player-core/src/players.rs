@@ -5,6 +5,7 @@ use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 
 use crate::Error;
+use crate::batch_insert::CachedBatchInsert;
 use crate::models::{NewPlayer, Player, PlayerChanges};
 use crate::schema::player;
 
@@ -62,9 +63,14 @@ where
         if batch.is_empty() {
             return Ok(inserted);
         }
-        inserted += diesel::insert_into(player::table)
-            .values(&batch)
-            .execute(conn)?;
+        inserted += if batch.len() == batch_size {
+            // The repeated shape: prepared once per connection, then only executed.
+            CachedBatchInsert(&batch).execute(conn)?
+        } else {
+            diesel::insert_into(player::table)
+                .values(&batch)
+                .execute(conn)?
+        };
         tracing::debug!(rows = batch.len(), inserted, "inserted batch");
     }
 }

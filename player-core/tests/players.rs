@@ -99,6 +99,19 @@ fn bulk_create_sends_one_insert_per_batch() {
 }
 
 #[test]
+fn bulk_create_prepares_the_full_batch_shape_once() {
+    let (_db, mut conn) = common::migrated();
+    let before = session_counter(&mut conn, "Com_stmt_prepare");
+    let rows = (0..1919).map(|i| NewPlayer::new(format!("r{i}"), 1, 1));
+    players::bulk_create(&mut conn, rows, 114).expect("bulk create");
+    let prepared = session_counter(&mut conn, "Com_stmt_prepare") - before;
+    // 16 full batches share one prepared statement, the last 95 rows need their
+    // own, and reading the counter prepares one more statement.
+    assert_eq!(prepared, 2 + 1);
+    assert_eq!(players::count(&mut conn).expect("count"), 1919);
+}
+
+#[test]
 fn bulk_create_accepts_the_largest_batch_under_the_placeholder_limit() {
     let (_db, mut conn) = common::migrated();
     let inserted = players::bulk_create(&mut conn, numbered(MAX_BATCH_SIZE), MAX_BATCH_SIZE)
