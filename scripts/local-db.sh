@@ -15,6 +15,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 port=${LOCAL_DB_PORT:-4000}
 base="$root/.local/mariadb"
 data="$base/data"
+tmp="$base/tmp"
 sock="$base/mysqld.sock"
 pidf="$base/mysqld.pid"
 log="$base/mysqld.log"
@@ -33,7 +34,7 @@ install_server() {
 
 start() {
   install_server
-  mkdir -p "$base"
+  mkdir -p "$base" "$tmp"
   if is_running; then
     say "already running on 127.0.0.1:$port (pid $(cat "$pidf"))"
     return 0
@@ -45,14 +46,14 @@ start() {
   if [ ! -d "$data/mysql" ]; then
     fresh=1
     say "initialising $data"
-    mariadb-install-db --no-defaults --datadir="$data" --auth-root-authentication-method=normal \
+    mariadb-install-db --no-defaults --datadir="$data" --tmpdir="$tmp" --auth-root-authentication-method=normal \
       --skip-test-db ${user_flag[@]+"${user_flag[@]}"} >"$base/install.log" 2>&1 \
       || { cat "$base/install.log" >&2; die "mariadb-install-db failed"; }
   fi
   say "starting MariaDB on 127.0.0.1:$port"
   # Settings close to TiDB's defaults: strict SQL mode, utf8mb4 with a binary collation.
   mariadbd --no-defaults ${user_flag[@]+"${user_flag[@]}"} \
-    --datadir="$data" --socket="$sock" --pid-file="$pidf" --log-error="$log" \
+    --datadir="$data" --tmpdir="$tmp" --socket="$sock" --pid-file="$pidf" --log-error="$log" \
     --bind-address=127.0.0.1 --port="$port" --skip-name-resolve \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_bin \
     --sql-mode=ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION \

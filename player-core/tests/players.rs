@@ -3,25 +3,13 @@
 mod common;
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 use player_core::players::{self, MAX_BATCH_SIZE};
 use player_core::{Error, NewPlayer, Player};
 
-/// A status counter of this session (e.g. `Com_insert`).
+/// A status counter of this session (e.g. `Com_insert`); reading it runs one
+/// prepared statement (`SHOW SESSION STATUS`).
 fn session_counter(conn: &mut MysqlConnection, name: &str) -> i64 {
-    #[derive(QueryableByName)]
-    struct Value {
-        #[diesel(sql_type = BigInt)]
-        value: i64,
-    }
-    diesel::sql_query(
-        "SELECT CAST(VARIABLE_VALUE AS SIGNED) AS value \
-         FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = ?",
-    )
-    .bind::<Text, _>(name.to_uppercase())
-    .get_result::<Value>(conn)
-    .expect("read session status")
-    .value
+    common::session_status(conn).get(name).copied().unwrap_or(0)
 }
 
 fn numbered(n: usize) -> impl Iterator<Item = NewPlayer> {

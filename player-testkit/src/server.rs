@@ -30,10 +30,15 @@ impl PrivateServer {
             .tempdir()
             .expect("temp dir");
         let data = dir.path().join("data");
+        // Each server gets its own tmpdir: servers sharing /tmp trip over each
+        // other's temporary-table files when they start in parallel.
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir(&tmp).expect("server tmpdir");
         let mut install = Command::new("mariadb-install-db");
         install
             .arg("--no-defaults")
             .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
             .args(["--auth-root-authentication-method=normal", "--skip-test-db"]);
         if is_root() {
             install.arg("--user=root");
@@ -111,6 +116,10 @@ impl PrivateServer {
         }
         cmd.arg(format!("--datadir={}", data.display()))
             .arg(format!("--socket={}", self.socket().display()))
+            .arg(format!(
+                "--tmpdir={}",
+                self.dir.path().join("tmp").display()
+            ))
             .arg(format!(
                 "--log-error={}",
                 self.dir.path().join("mysqld.log").display()

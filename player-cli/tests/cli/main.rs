@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod common;
+mod connect_errors;
 mod load;
 mod migrate_ping;
 mod player;

@@ -1,34 +1,93 @@
-//! With no command (or `scenarios`), the tutorial's output.
+//! End to end: the built binary runs the tutorial's scenarios on a fresh
+//! database and prints exactly the tutorial's lines, twice in a row.
+
+use std::process::{Command, Output};
 
 use player_testkit::TestDatabase;
 
-use crate::common::cli;
+fn run_cli(db: &TestDatabase, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_player-cli"))
+        .args(["--database-url", db.url()])
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run player-cli")
+}
+
+/// `id:<id>, coins:<n>, goods:<n>` with the tutorial's spacing; returns the three fields.
+fn player_line(line: &str) -> Option<(&str, i64, i64)> {
+    let rest = line.strip_prefix("id:")?;
+    let (id, rest) = rest.split_once(", coins:")?;
+    let (coins, goods) = rest.split_once(", goods:")?;
+    Some((id, coins.parse().ok()?, goods.parse().ok()?))
+}
+
+fn is_uuid_v4(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            14 => c == '4',
+            _ => c.is_ascii_hexdigit() && !c.is_ascii_uppercase(),
+        })
+}
+
+fn assert_tutorial_output(stdout: &str) {
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 9, "nine lines:\n{stdout}");
+    assert_eq!(lines[0], "id:test, coins:1, goods:1");
+    assert_eq!(lines[1], "number of players: 1920");
+    let mut previous = "";
+    for line in &lines[2..5] {
+        let (id, coins, goods) =
+            player_line(line).unwrap_or_else(|| panic!("not a player line: {line:?}"));
+        if id == "test" {
+            assert_eq!((coins, goods), (1, 1), "{line}");
+        } else {
+            assert!(is_uuid_v4(id), "not a UUID: {line:?}");
+            assert_eq!((coins, goods), (10_000, 10_000), "{line}");
+        }
+        assert!(id > previous, "ordered by id: {lines:?}");
+        previous = id;
+    }
+    assert_eq!(
+        &lines[5..],
+        [
+            "buy player 1 coins not enough",
+            "trade success",
+            "id:1, coins:0, goods:2",
+            "id:2, coins:114614, goods:18",
+        ]
+    );
+}
 
 #[test]
-fn no_command_runs_the_tutorial_scenarios() {
+fn scenarios_print_the_tutorial_lines_and_can_be_repeated() {
     let db = TestDatabase::create();
-    for args in [&[][..], &["scenarios"]] {
-        let run = cli(db.url(), args);
-        assert_eq!(run.code, 0, "{args:?}: {run:?}");
-        let lines: Vec<&str> = run.stdout.lines().collect();
-        assert_eq!(lines.len(), 9, "{}", run.stdout);
-        assert_eq!(
-            lines[..2],
-            ["id:test, coins:1, goods:1", "number of players: 1920"]
-        );
-        assert!(
-            lines[2..5].iter().all(|l| l.starts_with("id:")),
-            "{}",
-            run.stdout
-        );
-        assert_eq!(
-            lines[5..],
-            [
-                "buy player 1 coins not enough",
-                "trade success",
-                "id:1, coins:0, goods:2",
-                "id:2, coins:114614, goods:18",
-            ]
-        );
+    for run in 1..=2 {
+        let out = run_cli(&db, &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "run {run} failed: {stderr}");
+        assert!(stderr.is_empty(), "run {run} wrote to stderr: {stderr}");
+        assert_tutorial_output(&String::from_utf8_lossy(&out.stdout));
     }
+}
+
+#[test]
+fn scenarios_subcommand_is_the_default() {
+    let db = TestDatabase::create();
+    let out = run_cli(&db, &["scenarios"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_tutorial_output(&String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn uuid_pattern_rejects_non_uuids() {
+    assert!(is_uuid_v4("24403111-9b03-4a19-81b2-2ac04619c23b"));
+    assert!(!is_uuid_v4("24403111-9b03-1a19-81b2-2ac04619c23b"));
+    assert!(!is_uuid_v4("test"));
+    assert!(player_line("id:1,coins:0, goods:2").is_none());
 }
