@@ -1,30 +1,16 @@
 //! Bad input: usage errors exit 2, runtime errors exit 1, each with one clear
 //! `error:` line, and the database is left as it was.
 
-use player_core::NewPlayer;
 use player_testkit::TestDatabase;
 
-use crate::common::{Run, cli, migrated_db, rows, tables};
+use crate::common::{Run, cli, rows, tables, tutorial_players_db};
 
 const LONG_ID: &str = "0123456789012345678901234567890123456"; // 37 characters
-
-/// A database with players "1" (100 coins) and "2" (20 goods).
-fn setup() -> TestDatabase {
-    let db = migrated_db();
-    let mut conn = db.connect();
-    for p in [
-        NewPlayer::new("1", 100, 0),
-        NewPlayer::new("2", 114_514, 20),
-    ] {
-        player_core::players::create(&mut conn, &p).expect("insert");
-    }
-    db
-}
 
 /// Runs every case on one database and checks status, message and that no
 /// row or table changed.
 fn check(cases: &[(&[&str], i32, &str)]) {
-    let db = setup();
+    let db = tutorial_players_db();
     let (before_rows, before_tables) = (rows(&db), tables(&db));
     for (args, code, needle) in cases {
         let run = cli(db.url(), args);
@@ -272,7 +258,7 @@ fn a_taken_id_is_a_runtime_error() {
 
 #[test]
 fn bad_database_urls_are_refused_before_connecting() {
-    let db = setup();
+    let db = tutorial_players_db();
     let (before_rows, before_tables) = (rows(&db), tables(&db));
     let with_query = |q: &str| format!("{}?{q}", db.url());
     let cases = [

@@ -80,6 +80,20 @@ pub fn migrated_db() -> TestDatabase {
     db
 }
 
+/// A migrated database holding the tutorial's players "1" (100 coins, 0 goods)
+/// and "2" (114,514 coins, 20 goods).
+pub fn tutorial_players_db() -> TestDatabase {
+    let db = migrated_db();
+    let mut conn = db.connect();
+    for p in [
+        player_core::NewPlayer::new("1", 100, 0),
+        player_core::NewPlayer::new("2", 114_514, 20),
+    ] {
+        player_core::players::create(&mut conn, &p).expect("insert");
+    }
+    db
+}
+
 /// Every row of `player`, ordered by id.
 pub fn rows(db: &TestDatabase) -> Vec<Player> {
     player::table

@@ -1,20 +1,8 @@
 //! `trade`: the tutorial's lines and exit statuses.
 
-use player_core::{NewPlayer, Player};
+use player_core::Player;
 
-use crate::common::{cli, migrated_db, rows};
-
-fn setup() -> player_testkit::TestDatabase {
-    let db = migrated_db();
-    let mut conn = db.connect();
-    for p in [
-        NewPlayer::new("1", 100, 0),
-        NewPlayer::new("2", 114_514, 20),
-    ] {
-        player_core::players::create(&mut conn, &p).expect("insert");
-    }
-    db
-}
+use crate::common::{cli, rows, tutorial_players_db};
 
 fn trade(db: &player_testkit::TestDatabase, amount: &str, price: &str) -> crate::common::Run {
     cli(
@@ -27,7 +15,7 @@ fn trade(db: &player_testkit::TestDatabase, amount: &str, price: &str) -> crate:
 
 #[test]
 fn the_tutorial_trades() {
-    let db = setup();
+    let db = tutorial_players_db();
     let run = trade(&db, "10", "500");
     assert_eq!(
         (run.code, run.stdout.as_str()),
@@ -61,7 +49,7 @@ fn the_tutorial_trades() {
 
 #[test]
 fn a_seller_without_the_goods_is_refused() {
-    let db = setup();
+    let db = tutorial_players_db();
     let before = rows(&db);
     let run = trade(&db, "21", "1");
     assert_eq!(
