@@ -3,7 +3,7 @@
 # user root without password, database `test` created, like `tiup playground`.
 # Data lives in .local/mariadb (git-ignored).
 #
-#   scripts/local-db.sh start    install what is missing, start (idempotent)
+#   scripts/local-db.sh start    install what is missing (server, build tools), start (idempotent)
 #   scripts/local-db.sh stop     stop the server started here
 #   scripts/local-db.sh status   say whether it is running
 #   scripts/local-db.sh reset    stop and delete its data
@@ -27,13 +27,13 @@ is_running() { [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; }
 
 client() { mariadb --no-defaults --socket="$sock" -uroot "$@"; }
 
-install_server() {
-  command -v mariadbd >/dev/null 2>&1 && command -v mariadb >/dev/null 2>&1 && return 0
-  "$root/scripts/install-deps.sh" server
+# The server, and the build tools the project needs next to it (skipped when present).
+install_missing() {
+  "$root/scripts/install-deps.sh" all
 }
 
 start() {
-  install_server
+  install_missing
   mkdir -p "$base" "$tmp"
   if is_running; then
     say "already running on 127.0.0.1:$port (pid $(cat "$pidf"))"
