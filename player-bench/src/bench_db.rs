@@ -72,10 +72,7 @@ impl BenchDb {
 
     /// The server's `SELECT VERSION()`.
     pub fn server_version(&mut self) -> anyhow::Result<String> {
-        Ok(
-            diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>("VERSION()"))
-                .get_result(&mut self.conn)?,
-        )
+        Ok(player_core::server::version(&mut self.conn)?)
     }
 }
 

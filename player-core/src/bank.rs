@@ -261,15 +261,10 @@ pub fn open_database(url: &DatabaseUrl, name: &str) -> Result<DatabaseUrl, BankE
     Ok(bank_url)
 }
 
-/// What `SELECT VERSION()` answers.
-pub fn server_version(conn: &mut MysqlConnection) -> QueryResult<String> {
-    diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>("VERSION()")).get_result(conn)
-}
-
 /// Fails with [`BankError::NotTiDB`] unless the server is TiDB.
 pub fn require_tidb(conn: &mut MysqlConnection) -> Result<(), BankError> {
-    let version = server_version(conn)?;
-    if version.contains("TiDB") {
+    let version = crate::server::version(conn)?;
+    if crate::server::is_tidb(&version) {
         Ok(())
     } else {
         Err(BankError::NotTiDB { version })

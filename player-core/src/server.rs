@@ -21,8 +21,18 @@ pub struct ServerInfo {
 impl ServerInfo {
     /// True when the server is TiDB (its version string says so).
     pub fn is_tidb(&self) -> bool {
-        self.version.contains("TiDB")
+        is_tidb(&self.version)
     }
+}
+
+/// What `SELECT VERSION()` answers.
+pub fn version(conn: &mut MysqlConnection) -> QueryResult<String> {
+    diesel::select(diesel::dsl::sql::<Text>("VERSION()")).get_result(conn)
+}
+
+/// True when a `VERSION()` string is TiDB's (e.g. `8.0.11-TiDB-v8.5.1`).
+pub fn is_tidb(version: &str) -> bool {
+    version.contains("TiDB")
 }
 
 #[derive(QueryableByName)]
@@ -41,7 +51,7 @@ struct Single {
 
 /// Reads [`ServerInfo`] with three or four small statements; changes nothing.
 pub fn server_info(conn: &mut MysqlConnection) -> QueryResult<ServerInfo> {
-    let version = single(conn, "SELECT VERSION() AS value")?.unwrap_or_default();
+    let version = version(conn)?;
     let status: Vec<StatusRow> =
         diesel::sql_query("SHOW SESSION STATUS LIKE 'Ssl_%'").load(conn)?;
     let status_value = |name: &str| {
@@ -68,4 +78,17 @@ fn single(conn: &mut MysqlConnection, sql: &str) -> QueryResult<Option<String>> 
         .get_result::<Single>(conn)
         .optional()?
         .and_then(|row| row.value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_tidb;
+
+    #[test]
+    fn tidb_is_recognised_by_its_version_string() {
+        assert!(is_tidb("8.0.11-TiDB-v8.5.1"));
+        assert!(is_tidb("5.7.25-TiDB-v7.5.0-serverless"));
+        assert!(!is_tidb("10.11.19-MariaDB-0+deb12u1"));
+        assert!(!is_tidb("8.0.40"));
+    }
 }
