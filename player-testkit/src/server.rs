@@ -140,20 +140,21 @@ impl PrivateServer {
         self.child = Some(cmd.spawn().expect("start mariadbd"));
     }
 
-    fn socket_connection(&self) -> MysqlConnection {
-        let url = format!(
+    /// Root over the Unix socket: works before `root@127.0.0.1` exists.
+    fn socket_url(&self) -> String {
+        format!(
             "mysql://root@localhost/?unix_socket={}",
             self.socket().display()
-        );
-        MysqlConnection::establish(&url).expect("connect over the socket")
+        )
+    }
+
+    fn socket_connection(&self) -> MysqlConnection {
+        MysqlConnection::establish(&self.socket_url()).expect("connect over the socket")
     }
 
     fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(60);
-        let url = format!(
-            "mysql://root@localhost/?unix_socket={}",
-            self.socket().display()
-        );
+        let url = self.socket_url();
         while Instant::now() < deadline {
             if MysqlConnection::establish(&url).is_ok() {
                 return;
