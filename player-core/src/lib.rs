@@ -10,6 +10,8 @@
 //! - [`tls`]: the `ssl_mode` / `ssl_ca` settings of a URL, refused when the
 //!   linked client library could not enforce them.
 //! - [`server`]: server version, session cipher and TiDB transaction mode.
+//! - [`statement_cache`]: recovery from a Diesel bug that replays the error of a
+//!   failed cached statement.
 //! - [`migrations`]: the migrations embedded in the binary.
 
 pub mod bank;
@@ -24,6 +26,7 @@ pub mod retry;
 #[allow(missing_docs)]
 pub mod schema;
 pub mod server;
+pub mod statement_cache;
 pub mod tls;
 pub mod trade;
 

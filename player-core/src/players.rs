@@ -1,4 +1,8 @@
 //! Typed queries on the `player` table.
+//!
+//! Each one empties the connection's statement cache when it fails with a
+//! database error, so that a failed cached statement cannot fail again
+//! without reaching the server (see [`statement_cache`](crate::statement_cache)).
 
 use diesel::dsl::count_star;
 use diesel::mysql::MysqlConnection;
@@ -8,6 +12,7 @@ use crate::Error;
 use crate::batch_insert::CachedBatchInsert;
 use crate::models::{NewPlayer, Player, PlayerChanges};
 use crate::schema::player;
+use crate::statement_cache::recover;
 
 /// Placeholders one statement may carry in the MySQL protocol (TiDB has the same limit).
 pub const MAX_PLACEHOLDERS: usize = 65_535;
@@ -21,19 +26,23 @@ pub const MAX_BATCH_SIZE: usize = MAX_PLACEHOLDERS / COLUMNS_PER_ROW;
 
 /// Inserts one player.
 pub fn create(conn: &mut MysqlConnection, new: &NewPlayer) -> QueryResult<()> {
-    diesel::insert_into(player::table)
-        .values(new)
-        .execute(conn)
-        .map(drop)
+    recover(conn, |conn| {
+        diesel::insert_into(player::table)
+            .values(new)
+            .execute(conn)
+            .map(drop)
+    })
 }
 
 /// The player with this id, if there is one.
 pub fn get(conn: &mut MysqlConnection, id: &str) -> QueryResult<Option<Player>> {
-    player::table
-        .find(id)
-        .select(Player::as_select())
-        .first(conn)
-        .optional()
+    recover(conn, |conn| {
+        player::table
+            .find(id)
+            .select(Player::as_select())
+            .first(conn)
+            .optional()
+    })
 }
 
 /// Inserts every player the iterator yields, `batch_size` rows per multi-row
@@ -63,14 +72,16 @@ where
         if batch.is_empty() {
             return Ok(inserted);
         }
-        inserted += if batch.len() == batch_size {
-            // The repeated shape: prepared once per connection, then only executed.
-            CachedBatchInsert(&batch).execute(conn)?
-        } else {
-            diesel::insert_into(player::table)
-                .values(&batch)
-                .execute(conn)?
-        };
+        inserted += recover(conn, |conn| {
+            if batch.len() == batch_size {
+                // The repeated shape: prepared once per connection, then only executed.
+                CachedBatchInsert(&batch).execute(conn)
+            } else {
+                diesel::insert_into(player::table)
+                    .values(&batch)
+                    .execute(conn)
+            }
+        })?;
         tracing::debug!(rows = batch.len(), inserted, "inserted batch");
     }
 }
@@ -79,15 +90,17 @@ where
 /// statement; true if there is such a player. `changes` must name at least one
 /// column (Diesel refuses an empty change set).
 pub fn update(conn: &mut MysqlConnection, id: &str, changes: &PlayerChanges) -> QueryResult<bool> {
-    diesel::update(player::table.find(id))
-        .set(changes)
-        .execute(conn)
-        .map(|rows| rows > 0)
+    recover(conn, |conn| {
+        diesel::update(player::table.find(id))
+            .set(changes)
+            .execute(conn)
+            .map(|rows| rows > 0)
+    })
 }
 
 /// Number of players.
 pub fn count(conn: &mut MysqlConnection) -> QueryResult<i64> {
-    player::table.select(count_star()).first(conn)
+    recover(conn, |conn| player::table.select(count_star()).first(conn))
 }
 
 /// Up to `limit` players ordered by id, starting after the id `after` (keyset
@@ -105,7 +118,7 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(player::id.gt(after));
     }
-    query.load(conn)
+    recover(conn, |conn| query.load(conn))
 }
 
 /// The players among `ids` that exist, ordered by id.
@@ -113,21 +126,25 @@ pub fn get_many(conn: &mut MysqlConnection, ids: &[&str]) -> QueryResult<Vec<Pla
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    player::table
-        .filter(player::id.eq_any(ids))
-        .select(Player::as_select())
-        .order(player::id)
-        .load(conn)
+    recover(conn, |conn| {
+        player::table
+            .filter(player::id.eq_any(ids))
+            .select(Player::as_select())
+            .order(player::id)
+            .load(conn)
+    })
 }
 
 /// Deletes the player with this id; true if there was one.
 pub fn delete(conn: &mut MysqlConnection, id: &str) -> QueryResult<bool> {
-    diesel::delete(player::table.find(id))
-        .execute(conn)
-        .map(|rows| rows > 0)
+    recover(conn, |conn| {
+        diesel::delete(player::table.find(id))
+            .execute(conn)
+            .map(|rows| rows > 0)
+    })
 }
 
 /// Deletes every player and returns how many there were.
 pub fn delete_all(conn: &mut MysqlConnection) -> QueryResult<usize> {
-    diesel::delete(player::table).execute(conn)
+    recover(conn, |conn| diesel::delete(player::table).execute(conn))
 }

@@ -22,6 +22,7 @@ use diesel::prelude::*;
 use crate::models::{MAX_ID_LEN, Player};
 use crate::retry::{ErrorClass, RetryPolicy, Retryable, classify};
 use crate::schema::player;
+use crate::statement_cache;
 
 /// How a trade that ran to its end came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,7 +133,12 @@ pub fn trade_with_retry(
         let (error, commit_sent) = match attempt(conn, seller, buyer, amount, price) {
             Ok(outcome) => return Ok(Traded { outcome, retries }),
             Err(AttemptError::Trade(e)) => return Err(e),
-            Err(AttemptError::Database { error, commit_sent }) => (error, commit_sent),
+            Err(AttemptError::Database { error, commit_sent }) => {
+                // Before a retry or a return, so that neither the retry nor the
+                // connection's next user meets a poisoned cached statement.
+                statement_cache::forget_after(conn, &error);
+                (error, commit_sent)
+            }
         };
         let reason = decide(error, commit_sent, retries, policy.max_retries)?;
         retries += 1;

@@ -1,0 +1,94 @@
+//! A cached prepared statement whose execution failed must reach the server
+//! again on its next use (see `player_core::statement_cache`): after a lock
+//! wait timeout, a duplicate key, or a table that was briefly gone.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{all, exec, insert, migrated};
+use diesel::connection::SimpleConnection;
+use diesel::mysql::MysqlConnection;
+use diesel::prelude::*;
+use player_core::schema::player;
+use player_core::{NewPlayer, players};
+
+/// Holds a row lock on player `id` from another connection while `f` runs on
+/// `conn`, whose lock waits time out after a second.
+fn while_locked<T>(
+    db: &player_testkit::TestDatabase,
+    conn: &mut MysqlConnection,
+    id: &str,
+    f: impl FnOnce(&mut MysqlConnection) -> T,
+) -> T {
+    exec(conn, "SET SESSION innodb_lock_wait_timeout = 1");
+    let mut holder = db.connect();
+    holder.batch_execute("BEGIN").unwrap();
+    exec(
+        &mut holder,
+        &format!("SELECT * FROM player WHERE id = '{id}' FOR UPDATE"),
+    );
+    let result = f(conn);
+    holder.batch_execute("ROLLBACK").unwrap();
+    result
+}
+
+const LOCK_WAIT_TIMEOUT: &str = "Lock wait timeout exceeded";
+
+/// The upstream bug itself, on a plain Diesel `DELETE` outside `recover`: when
+/// this test fails, Diesel has fixed it and `statement_cache` can go.
+#[test]
+fn diesel_still_replays_the_error_of_a_failed_cached_statement() {
+    let (db, mut conn) = migrated();
+    insert(&mut conn, &[("a", 1, 1), ("b", 1, 1)]);
+    let delete =
+        |conn: &mut MysqlConnection, id: &str| diesel::delete(player::table.find(id)).execute(conn);
+    let first = while_locked(&db, &mut conn, "a", |conn| delete(conn, "a"));
+    assert!(first.unwrap_err().to_string().contains(LOCK_WAIT_TIMEOUT));
+    // Nothing is locked any more, yet the same statement fails the same way.
+    let replayed = delete(&mut conn, "b").unwrap_err();
+    assert!(
+        replayed.to_string().contains(LOCK_WAIT_TIMEOUT),
+        "{replayed}"
+    );
+    assert_eq!(all(&mut conn).len(), 2);
+}
+
+#[test]
+fn a_delete_after_a_lock_wait_timeout_reaches_the_server() {
+    let (db, mut conn) = migrated();
+    insert(&mut conn, &[("a", 1, 1), ("b", 1, 1)]);
+    let first = while_locked(&db, &mut conn, "a", |conn| players::delete(conn, "a"));
+    assert!(first.unwrap_err().to_string().contains(LOCK_WAIT_TIMEOUT));
+    assert!(players::delete(&mut conn, "b").unwrap());
+    assert!(players::delete(&mut conn, "a").unwrap());
+    assert_eq!(all(&mut conn), []);
+}
+
+#[test]
+fn bulk_create_after_a_duplicate_key_inserts_the_next_batch() {
+    let (_db, mut conn) = migrated();
+    let rows = |prefix: &str| {
+        (0..3)
+            .map(|i| NewPlayer::new(format!("{prefix}{i}"), 1, 1))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(players::bulk_create(&mut conn, rows("x"), 3).unwrap(), 3);
+    let duplicate = players::bulk_create(&mut conn, rows("x"), 3).unwrap_err();
+    assert!(
+        duplicate.to_string().contains("Duplicate entry"),
+        "{duplicate}"
+    );
+    assert_eq!(players::bulk_create(&mut conn, rows("y"), 3).unwrap(), 3);
+    assert_eq!(players::count(&mut conn).unwrap(), 6);
+}
+
+#[test]
+fn a_cached_select_works_again_once_its_table_is_back() {
+    let (_db, mut conn) = migrated();
+    insert(&mut conn, &[("a", 1, 1)]);
+    assert!(players::get(&mut conn, "a").unwrap().is_some());
+    exec(&mut conn, "RENAME TABLE player TO player_away");
+    assert!(players::get(&mut conn, "a").is_err());
+    exec(&mut conn, "RENAME TABLE player_away TO player");
+    assert!(players::get(&mut conn, "a").unwrap().is_some());
+}
