@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 
 /// The server's per-session command counters that tell what a client sent.
-const COUNTERS: [&str; 10] = [
+const COUNTERS: [&str; 11] = [
     "Com_set_option",
     "Com_insert",
     "Com_begin",
@@ -16,6 +16,7 @@ const COUNTERS: [&str; 10] = [
     "Com_rollback",
     "Com_select",
     "Com_update",
+    "Com_update_multi",
     "Com_stmt_prepare",
     "Com_stmt_execute",
     "Com_stmt_close",
@@ -87,15 +88,24 @@ impl CommandCounts {
             .filter(|(_, v)| *v > 0.0)
             .collect();
         let get = |k: &str| per_unit.get(k).copied().unwrap_or(0.0);
-        // A statement is BEGIN, COMMIT, ROLLBACK, or one SELECT, INSERT or UPDATE, run as
+        // A statement is BEGIN, COMMIT, ROLLBACK, or one SELECT, INSERT or UPDATE
+        // (of one table, or several joined: `update_multi`), run as
         // text or as a prepared statement (the server counts the execution).
         // Round trips are the text statements, plus every PREPARE and EXECUTE,
         // plus the protocol's SET_OPTION commands (Diesel switches multi-statement
         // mode on and off around each text statement); COM_STMT_CLOSE has no reply.
-        let statements = ["begin", "commit", "rollback", "select", "insert", "update"]
-            .into_iter()
-            .map(get)
-            .sum::<f64>();
+        let statements = [
+            "begin",
+            "commit",
+            "rollback",
+            "select",
+            "insert",
+            "update",
+            "update_multi",
+        ]
+        .into_iter()
+        .map(get)
+        .sum::<f64>();
         let text = statements - get("stmt_execute");
         let round_trips = text + get("set_option") + get("stmt_prepare") + get("stmt_execute");
         Some(Self {

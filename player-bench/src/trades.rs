@@ -186,7 +186,7 @@ mod tests {
             check_balances(&mut conn, count, "Diesel").expect("our balances");
             let counts =
                 CommandCounts::between(&before, &after, &overhead, count).expect("MariaDB counts");
-            assert_eq!(counts.statements, 4.0, "{counts}");
+            assert_eq!(counts.statements, 3.0, "{counts}");
             assert!(counts.round_trips >= 4.0, "{counts}");
         }
     }

@@ -3,7 +3,7 @@
 //! - [`schema`] and [`models`]: the `player` table and its Rust types.
 //! - [`players`]: typed queries (create, get, bulk-create, count, list, delete).
 //! - [`trade`](mod@trade): a trade between two players, done inside one transaction
-//!   that locks both rows with `SELECT ... FOR UPDATE`.
+//!   whose usual case is a single `UPDATE` of both rows.
 //! - [`retry`]: which errors a transaction is retried on, and the backoff.
 //! - [`bank`]: the bank workload (concurrent random trades) and its invariant checker.
 //! - [`db`]: connecting with a checked `DATABASE_URL` whose password never shows.

@@ -5,7 +5,8 @@
 
 mod common;
 
-use common::{all, insert, migrated_db};
+use common::{all, connection_id, exec, insert, migrated_db, session_status, wait_for_lock_wait};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use player_core::retry::RetryPolicy;
 use player_core::{Player, TradeOutcome, trade_with_retry};
@@ -65,6 +66,66 @@ fn opposite_trades_never_deadlock() {
                 id: "b".into(),
                 coins: 1_000_000,
                 goods: 1_000_000
+            },
+        ]
+    );
+}
+
+/// The trade's `UPDATE` reads a buyer who does not exist yet and changes
+/// nothing; while the trade then waits to lock the rows, the buyer is created.
+/// Checked on the locked rows the trade is allowed after all, and it is made.
+/// (TiDB's pessimistic transactions read what is committed at each locking
+/// statement, as READ COMMITTED does here.)
+#[test]
+fn a_trade_refused_by_its_update_is_made_if_the_locked_rows_allow_it() {
+    let db = migrated_db();
+    let mut conn = db.connect();
+    insert(&mut conn, &[("b", 100, 10)]);
+    exec(
+        &mut conn,
+        "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+    );
+    let trade_conn_id = connection_id(&mut conn);
+    let mut holder = db.connect();
+    let mut observer = db.connect();
+    holder.batch_execute("BEGIN").unwrap();
+    exec(
+        &mut holder,
+        "SELECT * FROM player WHERE id = 'b' FOR UPDATE",
+    );
+
+    let before = session_status(&mut conn);
+    let traded = std::thread::scope(|s| {
+        // Seller b, buyer a: the UPDATE reads a first (smaller id), finds no
+        // row, and the trade goes on to lock both rows, where it waits for b.
+        let trade =
+            s.spawn(|| trade_with_retry(&mut conn, "b", "a", 3, 30, &RetryPolicy::default()));
+        wait_for_lock_wait(&mut observer, trade_conn_id);
+        insert(&mut observer, &[("a", 100, 10)]);
+        holder.batch_execute("ROLLBACK").unwrap();
+        trade.join().unwrap()
+    })
+    .unwrap();
+    let after = session_status(&mut conn);
+
+    assert_eq!(traded.outcome, TradeOutcome::Done);
+    assert_eq!(traded.retries, 0);
+    // The slow path ran: a locking SELECT, and the UPDATE a second time.
+    let ran = |name: &str| after.get(name).unwrap_or(&0) - before.get(name).unwrap_or(&0);
+    assert_eq!(ran("Com_select"), 1);
+    assert_eq!(ran("Com_update_multi"), 2);
+    assert_eq!(
+        all(&mut conn),
+        [
+            Player {
+                id: "a".into(),
+                coins: 70,
+                goods: 13
+            },
+            Player {
+                id: "b".into(),
+                coins: 130,
+                goods: 7
             },
         ]
     );

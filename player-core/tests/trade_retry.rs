@@ -8,10 +8,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{all, connection_id, exec, insert, migrated_db};
+use common::{all, connection_id, exec, insert, migrated_db, wait_for_lock_wait};
 use diesel::connection::SimpleConnection;
 use diesel::mysql::MysqlConnection;
-use diesel::prelude::*;
 use player_core::retry::RetryPolicy;
 use player_core::{Player, TradeError, TradeOutcome, trade_with_retry};
 
@@ -125,37 +124,6 @@ fn lock_wait_timeout_1205_is_retried() {
         started.elapsed()
     );
     assert_eq!(all(&mut conn), traded_once());
-}
-
-/// Waits until connection `id` has been running a `SELECT ... FOR UPDATE` for
-/// 200 ms: on two rows found by primary key, that means it waits for a lock.
-/// (MariaDB's `INNODB_TRX` is a cache that is not refreshed while it is read
-/// more often than every 100 ms, so it is no good for polling.)
-fn wait_for_lock_wait(observer: &mut MysqlConnection, id: u64) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let waiting = diesel::sql_query(format!(
-            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST \
-             WHERE ID = {id} AND INFO LIKE '%FOR UPDATE%' AND TIME_MS > 200"
-        ))
-        .get_result::<Count>(observer)
-        .unwrap()
-        .n;
-        if waiting > 0 {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "connection {id} never waited for a lock"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Shared set-up of the integration tests: a migrated test database and helpers.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use std::time::{Duration, Instant};
+
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 use player_core::{NewPlayer, Player, players};
@@ -68,4 +70,36 @@ pub fn migrated() -> (TestDatabase, MysqlConnection) {
     let db = migrated_db();
     let conn = db.connect();
     (db, conn)
+}
+
+/// Waits until connection `id` has been running one of the trade's statements
+/// (its `UPDATE ... JOIN` or its `SELECT ... FOR UPDATE`) for 200 ms: on two
+/// rows found by primary key, that means it waits for a lock.
+/// (MariaDB's `INNODB_TRX` is a cache that is not refreshed while it is read
+/// more often than every 100 ms, so it is no good for polling.)
+pub fn wait_for_lock_wait(observer: &mut MysqlConnection, id: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let waiting = diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST \
+             WHERE ID = {id} AND (INFO LIKE 'UPDATE %' OR INFO LIKE '%FOR UPDATE%') AND TIME_MS > 200"
+        ))
+        .get_result::<Count>(observer)
+        .unwrap()
+        .n;
+        if waiting > 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "connection {id} never waited for a lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
 }

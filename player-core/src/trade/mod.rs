@@ -1,11 +1,19 @@
 //! A trade: the seller gives `amount` goods to the buyer for `price` coins.
 //!
-//! It runs in one transaction that locks both rows with `SELECT ... FOR UPDATE`
-//! (in id order, in one statement), checks balances on the locked rows, and
-//! moves coins and goods with one relative `UPDATE`: four statements (BEGIN,
-//! SELECT, UPDATE, COMMIT) where the tutorial sends six, and no window for a
-//! lost update. On the wire Diesel makes these 9 round trips (BEGIN and COMMIT
-//! cost 3 each, the uncached UPDATE 2); `docs/bank.md` has the measurement.
+//! It runs in one transaction (Diesel's `conn.transaction`). Its usual case is
+//! one statement, an `UPDATE` of both rows joined (`trade/one_statement.rs`),
+//! that moves coins and goods only if both players exist and both balances allow it:
+//! relative updates on rows the statement locks itself, in id order, so there
+//! is no window for a lost update and opposite trades queue rather than
+//! deadlock. When it changes nothing, the trade locks both rows with
+//! `SELECT ... FOR UPDATE` (in id order, in one statement) and decides on them:
+//! a refusal, an unknown player, an overflow, or (if another transaction
+//! changed the balances in between) the same `UPDATE` again.
+//!
+//! So a trade that is done sends three statements (BEGIN, UPDATE, COMMIT) where
+//! the tutorial sends six. On the wire Diesel makes them 7 round trips, because
+//! it wraps BEGIN and COMMIT in two mode switches each; `docs/bank.md` has the
+//! measurement.
 //!
 //! When the server rolls the transaction back with an error it documents as
 //! retryable (see [`crate::retry`]), the whole transaction runs again after a
@@ -15,7 +23,8 @@
 //! may run the trade again on a new connection); during `COMMIT` it is
 //! [`TradeError::OutcomeUnknown`], because running it again could apply it twice.
 
-use diesel::dsl::case_when;
+mod one_statement;
+
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 
@@ -23,6 +32,7 @@ use crate::models::{MAX_ID_LEN, Player};
 use crate::retry::{ErrorClass, RetryPolicy, Retryable, classify};
 use crate::schema::player;
 use crate::statement_cache;
+use one_statement::TradeUpdate;
 
 /// How a trade that ran to its end came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,58 +187,98 @@ fn attempt(
     amount: i32,
     price: i32,
 ) -> Result<TradeOutcome, AttemptError> {
+    let update = TradeUpdate {
+        seller,
+        buyer,
+        amount,
+        price,
+    };
     // Set when the body has written and returns `Ok`, so that Diesel goes on
     // to send `COMMIT`: from then on a lost connection leaves the outcome unknown.
     let mut commit_sent = false;
-    let result =
-        conn.transaction(|conn| {
-            // One statement locks both rows, always in id order, so two opposite
-            // trades cannot each hold one lock and wait for the other.
-            // `id = ? OR id = ?` rather than `IN (?, ?)`: Diesel caches the
-            // prepared statement of the former, and prepares `IN` anew each time.
-            let locked: Vec<Player> = player::table
-                .filter(player::id.eq(seller).or(player::id.eq(buyer)))
-                .order(player::id)
-                .select(Player::as_select())
-                .for_update()
-                .load(conn)?;
-            let find = |id: &str| {
-                locked
-                    .iter()
-                    .find(|p| p.id == id)
-                    .ok_or_else(|| TradeError::UnknownPlayer(id.to_owned()))
-            };
-            let (seller_row, buyer_row) = (find(seller)?, find(buyer)?);
-
-            if seller_row.goods < amount {
-                return Ok(TradeOutcome::Refused(Refusal::SellerLacksGoods));
-            }
-            if buyer_row.coins < price {
-                return Ok(TradeOutcome::Refused(Refusal::BuyerLacksCoins));
-            }
-            if seller_row.coins.checked_add(price).is_none() {
-                return Err(TradeError::Overflow("coins", seller.to_owned()));
-            }
-            if buyer_row.goods.checked_add(amount).is_none() {
-                return Err(TradeError::Overflow("goods", buyer.to_owned()));
-            }
-
-            let is_seller = player::id.eq(seller);
-            diesel::update(player::table.filter(player::id.eq_any([seller, buyer])))
-                .set((
-                    player::coins.eq(case_when(is_seller, player::coins + price)
-                        .otherwise(player::coins - price)),
-                    player::goods.eq(case_when(is_seller, player::goods - amount)
-                        .otherwise(player::goods + amount)),
-                ))
-                .execute(conn)?;
+    let result = conn.transaction(|conn| {
+        // The usual case: one statement moves coins and goods.
+        if move_balances(conn, &update)? {
             commit_sent = true;
-            Ok(TradeOutcome::Done)
-        });
+            return Ok(TradeOutcome::Done);
+        }
+        // Nothing changed. Find out why on locked rows; on TiDB the balances
+        // may have changed since the `UPDATE` read them, and then allow the trade.
+        if let Some(refusal) = check_locked_rows(conn, seller, buyer, amount, price)? {
+            return Ok(TradeOutcome::Refused(refusal));
+        }
+        if !move_balances(conn, &update)? {
+            // Both rows are locked and were just checked.
+            return Err(unexpected_rows());
+        }
+        commit_sent = true;
+        Ok(TradeOutcome::Done)
+    });
     result.map_err(|e| match e {
         TradeError::Database(error) => AttemptError::Database { error, commit_sent },
         other => AttemptError::Trade(other),
     })
+}
+
+/// Runs the one-statement `UPDATE`: `true` if it moved coins and goods, `false`
+/// if it changed nothing.
+fn move_balances(conn: &mut MysqlConnection, update: &TradeUpdate) -> Result<bool, TradeError> {
+    // A join on two distinct primary keys matches two rows or none.
+    match update.execute(conn)? {
+        2 => Ok(true),
+        0 => Ok(false),
+        _ => Err(unexpected_rows()),
+    }
+}
+
+/// The error, rolling the transaction back, for an `UPDATE` that matched rows
+/// it cannot match.
+fn unexpected_rows() -> TradeError {
+    tracing::error!("the trade's UPDATE matched an unexpected number of rows");
+    TradeError::Database(diesel::result::Error::RollbackTransaction)
+}
+
+/// Locks both rows and checks them: the refusal if a balance does not allow the
+/// trade, an error if a player is missing or a balance would overflow, `None`
+/// if the trade can be made.
+fn check_locked_rows(
+    conn: &mut MysqlConnection,
+    seller: &str,
+    buyer: &str,
+    amount: i32,
+    price: i32,
+) -> Result<Option<Refusal>, TradeError> {
+    // One statement locks both rows, always in id order, so two opposite
+    // trades cannot each hold one lock and wait for the other.
+    // `id = ? OR id = ?` rather than `IN (?, ?)`: Diesel caches the
+    // prepared statement of the former, and prepares `IN` anew each time.
+    let locked: Vec<Player> = player::table
+        .filter(player::id.eq(seller).or(player::id.eq(buyer)))
+        .order(player::id)
+        .select(Player::as_select())
+        .for_update()
+        .load(conn)?;
+    let find = |id: &str| {
+        locked
+            .iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| TradeError::UnknownPlayer(id.to_owned()))
+    };
+    let (seller_row, buyer_row) = (find(seller)?, find(buyer)?);
+
+    if seller_row.goods < amount {
+        return Ok(Some(Refusal::SellerLacksGoods));
+    }
+    if buyer_row.coins < price {
+        return Ok(Some(Refusal::BuyerLacksCoins));
+    }
+    if seller_row.coins.checked_add(price).is_none() {
+        return Err(TradeError::Overflow("coins", seller.to_owned()));
+    }
+    if buyer_row.goods.checked_add(amount).is_none() {
+        return Err(TradeError::Overflow("goods", buyer.to_owned()));
+    }
+    Ok(None)
 }
 
 /// Rejects what no database state could make valid, before a round trip.

@@ -1,0 +1,180 @@
+//! The trade's usual case as one statement: an `UPDATE` of both rows, joined,
+//! that moves coins and goods only if both players exist and both balances
+//! allow it.
+//!
+//! ```sql
+//! UPDATE player AS seller JOIN player AS buyer ON seller.id = ? AND buyer.id = ?
+//! SET seller.goods = seller.goods - ?, seller.coins = seller.coins + ?,
+//!     buyer.goods = buyer.goods + ?, buyer.coins = buyer.coins - ?
+//! WHERE seller.goods >= ? AND buyer.coins >= ?
+//!   AND seller.coins <= 2147483647 - ? AND buyer.goods <= 2147483647 - ?
+//! ```
+//!
+//! It matches two rows (the trade is done) or none (nothing changed; the caller
+//! then finds out why on locked rows). The player with the smaller id is named
+//! first in the join (`player AS buyer JOIN player AS seller` when the buyer's id
+//! is smaller): MySQL and MariaDB read and lock the two rows, which the primary
+//! key makes constant, in that order, so opposite trades queue instead of
+//! deadlocking, as with the `SELECT ... ORDER BY id FOR UPDATE` of the slow path.
+//!
+//! Diesel's DSL has no `UPDATE` with a join, and Diesel never caches the prepared
+//! statement of its own `UPDATE`s. This fragment writes the SQL from the schema's
+//! names and types and does not opt out of caching, so Diesel keeps its two
+//! versions (seller first, buyer first) prepared: one round trip per trade.
+
+use diesel::expression::Expression;
+use diesel::mysql::{Mysql, MysqlConnection};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::{Column, QueryResult, RunQueryDsl};
+
+use crate::schema::player;
+
+/// The trade's `UPDATE ... JOIN`; see the module documentation.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct TradeUpdate<'a> {
+    /// Id of the player who gives goods and gets coins.
+    pub(super) seller: &'a str,
+    /// Id of the player who gives coins and gets goods.
+    pub(super) buyer: &'a str,
+    /// Goods moved from seller to buyer.
+    pub(super) amount: i32,
+    /// Coins moved from buyer to seller.
+    pub(super) price: i32,
+}
+
+/// SQL type of `player.id`.
+type IdType = <player::id as Expression>::SqlType;
+/// SQL type of `player.coins` and `player.goods`.
+type BalanceType = <player::coins as Expression>::SqlType;
+
+impl QueryId for TradeUpdate<'_> {
+    // No static id: Diesel then keys its cache by the SQL text.
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+/// Writes `alias.column`.
+fn column(out: &mut AstPass<'_, '_, Mysql>, alias: &str, column: &str) -> QueryResult<()> {
+    out.push_identifier(alias)?;
+    out.push_sql(".");
+    out.push_identifier(column)
+}
+
+/// Writes `alias.column = alias.column <op> ?`.
+fn assign<'b>(
+    out: &mut AstPass<'_, 'b, Mysql>,
+    alias: &str,
+    name: &str,
+    op: &str,
+    value: &'b i32,
+) -> QueryResult<()> {
+    column(out, alias, name)?;
+    out.push_sql(" = ");
+    column(out, alias, name)?;
+    out.push_sql(op);
+    out.push_bind_param::<BalanceType, _>(value)
+}
+
+impl QueryFragment<Mysql> for TradeUpdate<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Mysql>) -> QueryResult<()> {
+        let (coins, goods) = (player::coins::NAME, player::goods::NAME);
+        let max = i32::MAX.to_string();
+
+        // The smaller id first, so both rows are locked in id order.
+        let (first, second) = if self.seller <= self.buyer {
+            ("seller", "buyer")
+        } else {
+            ("buyer", "seller")
+        };
+        out.push_sql("UPDATE ");
+        player::table.walk_ast(out.reborrow())?;
+        out.push_sql(" AS ");
+        out.push_identifier(first)?;
+        out.push_sql(" JOIN ");
+        player::table.walk_ast(out.reborrow())?;
+        out.push_sql(" AS ");
+        out.push_identifier(second)?;
+
+        out.push_sql(" ON ");
+        column(&mut out, "seller", player::id::NAME)?;
+        out.push_sql(" = ");
+        out.push_bind_param::<IdType, _>(self.seller)?;
+        out.push_sql(" AND ");
+        column(&mut out, "buyer", player::id::NAME)?;
+        out.push_sql(" = ");
+        out.push_bind_param::<IdType, _>(self.buyer)?;
+
+        out.push_sql(" SET ");
+        assign(&mut out, "seller", goods, " - ", &self.amount)?;
+        out.push_sql(", ");
+        assign(&mut out, "seller", coins, " + ", &self.price)?;
+        out.push_sql(", ");
+        assign(&mut out, "buyer", goods, " + ", &self.amount)?;
+        out.push_sql(", ");
+        assign(&mut out, "buyer", coins, " - ", &self.price)?;
+
+        // Enough goods and coins, and no balance past INT's maximum.
+        out.push_sql(" WHERE ");
+        column(&mut out, "seller", goods)?;
+        out.push_sql(" >= ");
+        out.push_bind_param::<BalanceType, _>(&self.amount)?;
+        out.push_sql(" AND ");
+        column(&mut out, "buyer", coins)?;
+        out.push_sql(" >= ");
+        out.push_bind_param::<BalanceType, _>(&self.price)?;
+        out.push_sql(" AND ");
+        column(&mut out, "seller", coins)?;
+        out.push_sql(&format!(" <= {max} - "));
+        out.push_bind_param::<BalanceType, _>(&self.price)?;
+        out.push_sql(" AND ");
+        column(&mut out, "buyer", goods)?;
+        out.push_sql(&format!(" <= {max} - "));
+        out.push_bind_param::<BalanceType, _>(&self.amount)?;
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<MysqlConnection> for TradeUpdate<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sql(seller: &str, buyer: &str) -> String {
+        let update = TradeUpdate {
+            seller,
+            buyer,
+            amount: 3,
+            price: 30,
+        };
+        diesel::debug_query::<Mysql, _>(&update).to_string()
+    }
+
+    #[test]
+    fn names_the_smaller_id_first_in_the_join() {
+        assert!(
+            sql("a", "b").starts_with("UPDATE `player` AS `seller` JOIN `player` AS `buyer` ON")
+        );
+        assert!(
+            sql("b", "a").starts_with("UPDATE `player` AS `buyer` JOIN `player` AS `seller` ON")
+        );
+    }
+
+    #[test]
+    fn moves_goods_and_coins_only_when_both_balances_allow() {
+        let sql = sql("a", "b");
+        assert!(
+            sql.contains(
+                "SET `seller`.`goods` = `seller`.`goods` - ?, `seller`.`coins` = `seller`.`coins` + ?, \
+                 `buyer`.`goods` = `buyer`.`goods` + ?, `buyer`.`coins` = `buyer`.`coins` - ? \
+                 WHERE `seller`.`goods` >= ? AND `buyer`.`coins` >= ? \
+                 AND `seller`.`coins` <= 2147483647 - ? AND `buyer`.`goods` <= 2147483647 - ?"
+            ),
+            "{sql}"
+        );
+        assert!(
+            sql.ends_with("-- binds: [\"a\", \"b\", 3, 30, 3, 30, 3, 30, 30, 3]"),
+            "{sql}"
+        );
+    }
+}
