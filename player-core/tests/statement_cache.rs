@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{all, exec, insert, migrated};
+use common::{all, exec, hold_row_lock, insert, migrated};
 use diesel::connection::SimpleConnection;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
@@ -21,12 +21,7 @@ fn while_locked<T>(
     f: impl FnOnce(&mut MysqlConnection) -> T,
 ) -> T {
     exec(conn, "SET SESSION innodb_lock_wait_timeout = 1");
-    let mut holder = db.connect();
-    holder.batch_execute("BEGIN").unwrap();
-    exec(
-        &mut holder,
-        &format!("SELECT * FROM player WHERE id = '{id}' FOR UPDATE"),
-    );
+    let mut holder = hold_row_lock(db, id);
     let result = f(conn);
     holder.batch_execute("ROLLBACK").unwrap();
     result

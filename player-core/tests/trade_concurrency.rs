@@ -5,7 +5,10 @@
 
 mod common;
 
-use common::{all, connection_id, exec, insert, migrated_db, session_status, wait_for_lock_wait};
+use common::{
+    all, connection_id, exec, hold_row_lock, insert, migrated_db, session_status,
+    wait_for_lock_wait,
+};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use player_core::retry::RetryPolicy;
@@ -86,13 +89,8 @@ fn a_trade_refused_by_its_update_is_made_if_the_locked_rows_allow_it() {
         "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
     );
     let trade_conn_id = connection_id(&mut conn);
-    let mut holder = db.connect();
+    let mut holder = hold_row_lock(&db, "b");
     let mut observer = db.connect();
-    holder.batch_execute("BEGIN").unwrap();
-    exec(
-        &mut holder,
-        "SELECT * FROM player WHERE id = 'b' FOR UPDATE",
-    );
 
     let before = session_status(&mut conn);
     let traded = std::thread::scope(|s| {

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{all, connection_id, exec, insert, migrated_db, wait_for_lock_wait};
+use common::{all, connection_id, exec, hold_row_lock, insert, migrated_db, wait_for_lock_wait};
 use diesel::connection::SimpleConnection;
 use diesel::mysql::MysqlConnection;
 use player_core::retry::RetryPolicy;
@@ -97,12 +97,7 @@ fn retries_are_bounded_and_the_last_error_is_kept() {
 fn lock_wait_timeout_1205_is_retried() {
     let (db, mut conn) = setup();
     exec(&mut conn, "SET SESSION innodb_lock_wait_timeout = 1");
-    let mut blocker = db.connect();
-    blocker.batch_execute("BEGIN").unwrap();
-    exec(
-        &mut blocker,
-        "SELECT * FROM player WHERE id = 'b' FOR UPDATE",
-    );
+    let mut blocker = hold_row_lock(&db, "b");
 
     let trade_conn_id = connection_id(&mut conn);
     let mut observer = db.connect();
@@ -167,13 +162,8 @@ fn a_connection_killed_before_commit_applies_nothing() {
     let (db, mut conn) = setup();
     let trade_conn_id = connection_id(&mut conn);
     exec(&mut conn, "SET SESSION innodb_lock_wait_timeout = 5");
-    let mut blocker = db.connect();
+    let mut blocker = hold_row_lock(&db, "b");
     let mut observer = db.connect();
-    blocker.batch_execute("BEGIN").unwrap();
-    exec(
-        &mut blocker,
-        "SELECT * FROM player WHERE id = 'b' FOR UPDATE",
-    );
     let before = all(&mut observer);
 
     let result = std::thread::scope(|s| {

@@ -36,6 +36,18 @@ pub fn connection_id(conn: &mut MysqlConnection) -> u64 {
     .expect("CONNECTION_ID()")
 }
 
+/// A new connection to `db` that holds the row lock of player `id` in an open
+/// transaction (end it with `ROLLBACK`, or drop the connection).
+pub fn hold_row_lock(db: &TestDatabase, id: &str) -> MysqlConnection {
+    let mut holder = db.connect();
+    exec(&mut holder, "BEGIN");
+    exec(
+        &mut holder,
+        &format!("SELECT * FROM player WHERE id = '{id}' FOR UPDATE"),
+    );
+    holder
+}
+
 /// Runs a statement, panicking with it on failure.
 pub fn exec(conn: &mut MysqlConnection, sql: &str) {
     diesel::sql_query(sql)
