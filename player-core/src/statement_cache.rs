@@ -53,7 +53,7 @@ pub fn forget_after(conn: &mut MysqlConnection, error: &Error) {
 
 /// Closes every prepared statement the connection has cached; later queries
 /// prepare theirs again. The closes need no answer from the server, so this
-/// makes no round trip.
+/// makes no round trip. The cache is left unbounded, Diesel's default.
 pub fn forget_all(conn: &mut MysqlConnection) {
     tracing::debug!("emptying the prepared-statement cache after a database error");
     // Changing the cache's size replaces the cache, dropping (closing) what it held.

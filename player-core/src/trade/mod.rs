@@ -2,10 +2,10 @@
 //!
 //! It runs in one transaction (Diesel's `conn.transaction`). Its usual case is
 //! one statement, an `UPDATE` of both rows joined (`trade/one_statement.rs`),
-//! that moves coins and goods only if both players exist and both balances allow it:
-//! relative updates on rows the statement locks itself, in id order, so there
-//! is no window for a lost update and opposite trades queue rather than
-//! deadlock. When it changes nothing, the trade locks both rows with
+//! that moves coins and goods only if both players exist and both balances
+//! allow it: relative updates on rows the statement locks itself, in id order,
+//! so there is no window for a lost update and opposite trades queue rather
+//! than deadlock. When it changes nothing, the trade locks both rows with
 //! `SELECT ... FOR UPDATE` (in id order, in one statement) and decides on them:
 //! a refusal, an unknown player, an overflow, or (if another transaction
 //! changed the balances in between) the same `UPDATE` again.
