@@ -1,41 +1,14 @@
 //! Part 3, the bank workload: `player-cli bank --json` at growing worker counts.
 
 use anyhow::{Context, bail};
-use serde::Deserialize;
+use player_bank::Summary;
 
 use crate::chart::{self, Point};
 use crate::player_cli::PlayerCli;
 use crate::report::{Section, Verdict, ratio, thousands};
 
-/// What `player-cli bank --json` prints (one JSON object).
-#[derive(Debug, Clone, Deserialize)]
-pub struct BankRun {
-    /// Concurrent workers, each on its own connection.
-    pub workers: usize,
-    /// Players the money moves between.
-    pub players: usize,
-    /// How long the run lasted.
-    pub seconds: f64,
-    /// Trades committed.
-    pub committed: u64,
-    /// Trades refused for want of balance.
-    pub refused: u64,
-    /// Retries after a retryable error (deadlock, write conflict...).
-    pub retried: u64,
-    /// Trades that failed for good.
-    pub failed: u64,
-    /// Committed trades per second.
-    pub trades_per_sec: f64,
-    /// Median trade latency, in milliseconds (none without a trade).
-    pub p50_ms: Option<f64>,
-    /// 99th percentile trade latency, in milliseconds (none without a trade).
-    pub p99_ms: Option<f64>,
-    /// Whether the totals of coins and goods were unchanged at the end.
-    pub invariants_ok: bool,
-}
-
 /// Parses the output of `bank --json`: the whole output, or its last non-empty line.
-pub fn parse(stdout: &str) -> anyhow::Result<BankRun> {
+pub fn parse(stdout: &str) -> anyhow::Result<Summary> {
     serde_json::from_str(stdout.trim()).or_else(|whole| {
         stdout
             .lines()
@@ -54,7 +27,7 @@ pub fn run(
     workers: &[usize],
     players: usize,
     seconds: u64,
-) -> anyhow::Result<Option<Vec<BankRun>>> {
+) -> anyhow::Result<Option<Vec<Summary>>> {
     if let Some(why) = cli.missing("bank") {
         eprintln!("bank: skipped ({why})");
         return Ok(None);
@@ -92,7 +65,7 @@ pub fn run(
         eprintln!(
             "  bank {w} workers: {} trades/s, p99 {} ms, invariants {}",
             thousands(run.trades_per_sec),
-            ms(run.p99_ms),
+            ms(&run, run.p99_ms),
             if run.invariants_ok { "ok" } else { "VIOLATED" }
         );
         runs.push(run);
@@ -101,7 +74,7 @@ pub fn run(
 }
 
 /// Fails if any run broke an invariant or lost trades: that is a bug, not a slow figure.
-pub fn check(runs: &[BankRun]) -> anyhow::Result<()> {
+pub fn check(runs: &[Summary]) -> anyhow::Result<()> {
     for r in runs {
         if !r.invariants_ok {
             bail!(
@@ -123,7 +96,7 @@ pub fn check(runs: &[BankRun]) -> anyhow::Result<()> {
 /// Where throughput peaks, and whether it grew up to there: each step up to
 /// the peak keeps at least 0.95 of the step before (noise allowance), and the
 /// peak is above one worker.
-pub fn growth(runs: &[BankRun]) -> Option<(usize, bool)> {
+pub fn growth(runs: &[Summary]) -> Option<(usize, bool)> {
     // The first of equal maxima: a plateau peaks where it starts.
     let peak = (0..runs.len()).reduce(|best, i| {
         if runs[i].trades_per_sec > runs[best].trades_per_sec {
@@ -140,7 +113,7 @@ pub fn growth(runs: &[BankRun]) -> Option<(usize, bool)> {
 }
 
 /// The section of the bank runs, with a text chart of throughput against workers.
-pub fn section(runs: &[BankRun]) -> Section {
+pub fn section(runs: &[Summary]) -> Section {
     let (players, seconds) = runs.first().map_or((0, 0.0), |r| (r.players, r.seconds));
     let mut section = Section::new(
         format!(
@@ -166,8 +139,8 @@ pub fn section(runs: &[BankRun]) -> Section {
             r.workers.to_string(),
             thousands(r.trades_per_sec),
             ratio(r.trades_per_sec / base),
-            ms(r.p50_ms),
-            ms(r.p99_ms),
+            ms(r, r.p50_ms),
+            ms(r, r.p99_ms),
             thousands(r.committed as f64),
             thousands(r.refused as f64),
             thousands(r.retried as f64),
@@ -196,18 +169,22 @@ pub fn section(runs: &[BankRun]) -> Section {
     section
 }
 
-/// A latency in milliseconds, or n/a.
-fn ms(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |v| format!("{v:.2}"))
+/// A latency in milliseconds, or n/a for a run without a trade.
+fn ms(run: &Summary, v: f64) -> String {
+    if run.committed + run.refused == 0 {
+        "n/a".into()
+    } else {
+        format!("{v:.2}")
+    }
 }
 
 /// (workers, trades/s) of each run, noted with its p99 latency.
-pub fn points(runs: &[BankRun]) -> Vec<Point> {
+pub fn points(runs: &[Summary]) -> Vec<Point> {
     runs.iter()
         .map(|r| Point {
             x: r.workers,
             y: r.trades_per_sec,
-            note: r.p99_ms.map(|p99| format!("p99 {p99:.1} ms")),
+            note: (r.committed > 0).then(|| format!("p99 {:.1} ms", r.p99_ms)),
         })
         .collect()
 }
@@ -216,30 +193,37 @@ pub fn points(runs: &[BankRun]) -> Vec<Point> {
 mod tests {
     use super::*;
 
-    fn run(workers: usize, tps: f64) -> BankRun {
-        BankRun {
+    fn run(workers: usize, tps: f64) -> Summary {
+        Summary {
             workers,
             players: 10,
             seconds: 1.0,
+            trades_limit: None,
+            seed: 1,
+            txn_mode: None,
             committed: 1,
             refused: 0,
             retried: 0,
             failed: 0,
+            unknown_outcome: 0,
             trades_per_sec: tps,
-            p50_ms: Some(1.0),
-            p99_ms: Some(2.0),
+            p50_ms: 1.0,
+            p99_ms: 2.0,
+            max_ms: 3.0,
             invariants_ok: true,
+            violations: Vec::new(),
+            errors: Vec::new(),
+            aborted: None,
+            totals: None,
         }
     }
 
     #[test]
     fn parses_the_json_contract_alone_or_after_other_lines() {
-        let json = r#"{"workers":4,"players":100,"seconds":10,"committed":5000,"refused":3,
-            "retried":2,"failed":0,"trades_per_sec":500.5,"p50_ms":1.5,"p99_ms":9.25,"invariants_ok":true}"#;
-        let r = parse(json).expect("whole output");
-        assert_eq!((r.workers, r.committed, r.p99_ms), (4, 5000, Some(9.25)));
-        let one_line = json.replace('\n', "");
-        assert!(parse(&format!("starting\n{one_line}\n")).is_ok());
+        let json = serde_json::to_string(&run(4, 500.5)).expect("serialize");
+        let r = parse(&json).expect("whole output");
+        assert_eq!((r.workers, r.trades_per_sec, r.p99_ms), (4, 500.5, 2.0));
+        assert!(parse(&format!("starting\n{json}\n")).is_ok());
         assert!(parse("no json").is_err());
     }
 

@@ -4,8 +4,6 @@
 use std::collections::BTreeMap;
 
 use diesel::mysql::MysqlConnection;
-use diesel::prelude::*;
-use diesel::sql_types::Text;
 
 /// The server's per-session command counters that tell what a client sent.
 const COUNTERS: [&str; 11] = [
@@ -23,33 +21,21 @@ const COUNTERS: [&str; 11] = [
 ];
 
 /// Counter values by lower-case name (`com_select`...).
-pub type Counters = BTreeMap<String, f64>;
-
-#[derive(QueryableByName)]
-struct StatusRow {
-    #[diesel(sql_type = Text, column_name = Variable_name)]
-    name: String,
-    #[diesel(sql_type = Text, column_name = Value)]
-    value: String,
-}
+pub type SessionCounters = BTreeMap<String, f64>;
 
 /// The session's [`COUNTERS`] (MySQL and MariaDB keep them; a server that does
 /// not returns fewer or none).
-pub fn session_counters(conn: &mut MysqlConnection) -> anyhow::Result<Counters> {
-    let list = COUNTERS.map(|c| format!("'{c}'")).join(", ");
-    let rows: Vec<StatusRow> = diesel::sql_query(format!(
-        "SHOW SESSION STATUS WHERE Variable_name IN ({list})"
-    ))
-    .load(conn)?;
-    Ok(rows
+pub fn session_counters(conn: &mut MysqlConnection) -> anyhow::Result<SessionCounters> {
+    Ok(player_core::catalog::session_counters(conn)?
         .into_iter()
-        .filter_map(|r| Some((r.name.to_ascii_lowercase(), r.value.parse().ok()?)))
+        .filter(|(name, _)| COUNTERS.contains(&name.as_str()))
+        .map(|(name, value)| (name.to_ascii_lowercase(), value as f64))
         .collect())
 }
 
 /// What one [`session_counters`] read adds to the counters itself (MariaDB
 /// counts it as a SELECT), to subtract from a difference.
-pub fn read_overhead(conn: &mut MysqlConnection) -> anyhow::Result<Counters> {
+pub fn read_overhead(conn: &mut MysqlConnection) -> anyhow::Result<SessionCounters> {
     let first = session_counters(conn)?;
     let second = session_counters(conn)?;
     Ok(second
@@ -71,9 +57,9 @@ impl CommandCounts {
     /// `None` when the server keeps no such counters, or `units` is 0.
     /// `after - before - overhead`, divided by `units`.
     pub fn between(
-        before: &Counters,
-        after: &Counters,
-        overhead: &Counters,
+        before: &SessionCounters,
+        after: &SessionCounters,
+        overhead: &SessionCounters,
         units: usize,
     ) -> Option<Self> {
         if !after.contains_key("com_commit") || units == 0 {

@@ -11,7 +11,7 @@ use player_core::{NewPlayer, players};
 use crate::bench_db::BenchDb;
 use crate::cli::BATCH_SIZES;
 use crate::client::Client;
-use crate::counters::{CommandCounts, Counters, read_overhead, session_counters};
+use crate::counters::{CommandCounts, SessionCounters, read_overhead, session_counters};
 use crate::report::{Section, Verdict, median, per_second, progress, ratio, thousands};
 use crate::sql_files::{self, Commit, write_file};
 
@@ -203,7 +203,7 @@ fn load_once(
     rows: &[NewPlayer],
     s: &mut ShapeRates,
     ours: bool,
-    overhead: &Counters,
+    overhead: &SessionCounters,
 ) -> anyhow::Result<f64> {
     db.reset()?;
     let took = if ours {

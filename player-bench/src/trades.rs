@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure};
 use diesel::mysql::MysqlConnection;
-use player_core::{NewPlayer, TradeOutcome, players};
+use player_core::{NewPlayer, Trade, TradeOutcome, players};
 
 use crate::bench_db::BenchDb;
 use crate::client::Client;
@@ -133,7 +133,13 @@ fn trade_ours(conn: &mut MysqlConnection, count: usize) -> anyhow::Result<Durati
     let start = Instant::now();
     for i in 0..count {
         let (seller, buyer) = trade_direction(i, A, B);
-        let outcome = player_core::trade(conn, seller, buyer, 1, 1)?;
+        let trade = Trade {
+            seller,
+            buyer,
+            amount: 1,
+            price: 1,
+        };
+        let outcome = player_core::trade(conn, &trade)?;
         ensure!(
             outcome == TradeOutcome::Done,
             "trade {i} was not done: {outcome:?}"

@@ -1,33 +1,78 @@
-//! Hints for runtime errors, and which errors are usage errors.
+//! What the user reads when something fails: a next step for the errors where
+//! one is known. The texts name this project's scripts, so they live here,
+//! not in the libraries.
 
 use diesel::result::Error as DieselError;
+use player_bank::BankError;
+use player_core::TradeError;
+use player_core::db::{ConnectError, ConnectFailure, TlsError};
 
-/// The database error inside `err`, wherever the layers put it.
-fn database_error(err: &anyhow::Error) -> Option<&DieselError> {
+/// A next step for `err`, found by walking its chain once and looking at the
+/// libraries' public error variants.
+pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
     err.chain().find_map(|e| {
-        if let Some(e) = e.downcast_ref::<DieselError>() {
-            return Some(e);
+        if let Some(e) = e.downcast_ref::<ConnectError>() {
+            return connect_hint(e);
         }
-        if let Some(player_core::TradeError::Database(e)) =
-            e.downcast_ref::<player_core::TradeError>()
-        {
-            return Some(e);
-        }
-        match e.downcast_ref::<player_core::Error>() {
-            Some(player_core::Error::Database(e)) => Some(e),
+        let database = match e.downcast_ref::<BankError>() {
+            Some(BankError::Connect(e)) => return connect_hint(e),
+            Some(BankError::Database(e)) => Some(e),
             _ => None,
-        }
+        };
+        let database = database
+            .or_else(|| match e.downcast_ref::<TradeError>() {
+                Some(TradeError::Database(e)) => Some(e),
+                _ => None,
+            })
+            .or_else(|| match e.downcast_ref::<player_core::Error>() {
+                Some(player_core::Error::Database(e)) => Some(e),
+                _ => None,
+            })
+            .or_else(|| e.downcast_ref::<DieselError>());
+        database.and_then(database_hint)
     })
 }
 
-/// A next step for errors that are not about the connection.
-pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
-    if let Some(DieselError::DatabaseError(_, info)) = database_error(err)
-        && info.message().contains("doesn't exist")
-    {
-        return Some("apply the migrations first: player-cli migrate");
+fn connect_hint(err: &ConnectError) -> Option<&'static str> {
+    match err {
+        ConnectError::InvalidUrl(_) => Some(
+            "the form is mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE, with special characters percent-encoded",
+        ),
+        ConnectError::Tls(TlsError::NotEnforceable(_)) => Some(
+            "build with the workspace's mysqlclient-sys `bundled` feature (the default here), or lower ssl_mode to preferred knowing it may fall back to plaintext",
+        ),
+        ConnectError::Tls(TlsError::MissingCa(_) | TlsError::UnreadableFile { .. }) => Some(
+            "ssl_ca is the CA bundle: /etc/ssl/certs/ca-certificates.crt on Debian/Ubuntu, /etc/ssl/cert.pem on macOS",
+        ),
+        ConnectError::Tls(_) => None,
+        ConnectError::Connect { failure, .. } => match failure {
+            ConnectFailure::Unreachable => Some(
+                "is the server running? Start the local one with `scripts/local-db.sh start`, or set DATABASE_URL",
+            ),
+            ConnectFailure::AccessDenied => Some(
+                "check the user and password in DATABASE_URL (percent-encode special characters; TiDB Cloud users carry a prefix such as `xxxxxxxx.root`)",
+            ),
+            ConnectFailure::ServerWithoutTls => Some(
+                "the server does not offer TLS: enable it there, or lower ssl_mode to preferred for a local test server",
+            ),
+            ConnectFailure::Tls => Some(
+                "check ssl_ca (the CA that signed the server's certificate; for TiDB Cloud the system bundle) and that the URL's host is the name in the certificate",
+            ),
+            ConnectFailure::UnknownDatabase => Some(
+                "create the database first (CREATE DATABASE name) or change the path of DATABASE_URL",
+            ),
+            ConnectFailure::Other => None,
+        },
     }
-    None
+}
+
+fn database_hint(err: &DieselError) -> Option<&'static str> {
+    match err {
+        DieselError::DatabaseError(_, info) if info.message().contains("doesn't exist") => {
+            Some("apply the migrations first: player-cli migrate")
+        }
+        _ => None,
+    }
 }
 
 /// True when `err` is a closed stdout (e.g. `player-cli player list | head -1`):

@@ -15,8 +15,9 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
+use player_core::TradeOutcome;
+
 use crate::cli::{Cli, Command};
-use crate::commands::trade::Traded;
 
 /// Exit status of a trade the balances did not allow.
 const EXIT_REFUSED: u8 = 3;
@@ -57,7 +58,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Migrate(args)) => commands::migrate::run(&args, &url, &mut out)?,
         Some(Command::Player(cmd)) => commands::player::run(cmd, &url, &mut out)?,
         Some(Command::Trade(args)) => {
-            if commands::trade::run(&args, &url, &mut out)? == Traded::Refused {
+            if let TradeOutcome::Refused(_) = commands::trade::run(&args, &url, &mut out)? {
                 code = ExitCode::from(EXIT_REFUSED);
             }
         }
@@ -82,11 +83,7 @@ fn usage_error(subcommand: &str, msg: String) -> clap::Error {
 /// Prints an error as one line, and a hint on a second one where one helps.
 fn report(err: &anyhow::Error) {
     eprintln!("error: {err:#}");
-    if let Some(hint) = err
-        .downcast_ref::<player_core::db::ConnectError>()
-        .and_then(player_core::db::ConnectError::hint)
-        .or_else(|| errors::hint(err))
-    {
+    if let Some(hint) = errors::hint(err) {
         eprintln!("hint: {hint}");
     }
 }

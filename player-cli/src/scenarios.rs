@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use diesel::mysql::MysqlConnection;
-use player_core::{NewPlayer, Refusal, TradeOutcome, players};
+use player_core::{NewPlayer, Refusal, Trade, TradeOutcome, players};
 
 /// Players the tutorial bulk-creates, and its batch size.
 const BULK_PLAYERS: usize = 1919;
@@ -42,9 +42,20 @@ pub fn trade_example(conn: &mut MysqlConnection, out: &mut impl Write) -> anyhow
     players::create(conn, &NewPlayer::new("2", 114_514, 20))?;
 
     // 10 goods for 500 coins: player 1 cannot afford it, nothing changes.
-    trade(conn, out, "2", "1", 10, 500)?;
+    let too_dear = Trade {
+        seller: "2",
+        buyer: "1",
+        amount: 10,
+        price: 500,
+    };
+    trade(conn, out, &too_dear)?;
     // 2 goods for 100 coins succeeds.
-    trade(conn, out, "2", "1", 2, 100)?;
+    let affordable = Trade {
+        amount: 2,
+        price: 100,
+        ..too_dear
+    };
+    trade(conn, out, &affordable)?;
 
     for player in players::get_many(conn, &["1", "2"])? {
         writeln!(out, "{player}")?;
@@ -53,21 +64,14 @@ pub fn trade_example(conn: &mut MysqlConnection, out: &mut impl Write) -> anyhow
 }
 
 /// Runs one trade and prints the tutorial's line for its outcome.
-fn trade(
-    conn: &mut MysqlConnection,
-    out: &mut impl Write,
-    seller: &str,
-    buyer: &str,
-    amount: i32,
-    price: i32,
-) -> anyhow::Result<()> {
-    match player_core::trade(conn, seller, buyer, amount, price)? {
+fn trade(conn: &mut MysqlConnection, out: &mut impl Write, trade: &Trade) -> anyhow::Result<()> {
+    match player_core::trade(conn, trade)? {
         TradeOutcome::Done => writeln!(out, "trade success")?,
         TradeOutcome::Refused(Refusal::SellerLacksGoods) => {
-            writeln!(out, "sell player {seller} goods not enough")?
+            writeln!(out, "sell player {} goods not enough", trade.seller)?
         }
         TradeOutcome::Refused(Refusal::BuyerLacksCoins) => {
-            writeln!(out, "buy player {buyer} coins not enough")?
+            writeln!(out, "buy player {} coins not enough", trade.buyer)?
         }
     }
     Ok(())

@@ -7,6 +7,7 @@
 use diesel::dsl::count_star;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::Error;
 use crate::batch_insert::CachedBatchInsert;
@@ -24,14 +25,18 @@ const COLUMNS_PER_ROW: usize = 3;
 /// under [`MAX_PLACEHOLDERS`].
 pub const MAX_BATCH_SIZE: usize = MAX_PLACEHOLDERS / COLUMNS_PER_ROW;
 
-/// Inserts one player.
-pub fn create(conn: &mut MysqlConnection, new: &NewPlayer) -> QueryResult<()> {
-    recover(conn, |conn| {
-        diesel::insert_into(player::table)
-            .values(new)
-            .execute(conn)
-            .map(drop)
-    })
+/// Inserts one player; [`Error::AlreadyExists`] if the id is taken.
+pub fn create(conn: &mut MysqlConnection, new: &NewPlayer) -> Result<(), Error> {
+    let inserted = recover(conn, |conn| {
+        diesel::insert_into(player::table).values(new).execute(conn)
+    });
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(Error::AlreadyExists(new.id.clone()))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The player with this id, if there is one.

@@ -9,7 +9,7 @@
 //! TiDB's write conflict), every later use of that statement on the connection
 //! returns the same error without reaching the server: retries cannot succeed,
 //! and a pooled connection stays poisoned. Checked against diesel 2.3.14 with
-//! the bundled libmysqlclient 9.5 (`tests/statement_cache.rs`).
+//! the bundled libmysqlclient 9.5 (`tests/it/statement_cache.rs`).
 //!
 //! Diesel caches `DELETE`s and `SELECT`s, and this crate caches its multi-row
 //! `INSERT` and the trade's `UPDATE`. A `SELECT` on MySQL or MariaDB usually

@@ -6,11 +6,10 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use player_core::bank::{self, Check, Config, Counters, Limit, Report, TxnMode};
-use player_core::db::{self, DatabaseUrl};
+use player_bank::{Limit, Progress, Settings, Summary, TxnMode};
+use player_core::db::DatabaseUrl;
 use player_core::retry::RetryPolicy;
 
 /// Flags of `player-cli bank`.
@@ -55,7 +54,7 @@ pub struct BankArgs {
 
     /// The bank's own database on the same server, created if missing; its
     /// `player` table is reset at the start. Never the database of DATABASE_URL.
-    #[arg(long, default_value = bank::DEFAULT_DATABASE, value_name = "NAME")]
+    #[arg(long, default_value = player_bank::DEFAULT_DATABASE, value_name = "NAME")]
     pub bank_database: String,
 
     /// Seconds a worker waits for a connection (say, while the server
@@ -96,8 +95,9 @@ fn positive_seconds(s: &str) -> Result<f64, String> {
 }
 
 impl BankArgs {
-    fn config(&self) -> Config {
-        Config {
+    fn settings(&self) -> Settings {
+        Settings {
+            database: self.bank_database.clone(),
             workers: self.workers as usize,
             players: self.players as usize,
             limit: match self.trades {
@@ -113,84 +113,43 @@ impl BankArgs {
             },
             txn_mode: self.txn_mode.map(TxnMode::from),
             connect_timeout: Duration::from_secs_f64(self.connect_timeout),
-            ..Config::default()
+            ..Settings::default()
         }
     }
 }
 
-/// Runs the workload and prints its report; an error when an invariant broke
+/// Runs the workload and prints its summary; an error when an invariant broke
 /// or the run could not finish.
 pub fn run(url: &DatabaseUrl, args: &BankArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let config = args.config();
-    config.validate()?;
-    if config.txn_mode.is_some() {
-        // Before anything is created or changed.
-        bank::require_tidb(&mut db::connect(url)?)?;
-    }
-    let bank_url = bank::open_database(url, &args.bank_database).map_err(lift)?;
-    let mut conn = db::connect(&bank_url)?;
-    player_core::migrations::run_pending(&mut conn)?;
-    let totals = bank::seed(&mut conn, &config)?;
-    drop(conn);
-    let pool = bank::pool(&bank_url, &config).map_err(lift)?;
-
-    let counters = Counters::default();
+    let settings = args.settings();
+    let progress = Progress::default();
     let done = AtomicBool::new(false);
-    let report = std::thread::scope(|s| {
-        s.spawn(|| show_progress(&config, &counters, &done));
-        let report = bank::run(&pool, &config, &counters);
+    let summary = std::thread::scope(|s| {
+        s.spawn(|| show_progress(&settings, &progress, &done));
+        let summary = player_bank::run(url, &settings, &progress);
         done.store(true, Ordering::Relaxed);
-        report
+        summary
     })?;
-
-    let check = match pool.get() {
-        Ok(mut conn) => bank::check(&mut conn, &totals).context("checking the invariants"),
-        Err(e) => Err(anyhow::anyhow!(
-            "cannot connect to check the invariants: {e}"
-        )),
-    };
-    let check = match check {
-        Ok(check) => Some(check),
-        Err(e) if report.aborted.is_some() => {
-            tracing::warn!(%e, "no check after an aborted run");
-            None
-        }
-        Err(e) => return Err(e),
-    };
     if args.json {
-        writeln!(
-            out,
-            "{}",
-            json_report(args, &config, &report, check.as_ref())
-        )?;
+        super::write_json(out, &summary)?;
     } else {
-        write_table(out, &config, &report, check.as_ref())?;
+        write_table(out, &settings, &summary)?;
     }
     out.flush()?;
 
-    if let Some(reason) = &report.aborted {
+    if let Some(reason) = &summary.aborted {
         anyhow::bail!("the run stopped early: {reason}");
     }
-    match check {
-        Some(check) if !check.ok() => {
-            anyhow::bail!("invariants violated: {}", check.violations().join("; "))
-        }
-        _ => Ok(()),
+    if !summary.invariants_ok {
+        anyhow::bail!("invariants violated: {}", summary.violations.join("; "));
     }
-}
-
-/// Connection errors keep their own type, so that `main` can print their hint.
-fn lift(err: bank::BankError) -> anyhow::Error {
-    match err {
-        bank::BankError::Connect(e) => e.into(),
-        other => other.into(),
-    }
+    Ok(())
 }
 
 /// A bar (for a trade count) or a spinner (for a duration) on stderr, hidden
 /// when stderr is not a terminal, until `done`.
-fn show_progress(config: &Config, counters: &Counters, done: &AtomicBool) {
-    let bar = match config.limit {
+fn show_progress(settings: &Settings, progress: &Progress, done: &AtomicBool) {
+    let bar = match settings.limit {
         Limit::Trades(n) => ProgressBar::new(n).with_style(
             ProgressStyle::with_template("{bar:30} {pos}/{len} trades {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -203,91 +162,61 @@ fn show_progress(config: &Config, counters: &Counters, done: &AtomicBool) {
     let started = std::time::Instant::now();
     while !done.load(Ordering::Relaxed) {
         let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
-        match config.limit {
-            Limit::Trades(_) => bar.set_position(counters.finished()),
+        match settings.limit {
+            Limit::Trades(_) => bar.set_position(progress.finished()),
             Limit::Duration(_) => bar.set_position(started.elapsed().as_secs()),
         }
         bar.set_message(format!(
             "committed {} refused {} retried {} failed {}",
-            load(&counters.committed),
-            load(&counters.refused),
-            load(&counters.retried),
-            load(&counters.failed),
+            load(&progress.committed),
+            load(&progress.refused),
+            load(&progress.retried),
+            load(&progress.failed),
         ));
         std::thread::sleep(Duration::from_millis(100));
     }
     bar.finish_and_clear();
 }
 
-fn json_report(
-    args: &BankArgs,
-    config: &Config,
-    report: &Report,
-    check: Option<&Check>,
-) -> serde_json::Value {
-    serde_json::json!({
-        "workers": config.workers,
-        "players": config.players,
-        "seconds": report.elapsed.as_secs_f64(),
-        "trades_limit": args.trades,
-        "seed": config.seed,
-        "txn_mode": config.txn_mode.map(TxnMode::as_str),
-        "committed": report.committed,
-        "refused": report.refused,
-        "retried": report.retried,
-        "failed": report.failed,
-        "unknown_outcome": report.unknown,
-        "trades_per_sec": report.trades_per_sec(),
-        "p50_ms": report.latency_ms(0.50),
-        "p99_ms": report.latency_ms(0.99),
-        "max_ms": report.latency_ms(1.0),
-        "invariants_ok": check.is_some_and(Check::ok),
-        "violations": check.map(Check::violations).unwrap_or_default(),
-        "errors": report.errors,
-        "aborted": report.aborted,
-    })
-}
-
 fn write_table(
     out: &mut impl Write,
-    config: &Config,
-    report: &Report,
-    check: Option<&Check>,
+    settings: &Settings,
+    summary: &Summary,
 ) -> std::io::Result<()> {
-    let mode = config.txn_mode.map_or("server default", TxnMode::as_str);
+    let mode = settings.txn_mode.map_or("server default", TxnMode::as_str);
     writeln!(
         out,
         "bank: {} workers, {} players, {:.1} s, seed {}, txn mode {mode}",
-        config.workers,
-        config.players,
-        report.elapsed.as_secs_f64(),
-        config.seed
+        summary.workers, summary.players, summary.seconds, summary.seed
     )?;
     let rows: [(&str, String); 9] = [
-        ("committed", report.committed.to_string()),
-        ("refused", report.refused.to_string()),
-        ("retried", report.retried.to_string()),
-        ("failed", report.failed.to_string()),
-        ("  of which outcome unknown", report.unknown.to_string()),
-        ("trades/s", format!("{:.0}", report.trades_per_sec())),
-        ("latency p50", format!("{:.2} ms", report.latency_ms(0.50))),
-        ("latency p99", format!("{:.2} ms", report.latency_ms(0.99))),
-        ("latency max", format!("{:.2} ms", report.latency_ms(1.0))),
+        ("committed", summary.committed.to_string()),
+        ("refused", summary.refused.to_string()),
+        ("retried", summary.retried.to_string()),
+        ("failed", summary.failed.to_string()),
+        (
+            "  of which outcome unknown",
+            summary.unknown_outcome.to_string(),
+        ),
+        ("trades/s", format!("{:.0}", summary.trades_per_sec)),
+        ("latency p50", format!("{:.2} ms", summary.p50_ms)),
+        ("latency p99", format!("{:.2} ms", summary.p99_ms)),
+        ("latency max", format!("{:.2} ms", summary.max_ms)),
     ];
     for (name, value) in rows {
         writeln!(out, "  {name:<27}{value:>12}")?;
     }
-    for e in &report.errors {
+    for e in &summary.errors {
         writeln!(out, "  error: {e}")?;
     }
-    match check {
-        Some(c) if c.ok() => writeln!(
+    match &summary.totals {
+        Some(found) if summary.invariants_ok => writeln!(
             out,
             "invariants: ok ({} players, {} coins, {} goods, no negative balance)",
-            c.found.players, c.found.coins, c.found.goods
+            found.players, found.coins, found.goods
         ),
-        Some(c) => {
-            for v in c.violations() {
+        Some(_) => {
+            for v in &summary.violations {
                 writeln!(out, "invariant violated: {v}")?;
             }
             Ok(())

@@ -3,12 +3,8 @@
 use std::io::Write;
 
 use clap::Args;
-use diesel::dsl::count_star;
-use diesel::migration::MigrationSource;
-use diesel::mysql::{Mysql, MysqlConnection};
-use diesel::prelude::*;
 use player_core::db::{self, DatabaseUrl};
-use player_core::migrations::{self, MIGRATIONS};
+use player_core::migrations;
 use serde::Serialize;
 
 /// Arguments of `migrate`.
@@ -22,7 +18,7 @@ pub struct MigrateArgs {
     pub json: bool,
 }
 
-/// One migration as `migrate` reports it.
+/// One migration as `migrate --json` reports it.
 #[derive(Debug, Serialize)]
 struct Status {
     /// Its folder name, e.g. `2026-11-24-000000_create_player`.
@@ -43,19 +39,13 @@ pub fn run(a: &MigrateArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::
     } else {
         migrations::run_pending(&mut conn)?
     };
-    let applied = applied_versions(&mut conn)?;
-    let known = MigrationSource::<Mysql>::migrations(&MIGRATIONS)
-        .map_err(|e| anyhow::anyhow!("cannot read the embedded migrations: {e}"))?;
-    let statuses: Vec<Status> = known
-        .iter()
-        .map(|m| {
-            let version = m.name().version().to_string();
-            Status {
-                name: m.name().to_string(),
-                applied: applied.contains(&version),
-                applied_now: applied_now.contains(&version),
-                version,
-            }
+    let statuses: Vec<Status> = migrations::status(&mut conn)?
+        .into_iter()
+        .map(|m| Status {
+            applied_now: applied_now.contains(&m.version),
+            name: m.name,
+            version: m.version,
+            applied: m.applied,
         })
         .collect();
     if a.json {
@@ -77,42 +67,4 @@ pub fn run(a: &MigrateArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::
         pending
     )?;
     Ok(())
-}
-
-diesel::table! {
-    /// Diesel's record of applied migrations.
-    __diesel_schema_migrations (version) {
-        /// The migration's version.
-        version -> VarChar,
-        /// When it was applied.
-        run_on -> Timestamp,
-    }
-}
-
-diesel::table! {
-    /// The server's list of tables.
-    information_schema.tables (table_name) {
-        /// Database of the table.
-        table_schema -> VarChar,
-        /// Name of the table.
-        table_name -> VarChar,
-    }
-}
-
-/// The versions recorded as applied, without creating Diesel's table when it
-/// is missing (so `--status` changes nothing).
-fn applied_versions(conn: &mut MysqlConnection) -> QueryResult<Vec<String>> {
-    let exists: i64 = tables::table
-        .filter(
-            tables::table_schema.eq(diesel::dsl::sql::<diesel::sql_types::VarChar>("DATABASE()")),
-        )
-        .filter(tables::table_name.eq("__diesel_schema_migrations"))
-        .select(count_star())
-        .first(conn)?;
-    if exists == 0 {
-        return Ok(Vec::new());
-    }
-    __diesel_schema_migrations::table
-        .select(__diesel_schema_migrations::version)
-        .load(conn)
 }

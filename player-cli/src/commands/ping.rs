@@ -4,9 +4,8 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use diesel::connection::SimpleConnection;
+use player_core::catalog::{round_trip, server_info};
 use player_core::db::{self, DatabaseUrl};
-use player_core::server::server_info;
 use serde::Serialize;
 
 /// Arguments of `ping`.
@@ -38,7 +37,7 @@ pub fn run(a: &PingArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Res
     let connect = started.elapsed();
     let info = server_info(&mut conn)?;
     let started = Instant::now();
-    conn.batch_execute("DO 1")?;
+    round_trip(&mut conn)?;
     let round_trip = started.elapsed();
     let tls = url.tls();
     let ms = |d: Duration| (d.as_secs_f64() * 1e5).round() / 100.0;

@@ -5,7 +5,6 @@ use std::io::Write;
 use anyhow::Context;
 use clap::{ArgGroup, Args, Subcommand};
 use diesel::mysql::MysqlConnection;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use player_core::db::{self, DatabaseUrl};
 use player_core::models::PlayerChanges;
 use player_core::{NewPlayer, Player, players};
@@ -87,15 +86,12 @@ pub struct DeleteArgs {
     pub id: PlayerId,
 }
 
-/// Runtime errors of the `player` commands.
+/// Runtime errors of the `player` commands besides the library's.
 #[derive(Debug, thiserror::Error)]
 pub enum PlayerError {
     /// No player has this id.
     #[error("no player with id {0:?}")]
     NotFound(String),
-    /// `create` with an id already taken.
-    #[error("a player with id {0:?} already exists")]
-    AlreadyExists(String),
 }
 
 /// A player as `--json` prints it.
@@ -137,9 +133,7 @@ fn create(conn: &mut MysqlConnection, a: CreateArgs, out: &mut impl Write) -> an
         None => NewPlayer::random(a.coins, a.goods),
     };
     match players::create(conn, &new) {
-        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            Err(PlayerError::AlreadyExists(new.id).into())
-        }
+        Err(e @ player_core::Error::AlreadyExists(_)) => Err(e.into()),
         Err(e) => Err(anyhow::Error::new(e).context("cannot create the player")),
         Ok(()) => {
             let created = Player {

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use clap::Args;
 use player_core::db::{self, DatabaseUrl};
-use player_core::{Refusal, TradeOutcome};
+use player_core::{Refusal, Trade, TradeOutcome};
 
 use crate::args::{self, PlayerId};
 
@@ -25,15 +25,6 @@ pub struct TradeArgs {
     pub price: i32,
 }
 
-/// How a trade that ran ended, as an exit status tells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Traded {
-    /// Coins and goods moved.
-    Done,
-    /// The balances did not allow it; nothing changed.
-    Refused,
-}
-
 impl TradeArgs {
     /// Checks what clap cannot: seller and buyer must differ.
     pub fn check(&self) -> Result<(), String> {
@@ -49,27 +40,23 @@ impl TradeArgs {
 
 /// Runs the trade and prints the tutorial's line for its outcome: `trade
 /// success`, `sell player ID goods not enough` or `buy player ID coins not enough`.
-pub fn run(a: &TradeArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Result<Traded> {
+pub fn run(a: &TradeArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Result<TradeOutcome> {
     let mut conn = db::connect(url)?;
-    let outcome = player_core::trade(
-        &mut conn,
-        a.seller.as_str(),
-        a.buyer.as_str(),
-        a.amount,
-        a.price,
-    )?;
-    Ok(match outcome {
-        TradeOutcome::Done => {
-            writeln!(out, "trade success")?;
-            Traded::Done
-        }
+    let trade = Trade {
+        seller: a.seller.as_str(),
+        buyer: a.buyer.as_str(),
+        amount: a.amount,
+        price: a.price,
+    };
+    let outcome = player_core::trade(&mut conn, &trade)?;
+    match outcome {
+        TradeOutcome::Done => writeln!(out, "trade success")?,
         TradeOutcome::Refused(Refusal::SellerLacksGoods) => {
-            writeln!(out, "sell player {} goods not enough", a.seller)?;
-            Traded::Refused
+            writeln!(out, "sell player {} goods not enough", a.seller)?
         }
         TradeOutcome::Refused(Refusal::BuyerLacksCoins) => {
-            writeln!(out, "buy player {} coins not enough", a.buyer)?;
-            Traded::Refused
+            writeln!(out, "buy player {} coins not enough", a.buyer)?
         }
-    })
+    }
+    Ok(outcome)
 }

@@ -34,6 +34,26 @@ use crate::schema::player;
 use crate::statement_cache;
 use one_statement::TradeUpdate;
 
+/// A trade to make: the seller gives `amount` goods to the buyer for `price`
+/// coins. Built with named fields, so that seller and buyer, or amount and
+/// price, cannot be swapped by position:
+///
+/// ```
+/// let trade = player_core::Trade { seller: "2", buyer: "1", amount: 2, price: 100 };
+/// # let _ = trade;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trade<'a> {
+    /// Id of the player who gives goods and receives coins.
+    pub seller: &'a str,
+    /// Id of the player who gives coins and receives goods.
+    pub buyer: &'a str,
+    /// Goods that move from the seller to the buyer (at least 1).
+    pub amount: i32,
+    /// Coins that move from the buyer to the seller (at least 1).
+    pub price: i32,
+}
+
 /// How a trade that ran to its end came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TradeOutcome {
@@ -107,20 +127,13 @@ enum AttemptError {
     },
 }
 
-/// Moves `amount` goods from `seller` to `buyer` and `price` coins back, in one
-/// transaction, if the seller has the goods and the buyer the coins.
+/// Makes the trade in one transaction if the seller has the goods and the
+/// buyer the coins.
 ///
 /// Retries with the default [`RetryPolicy`]; use [`trade_with_retry`] to choose
 /// the policy and learn how many retries were needed.
-pub fn trade(
-    conn: &mut MysqlConnection,
-    seller: &str,
-    buyer: &str,
-    amount: i32,
-    price: i32,
-) -> Result<TradeOutcome, TradeError> {
-    trade_with_retry(conn, seller, buyer, amount, price, &RetryPolicy::default())
-        .map(|traded| traded.outcome)
+pub fn trade(conn: &mut MysqlConnection, trade: &Trade) -> Result<TradeOutcome, TradeError> {
+    trade_with_retry(conn, trade, &RetryPolicy::default()).map(|traded| traded.outcome)
 }
 
 /// [`trade`] with an explicit retry policy; the result says how many retries
@@ -131,16 +144,13 @@ pub fn trade(
 /// transaction on the server, so running the trade again alone would be wrong.
 pub fn trade_with_retry(
     conn: &mut MysqlConnection,
-    seller: &str,
-    buyer: &str,
-    amount: i32,
-    price: i32,
+    trade: &Trade,
     policy: &RetryPolicy,
 ) -> Result<Traded, TradeError> {
-    validate(seller, buyer, amount, price)?;
+    validate(trade)?;
     let mut retries = 0;
     loop {
-        let (error, commit_sent) = match attempt(conn, seller, buyer, amount, price) {
+        let (error, commit_sent) = match attempt(conn, trade) {
             Ok(outcome) => return Ok(Traded { outcome, retries }),
             Err(AttemptError::Trade(e)) => return Err(e),
             Err(AttemptError::Database { error, commit_sent }) => {
@@ -180,19 +190,8 @@ fn decide(
 }
 
 /// Runs the transaction once.
-fn attempt(
-    conn: &mut MysqlConnection,
-    seller: &str,
-    buyer: &str,
-    amount: i32,
-    price: i32,
-) -> Result<TradeOutcome, AttemptError> {
-    let update = TradeUpdate {
-        seller,
-        buyer,
-        amount,
-        price,
-    };
+fn attempt(conn: &mut MysqlConnection, trade: &Trade) -> Result<TradeOutcome, AttemptError> {
+    let update = TradeUpdate(trade);
     // Set when the body has written and returns `Ok`, so that Diesel goes on
     // to send `COMMIT`: from then on a lost connection leaves the outcome unknown.
     let mut commit_sent = false;
@@ -204,7 +203,7 @@ fn attempt(
         }
         // Nothing changed. Find out why on locked rows; on TiDB the balances
         // may have changed since the `UPDATE` read them, and then allow the trade.
-        if let Some(refusal) = check_locked_rows(conn, seller, buyer, amount, price)? {
+        if let Some(refusal) = check_locked_rows(conn, trade)? {
             return Ok(TradeOutcome::Refused(refusal));
         }
         if !move_balances(conn, &update)? {
@@ -243,11 +242,14 @@ fn unexpected_rows() -> TradeError {
 /// if the trade can be made.
 fn check_locked_rows(
     conn: &mut MysqlConnection,
-    seller: &str,
-    buyer: &str,
-    amount: i32,
-    price: i32,
+    trade: &Trade,
 ) -> Result<Option<Refusal>, TradeError> {
+    let Trade {
+        seller,
+        buyer,
+        amount,
+        price,
+    } = *trade;
     // One statement locks both rows, always in id order, so two opposite
     // trades cannot each hold one lock and wait for the other.
     // `id = ? OR id = ?` rather than `IN (?, ?)`: Diesel caches the
@@ -282,7 +284,13 @@ fn check_locked_rows(
 }
 
 /// Rejects what no database state could make valid, before a round trip.
-fn validate(seller: &str, buyer: &str, amount: i32, price: i32) -> Result<(), TradeError> {
+fn validate(trade: &Trade) -> Result<(), TradeError> {
+    let Trade {
+        seller,
+        buyer,
+        amount,
+        price,
+    } = *trade;
     if amount <= 0 {
         return Err(TradeError::InvalidTrade("amount must be positive"));
     }
@@ -358,6 +366,15 @@ mod tests {
             decide(server("Table 'x.player' doesn't exist"), false, 0, 10),
             Err(TradeError::Database(_))
         ));
+    }
+
+    fn validate(seller: &str, buyer: &str, amount: i32, price: i32) -> Result<(), TradeError> {
+        super::validate(&Trade {
+            seller,
+            buyer,
+            amount,
+            price,
+        })
     }
 
     #[test]

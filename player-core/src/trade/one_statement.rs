@@ -27,20 +27,12 @@ use diesel::mysql::{Mysql, MysqlConnection};
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::{Column, QueryResult, RunQueryDsl};
 
+use super::Trade;
 use crate::schema::player;
 
 /// The trade's `UPDATE ... JOIN`; see the module documentation.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct TradeUpdate<'a> {
-    /// Id of the player who gives goods and gets coins.
-    pub(super) seller: &'a str,
-    /// Id of the player who gives coins and gets goods.
-    pub(super) buyer: &'a str,
-    /// Goods moved from seller to buyer.
-    pub(super) amount: i32,
-    /// Coins moved from buyer to seller.
-    pub(super) price: i32,
-}
+pub(super) struct TradeUpdate<'a>(pub(super) &'a Trade<'a>);
 
 /// SQL type of `player.id`.
 type IdType = <player::id as Expression>::SqlType;
@@ -77,11 +69,12 @@ fn assign<'b>(
 
 impl QueryFragment<Mysql> for TradeUpdate<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Mysql>) -> QueryResult<()> {
+        let trade = self.0;
         let (coins, goods) = (player::coins::NAME, player::goods::NAME);
         let max = i32::MAX.to_string();
 
         // The smaller id first, so both rows are locked in id order.
-        let (first, second) = if self.seller <= self.buyer {
+        let (first, second) = if trade.seller <= trade.buyer {
             ("seller", "buyer")
         } else {
             ("buyer", "seller")
@@ -98,38 +91,38 @@ impl QueryFragment<Mysql> for TradeUpdate<'_> {
         out.push_sql(" ON ");
         column(&mut out, "seller", player::id::NAME)?;
         out.push_sql(" = ");
-        out.push_bind_param::<IdType, _>(self.seller)?;
+        out.push_bind_param::<IdType, _>(trade.seller)?;
         out.push_sql(" AND ");
         column(&mut out, "buyer", player::id::NAME)?;
         out.push_sql(" = ");
-        out.push_bind_param::<IdType, _>(self.buyer)?;
+        out.push_bind_param::<IdType, _>(trade.buyer)?;
 
         out.push_sql(" SET ");
-        assign(&mut out, "seller", goods, " - ", &self.amount)?;
+        assign(&mut out, "seller", goods, " - ", &trade.amount)?;
         out.push_sql(", ");
-        assign(&mut out, "seller", coins, " + ", &self.price)?;
+        assign(&mut out, "seller", coins, " + ", &trade.price)?;
         out.push_sql(", ");
-        assign(&mut out, "buyer", goods, " + ", &self.amount)?;
+        assign(&mut out, "buyer", goods, " + ", &trade.amount)?;
         out.push_sql(", ");
-        assign(&mut out, "buyer", coins, " - ", &self.price)?;
+        assign(&mut out, "buyer", coins, " - ", &trade.price)?;
 
         // Enough goods and coins, and no balance past INT's maximum.
         out.push_sql(" WHERE ");
         column(&mut out, "seller", goods)?;
         out.push_sql(" >= ");
-        out.push_bind_param::<BalanceType, _>(&self.amount)?;
+        out.push_bind_param::<BalanceType, _>(&trade.amount)?;
         out.push_sql(" AND ");
         column(&mut out, "buyer", coins)?;
         out.push_sql(" >= ");
-        out.push_bind_param::<BalanceType, _>(&self.price)?;
+        out.push_bind_param::<BalanceType, _>(&trade.price)?;
         out.push_sql(" AND ");
         column(&mut out, "seller", coins)?;
         out.push_sql(&format!(" <= {max} - "));
-        out.push_bind_param::<BalanceType, _>(&self.price)?;
+        out.push_bind_param::<BalanceType, _>(&trade.price)?;
         out.push_sql(" AND ");
         column(&mut out, "buyer", goods)?;
         out.push_sql(&format!(" <= {max} - "));
-        out.push_bind_param::<BalanceType, _>(&self.amount)?;
+        out.push_bind_param::<BalanceType, _>(&trade.amount)?;
         Ok(())
     }
 }
@@ -141,13 +134,13 @@ mod tests {
     use super::*;
 
     fn sql(seller: &str, buyer: &str) -> String {
-        let update = TradeUpdate {
+        let trade = Trade {
             seller,
             buyer,
             amount: 3,
             price: 30,
         };
-        diesel::debug_query::<Mysql, _>(&update).to_string()
+        diesel::debug_query::<Mysql, _>(&TradeUpdate(&trade)).to_string()
     }
 
     #[test]

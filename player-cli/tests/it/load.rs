@@ -1,10 +1,12 @@
 //! `load`: bulk creation and its closing rows/s line.
 
-use crate::common::{cli, migrated_db, rows};
+use player_testkit::TestDatabase;
+
+use crate::common::{cli, rows};
 
 #[test]
 fn load_creates_count_players_in_batches_and_reports_rows_per_second() {
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     let run = cli(db.url(), &["load", "--count", "2500", "--batch", "1000"]);
     assert_eq!(run.code, 0, "{run:?}");
     let last = run.stdout.lines().last().expect("a line");
@@ -24,7 +26,7 @@ fn load_creates_count_players_in_batches_and_reports_rows_per_second() {
 
 #[test]
 fn load_in_one_transaction_with_the_largest_batch() {
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     let max = player_core::players::MAX_BATCH_SIZE.to_string();
     let run = cli(
         db.url(),
@@ -91,7 +93,7 @@ fn peak_rss_kib(url: &str, count: &str) -> u64 {
 
 #[test]
 fn load_memory_does_not_grow_with_the_count() {
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     let small = peak_rss_kib(db.url(), "5000");
     // 30 times more rows; holding them would take well over 10 MB more.
     let large = peak_rss_kib(db.url(), "150000");

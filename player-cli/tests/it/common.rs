@@ -2,9 +2,7 @@
 
 use std::process::Command;
 
-use diesel::prelude::*;
 use player_core::Player;
-use player_core::schema::player;
 use player_testkit::TestDatabase;
 
 /// What one run of the binary did.
@@ -72,18 +70,10 @@ fn tempfile_dir() -> std::path::PathBuf {
     dir
 }
 
-/// A fresh database with the migrations applied.
-pub fn migrated_db() -> TestDatabase {
-    let db = TestDatabase::create();
-    let mut conn = db.connect();
-    player_core::migrations::run_pending(&mut conn).expect("migrate");
-    db
-}
-
 /// A migrated database holding the tutorial's players "1" (100 coins, 0 goods)
 /// and "2" (114,514 coins, 20 goods).
 pub fn tutorial_players_db() -> TestDatabase {
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     let mut conn = db.connect();
     for p in [
         player_core::NewPlayer::new("1", 100, 0),
@@ -96,27 +86,10 @@ pub fn tutorial_players_db() -> TestDatabase {
 
 /// Every row of `player`, ordered by id.
 pub fn rows(db: &TestDatabase) -> Vec<Player> {
-    player::table
-        .select(Player::as_select())
-        .order(player::id)
-        .load(&mut db.connect())
-        .expect("read players")
+    player_testkit::sql::all(&mut db.connect())
 }
 
 /// Every table of the database, to tell that nothing was created.
 pub fn tables(db: &TestDatabase) -> Vec<String> {
-    #[derive(QueryableByName)]
-    struct Table {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        name: String,
-    }
-    diesel::sql_query(format!(
-        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = '{}' ORDER BY 1",
-        db.name()
-    ))
-    .load::<Table>(&mut db.connect())
-    .expect("list tables")
-    .into_iter()
-    .map(|t| t.name)
-    .collect()
+    player_core::catalog::tables_in(&mut db.connect(), db.name()).expect("list tables")
 }

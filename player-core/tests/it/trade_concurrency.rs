@@ -1,25 +1,22 @@
 //! Opposite trades between the same two players from many threads at once:
 //! because both rows are locked in id order in one statement, they queue
 //! instead of deadlocking, so no retry is ever needed and every trade lands.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{
-    all, connection_id, exec, hold_row_lock, insert, migrated_db, session_status,
-    wait_for_lock_wait,
-};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use player_core::retry::RetryPolicy;
-use player_core::{Player, TradeOutcome, trade_with_retry};
+use player_core::{Player, Trade, TradeOutcome, trade_with_retry};
+use player_testkit::TestDatabase;
+use player_testkit::sql::{
+    all, connection_id, exec, hold_row_lock, insert, session_status, wait_for_lock_wait,
+};
 
 const THREADS: usize = 8;
 const TRADES_PER_THREAD: i32 = 150;
 
 #[test]
 fn opposite_trades_never_deadlock() {
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     insert(
         &mut db.connect(),
         &[("a", 1_000_000, 1_000_000), ("b", 1_000_000, 1_000_000)],
@@ -38,10 +35,12 @@ fn opposite_trades_never_deadlock() {
                     for _ in 0..TRADES_PER_THREAD {
                         let traded = trade_with_retry(
                             &mut conn,
-                            seller,
-                            buyer,
-                            1,
-                            3,
+                            &Trade {
+                                seller,
+                                buyer,
+                                amount: 1,
+                                price: 3,
+                            },
                             &RetryPolicy::default(),
                         )
                         .unwrap();
@@ -81,7 +80,7 @@ fn opposite_trades_never_deadlock() {
 /// statement, as READ COMMITTED does here.)
 #[test]
 fn a_trade_refused_by_its_update_is_made_if_the_locked_rows_allow_it() {
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     let mut conn = db.connect();
     insert(&mut conn, &[("b", 100, 10)]);
     exec(
@@ -96,8 +95,18 @@ fn a_trade_refused_by_its_update_is_made_if_the_locked_rows_allow_it() {
     let traded = std::thread::scope(|s| {
         // Seller b, buyer a: the UPDATE reads a first (smaller id), finds no
         // row, and the trade goes on to lock both rows, where it waits for b.
-        let trade =
-            s.spawn(|| trade_with_retry(&mut conn, "b", "a", 3, 30, &RetryPolicy::default()));
+        let trade = s.spawn(|| {
+            trade_with_retry(
+                &mut conn,
+                &Trade {
+                    seller: "b",
+                    buyer: "a",
+                    amount: 3,
+                    price: 30,
+                },
+                &RetryPolicy::default(),
+            )
+        });
         wait_for_lock_wait(&mut observer, trade_conn_id);
         insert(&mut observer, &[("a", 100, 10)]);
         holder.batch_execute("ROLLBACK").unwrap();

@@ -1,16 +1,14 @@
 //! A cached prepared statement whose execution failed must reach the server
 //! again on its next use (see `player_core::statement_cache`): after a lock
 //! wait timeout, a duplicate key, or a table that was briefly gone.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{all, exec, hold_row_lock, insert, migrated};
+use crate::migrated;
 use diesel::connection::SimpleConnection;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 use player_core::schema::player;
 use player_core::{NewPlayer, players};
+use player_testkit::sql::{all, exec, hold_row_lock, insert};
 
 /// Holds a row lock on player `id` from another connection while `f` runs on
 /// `conn`, whose lock waits time out after a second.

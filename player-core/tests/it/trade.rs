@@ -1,14 +1,13 @@
 //! The trade against the real server: outcomes, refusals, invalid input,
 //! overflow, and how many statements one trade sends.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::collections::BTreeMap;
 
-use common::{all, insert, migrated_db, session_status};
+use crate::trade;
 use diesel::mysql::MysqlConnection;
-use player_core::{Refusal, TradeError, TradeOutcome, trade};
+use player_core::{Refusal, TradeError, TradeOutcome};
+use player_testkit::TestDatabase;
+use player_testkit::sql::{all, insert, session_status};
 
 /// Counter differences over `f`, less what reading the counters itself costs.
 fn counted(
@@ -50,7 +49,7 @@ fn round_trips(c: &BTreeMap<String, i64>) -> i64 {
 
 #[test]
 fn a_trade_takes_seven_round_trips_and_a_refusal_eight() {
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     let mut conn = db.connect();
     insert(&mut conn, &[("a", 1000, 1000), ("b", 1000, 1000)]);
     // Warm Diesel's prepared-statement cache, as a long-lived connection is:
@@ -87,7 +86,7 @@ fn a_trade_takes_seven_round_trips_and_a_refusal_eight() {
 /// Runs `f` on players a (100 coins, 10 goods) and b (50 coins, 5 goods) and
 /// asserts their balances did not change.
 fn unchanged(f: impl FnOnce(&mut MysqlConnection)) {
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     let mut conn = db.connect();
     insert(&mut conn, &[("a", 100, 10), ("b", 50, 5)]);
     let before = all(&mut conn);
@@ -100,10 +99,12 @@ fn refusals_change_nothing_and_are_not_retried() {
     unchanged(|conn| {
         let t = player_core::trade_with_retry(
             conn,
-            "a",
-            "b",
-            11,
-            1,
+            &player_core::Trade {
+                seller: "a",
+                buyer: "b",
+                amount: 11,
+                price: 1,
+            },
             &player_core::retry::RetryPolicy::default(),
         )
         .unwrap();
@@ -159,7 +160,7 @@ fn unknown_players_are_reported_by_id() {
 
 #[test]
 fn overflowing_balances_are_refused_with_an_error() {
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     let mut conn = db.connect();
     insert(
         &mut conn,
@@ -188,7 +189,7 @@ fn overflowing_balances_are_refused_with_an_error() {
 
 #[test]
 fn a_trade_may_spend_everything() {
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     let mut conn = db.connect();
     insert(&mut conn, &[("s", 0, 3), ("b", 7, 0)]);
     assert_eq!(

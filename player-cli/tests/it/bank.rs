@@ -1,12 +1,10 @@
 //! `player-cli bank` end to end: the JSON contract, the readable table, the
 //! users' data left alone, refused inputs, and a server that goes away.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
 use player_testkit::{PrivateServer, TestDatabase};
 
 fn cli(url: &str, args: &[&str]) -> Output {
@@ -41,17 +39,7 @@ fn assert_refused(out: &Output, code: i32, text: &str) {
 }
 
 fn database_exists(db: &mut TestDatabase, name: &str) -> bool {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    diesel::sql_query("SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?")
-        .bind::<diesel::sql_types::Text, _>(name)
-        .get_result::<N>(db.admin())
-        .unwrap()
-        .n
-        > 0
+    player_core::catalog::database_exists(db.admin(), name).unwrap()
 }
 
 #[test]

@@ -1,5 +1,12 @@
 //! Connecting to TiDB (or any MySQL-compatible server) from a `DATABASE_URL`,
 //! with errors that say what went wrong and never show the password.
+//!
+//! The URL is checked before any connection is tried, TLS parameters included
+//! (`tls`, private to this module): Diesel and the client library silently
+//! ignore what they do not know, and a silently ignored `ssl_mode` is a
+//! plaintext connection.
+
+mod tls;
 
 use std::fmt;
 use std::str::FromStr;
@@ -7,7 +14,7 @@ use std::str::FromStr;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 
-use crate::tls::{self, TlsError, TlsSettings};
+pub use tls::{SslMode, TlsError, TlsSettings};
 
 /// The tutorial's server: a local `tiup playground` or `scripts/local-db.sh start`.
 pub const DEFAULT_DATABASE_URL: &str = "mysql://root@127.0.0.1:4000/test";
@@ -37,6 +44,8 @@ pub enum ConnectError {
         url: String,
         /// The client library's message, with the password masked.
         message: String,
+        /// What kind of failure the message describes.
+        failure: ConnectFailure,
     },
 }
 
@@ -47,53 +56,40 @@ impl From<TlsError> for ConnectError {
     }
 }
 
-impl ConnectError {
-    /// A next step for the user, where one is known.
-    pub fn hint(&self) -> Option<&'static str> {
-        if let ConnectError::Tls(err) = self {
-            return tls_hint(err);
-        }
-        let ConnectError::Connect { message, .. } = self else {
-            return Some(
-                "the form is mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE, with special characters percent-encoded",
-            );
-        };
-        if message.contains("Can't connect") || message.contains("Unknown MySQL server host") {
-            Some(
-                "is the server running? Start the local one with `scripts/local-db.sh start`, or set DATABASE_URL",
-            )
-        } else if message.contains("Access denied") {
-            Some(
-                "check the user and password in DATABASE_URL (percent-encode special characters; TiDB Cloud users carry a prefix such as `xxxxxxxx.root`)",
-            )
-        } else if message.contains("SSL is required but the server doesn't support it") {
-            Some(
-                "the server does not offer TLS: enable it there, or lower ssl_mode to preferred for a local test server",
-            )
-        } else if message.contains("SSL") || message.contains("TLS") {
-            Some(
-                "check ssl_ca (the CA that signed the server's certificate; for TiDB Cloud the system bundle) and that the URL's host is the name in the certificate",
-            )
-        } else if message.contains("Unknown database") {
-            Some(
-                "create the database first (CREATE DATABASE name) or change the path of DATABASE_URL",
-            )
-        } else {
-            None
-        }
-    }
+/// What kind of failure a [`ConnectError::Connect`] is, read from the client
+/// library's message, so that callers can advise without parsing text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectFailure {
+    /// Nothing answered at the host and port (or the host name is unknown).
+    Unreachable,
+    /// The server refused the user or the password.
+    AccessDenied,
+    /// TLS was required and the server does not offer it.
+    ServerWithoutTls,
+    /// The TLS handshake or the certificate check failed.
+    Tls,
+    /// The database of the URL does not exist.
+    UnknownDatabase,
+    /// Anything else.
+    Other,
 }
 
-/// A next step for a refused TLS setting.
-fn tls_hint(err: &TlsError) -> Option<&'static str> {
-    match err {
-        TlsError::NotEnforceable(_) => Some(
-            "build with the workspace's mysqlclient-sys `bundled` feature (the default here), or lower ssl_mode to preferred knowing it may fall back to plaintext",
-        ),
-        TlsError::MissingCa(_) | TlsError::UnreadableFile { .. } => Some(
-            "ssl_ca is the CA bundle: /etc/ssl/certs/ca-certificates.crt on Debian/Ubuntu, /etc/ssl/cert.pem on macOS",
-        ),
-        _ => None,
+impl ConnectFailure {
+    /// Sorts a client library message (Oracle's and MariaDB's wordings).
+    fn of(message: &str) -> Self {
+        if message.contains("Can't connect") || message.contains("Unknown MySQL server host") {
+            Self::Unreachable
+        } else if message.contains("Access denied") {
+            Self::AccessDenied
+        } else if message.contains("SSL is required but the server doesn't support it") {
+            Self::ServerWithoutTls
+        } else if message.contains("SSL") || message.contains("TLS") {
+            Self::Tls
+        } else if message.contains("Unknown database") {
+            Self::UnknownDatabase
+        } else {
+            Self::Other
+        }
     }
 }
 
@@ -157,7 +153,7 @@ impl DatabaseUrl {
     }
 
     /// Replaces every occurrence of the password, raw or decoded, with `***`.
-    pub(crate) fn mask_in(&self, text: &str) -> String {
+    pub fn mask_in(&self, text: &str) -> String {
         let Some(raw) = self.password() else {
             return text.to_owned();
         };
@@ -192,14 +188,23 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
+impl DatabaseUrl {
+    /// The error for a failed connection to this URL, its password masked.
+    fn connect_error(&self, error: &dyn fmt::Display) -> ConnectError {
+        let message = self.mask_in(&error.to_string());
+        ConnectError::Connect {
+            url: self.to_string(),
+            failure: ConnectFailure::of(&message),
+            message,
+        }
+    }
+}
+
 /// Opens one connection.
 pub fn connect(url: &DatabaseUrl) -> Result<MysqlConnection, ConnectError> {
     tracing::debug!(%url, "connecting");
     url.tls().check_files()?;
-    MysqlConnection::establish(url.expose()).map_err(|e| ConnectError::Connect {
-        url: url.to_string(),
-        message: url.mask_in(&e.to_string()),
-    })
+    MysqlConnection::establish(url.expose()).map_err(|e| url.connect_error(&e))
 }
 
 /// A pool of connections, as [`pool`] builds it.
@@ -207,21 +212,14 @@ pub type Pool = diesel::r2d2::Pool<diesel::r2d2::ConnectionManager<MysqlConnecti
 
 /// A pool of up to `size` connections to `url`, for work spread over threads.
 ///
-/// One connection is opened first so that a wrong URL or a stopped server is
-/// reported at once, like [`connect`] does; then the pool opens its `size`
-/// connections. Connections are checked with a ping when taken out, so one
-/// the server dropped (restart, `KILL`) is replaced, not handed out.
+/// Connections are checked with a ping when taken out, so one the server
+/// dropped (restart, `KILL`) is replaced, not handed out.
 pub fn pool(url: &DatabaseUrl, size: u32) -> Result<Pool, ConnectError> {
-    connect(url)?;
-    pool_builder(size)
-        .build(diesel::r2d2::ConnectionManager::new(url.expose()))
-        .map_err(|e| ConnectError::Connect {
-            url: url.to_string(),
-            message: url.mask_in(&e.to_string()),
-        })
+    build_pool(url, pool_builder(size))
 }
 
-/// The settings [`pool`] uses, to add a connection customizer before building.
+/// The settings [`pool`] uses, to change them (a connection customizer, a
+/// timeout) before [`build_pool`].
 pub fn pool_builder(
     size: u32,
 ) -> diesel::r2d2::Builder<diesel::r2d2::ConnectionManager<MysqlConnection>> {
@@ -229,6 +227,21 @@ pub fn pool_builder(
         .max_size(size.max(1))
         .test_on_check_out(true)
         .connection_timeout(std::time::Duration::from_secs(10))
+}
+
+/// Builds a pool of connections to `url` from `builder`.
+///
+/// One connection is opened first so that a wrong URL or a stopped server is
+/// reported at once, as [`connect`] reports it; r2d2 alone would retry until
+/// its timeout and then say only that it timed out.
+pub fn build_pool(
+    url: &DatabaseUrl,
+    builder: diesel::r2d2::Builder<diesel::r2d2::ConnectionManager<MysqlConnection>>,
+) -> Result<Pool, ConnectError> {
+    connect(url)?;
+    builder
+        .build(diesel::r2d2::ConnectionManager::new(url.expose()))
+        .map_err(|e| url.connect_error(&e))
 }
 
 #[cfg(test)]
@@ -302,7 +315,7 @@ mod tests {
     #[test]
     fn ssl_ca_alone_is_passed_on_as_verify_ca() {
         let url = parse("mysql://root:pw@h:4000/test?ssl_ca=/ca.pem");
-        assert_eq!(url.tls().mode, crate::tls::SslMode::VerifyCa);
+        assert_eq!(url.tls().mode, SslMode::VerifyCa);
         assert!(
             url.expose().ends_with("?ssl_ca=/ca.pem&ssl_mode=verify_ca"),
             "{}",

@@ -2,17 +2,15 @@
 //! trigger, a lock wait timeout, a deadlock whose victim is the trade, and a
 //! connection killed mid-trade. Each proves the retry count and that the trade
 //! landed exactly once (or not at all).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{all, connection_id, exec, hold_row_lock, insert, migrated_db, wait_for_lock_wait};
 use diesel::connection::SimpleConnection;
 use diesel::mysql::MysqlConnection;
 use player_core::retry::RetryPolicy;
-use player_core::{Player, TradeError, TradeOutcome, trade_with_retry};
+use player_core::{Player, Trade, TradeError, TradeOutcome, trade_with_retry};
+use player_testkit::TestDatabase;
+use player_testkit::sql::{all, connection_id, exec, hold_row_lock, insert, wait_for_lock_wait};
 
 /// Short pauses so the tests stay quick.
 const FAST: RetryPolicy = RetryPolicy {
@@ -39,7 +37,7 @@ fn traded_once() -> Vec<Player> {
 }
 
 fn setup() -> (player_testkit::TestDatabase, MysqlConnection) {
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     let mut conn = db.connect();
     insert(&mut conn, &[("a", 100, 10), ("b", 100, 10)]);
     (db, conn)
@@ -66,7 +64,17 @@ fn tidb_write_conflict_9007_is_retried_and_the_trade_lands_once() {
     let (_db, mut conn) = setup();
     install_write_conflict_trigger(&mut conn);
     conn.batch_execute("SET @inject_9007 = 2").unwrap();
-    let traded = trade_with_retry(&mut conn, "a", "b", 3, 30, &FAST).unwrap();
+    let traded = trade_with_retry(
+        &mut conn,
+        &Trade {
+            seller: "a",
+            buyer: "b",
+            amount: 3,
+            price: 30,
+        },
+        &FAST,
+    )
+    .unwrap();
     assert_eq!(traded.outcome, TradeOutcome::Done);
     assert_eq!(traded.retries, 2);
     assert_eq!(all(&mut conn), traded_once());
@@ -78,7 +86,16 @@ fn retries_are_bounded_and_the_last_error_is_kept() {
     install_write_conflict_trigger(&mut conn);
     conn.batch_execute("SET @inject_9007 = 1000").unwrap();
     let before = all(&mut conn);
-    match trade_with_retry(&mut conn, "a", "b", 3, 30, &FAST.with_max_retries(3)) {
+    match trade_with_retry(
+        &mut conn,
+        &Trade {
+            seller: "a",
+            buyer: "b",
+            amount: 3,
+            price: 30,
+        },
+        &FAST.with_max_retries(3),
+    ) {
         Err(TradeError::RetriesExhausted { retries, source }) => {
             assert_eq!(retries, 3);
             assert!(source.to_string().contains("Write conflict"), "{source}");
@@ -88,7 +105,16 @@ fn retries_are_bounded_and_the_last_error_is_kept() {
     assert_eq!(all(&mut conn), before);
     // With retries off, the error is reported at the first failure.
     assert!(matches!(
-        trade_with_retry(&mut conn, "a", "b", 3, 30, &RetryPolicy::NEVER),
+        trade_with_retry(
+            &mut conn,
+            &Trade {
+                seller: "a",
+                buyer: "b",
+                amount: 3,
+                price: 30
+            },
+            &RetryPolicy::NEVER
+        ),
         Err(TradeError::RetriesExhausted { retries: 0, .. })
     ));
 }
@@ -103,7 +129,18 @@ fn lock_wait_timeout_1205_is_retried() {
     let mut observer = db.connect();
     let started = Instant::now();
     let traded = std::thread::scope(|s| {
-        let trade = s.spawn(|| trade_with_retry(&mut conn, "a", "b", 3, 30, &FAST));
+        let trade = s.spawn(|| {
+            trade_with_retry(
+                &mut conn,
+                &Trade {
+                    seller: "a",
+                    buyer: "b",
+                    amount: 3,
+                    price: 30,
+                },
+                &FAST,
+            )
+        });
         // Hold the lock well past one timeout (1 s) after the trade started
         // waiting, then let the retry through.
         wait_for_lock_wait(&mut observer, trade_conn_id);
@@ -142,7 +179,18 @@ fn deadlock_1213_with_the_trade_as_victim_is_retried() {
 
     let traded = std::thread::scope(|s| {
         // The trade locks a, then waits for b.
-        let trade = s.spawn(|| trade_with_retry(&mut conn, "a", "b", 3, 30, &FAST));
+        let trade = s.spawn(|| {
+            trade_with_retry(
+                &mut conn,
+                &Trade {
+                    seller: "a",
+                    buyer: "b",
+                    amount: 3,
+                    price: 30,
+                },
+                &FAST,
+            )
+        });
         wait_for_lock_wait(&mut observer, trade_conn_id);
         // Now the other transaction asks for a: a cycle, which InnoDB breaks by
         // rolling the trade back; the other transaction gets a and goes on.
@@ -167,7 +215,18 @@ fn a_connection_killed_before_commit_applies_nothing() {
     let before = all(&mut observer);
 
     let result = std::thread::scope(|s| {
-        let trade = s.spawn(|| trade_with_retry(&mut conn, "a", "b", 3, 30, &FAST));
+        let trade = s.spawn(|| {
+            trade_with_retry(
+                &mut conn,
+                &Trade {
+                    seller: "a",
+                    buyer: "b",
+                    amount: 3,
+                    price: 30,
+                },
+                &FAST,
+            )
+        });
         wait_for_lock_wait(&mut observer, trade_conn_id);
         exec(&mut observer, &format!("KILL {trade_conn_id}"));
         trade.join().unwrap()

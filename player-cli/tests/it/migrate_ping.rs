@@ -2,7 +2,7 @@
 
 use player_testkit::TestDatabase;
 
-use crate::common::{cli, cli_dotenv, cli_env, migrated_db, tables};
+use crate::common::{cli, cli_dotenv, cli_env, tables};
 
 #[test]
 fn migrate_applies_then_reports_applied() {
@@ -87,7 +87,7 @@ fn a_wrong_password_is_never_printed() {
 
 #[test]
 fn logs_are_off_by_default_and_follow_rust_log_with_the_password_masked() {
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     let run = cli(db.url(), &["player", "list"]);
     assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{run:?}");
 
@@ -116,7 +116,7 @@ fn logs_are_off_by_default_and_follow_rust_log_with_the_password_masked() {
 
 #[test]
 fn database_url_flag_overrides_the_environment_and_dotenv() {
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     let run = cli_env(
         &["--database-url", db.url(), "player", "list"],
         &[("DATABASE_URL", "mysql://nobody@127.0.0.1:1/none")],

@@ -1,7 +1,5 @@
 //! The typed player queries, against the real server.
 
-mod common;
-
 use diesel::prelude::*;
 use player_core::players::{self, MAX_BATCH_SIZE};
 use player_core::{Error, NewPlayer, Player};
@@ -9,7 +7,10 @@ use player_core::{Error, NewPlayer, Player};
 /// A status counter of this session (e.g. `Com_insert`); reading it runs one
 /// prepared statement (`SHOW SESSION STATUS`).
 fn session_counter(conn: &mut MysqlConnection, name: &str) -> i64 {
-    common::session_status(conn).get(name).copied().unwrap_or(0)
+    player_testkit::sql::session_status(conn)
+        .get(name)
+        .copied()
+        .unwrap_or(0)
 }
 
 fn numbered(n: usize) -> impl Iterator<Item = NewPlayer> {
@@ -18,7 +19,7 @@ fn numbered(n: usize) -> impl Iterator<Item = NewPlayer> {
 
 #[test]
 fn create_then_get_returns_the_row() {
-    let (_db, mut conn) = common::migrated();
+    let (_db, mut conn) = crate::migrated();
     players::create(&mut conn, &NewPlayer::new("test", 1, 1)).expect("create");
     let got = players::get(&mut conn, "test").expect("get");
     assert_eq!(
@@ -34,13 +35,13 @@ fn create_then_get_returns_the_row() {
 
 #[test]
 fn create_rejects_a_duplicate_id() {
-    let (_db, mut conn) = common::migrated();
+    let (_db, mut conn) = crate::migrated();
     players::create(&mut conn, &NewPlayer::new("dup", 1, 1)).expect("first");
     let err = players::create(&mut conn, &NewPlayer::new("dup", 2, 2)).expect_err("second");
-    assert!(matches!(
-        err,
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
-    ));
+    assert!(
+        matches!(&err, Error::AlreadyExists(id) if id == "dup"),
+        "{err:?}"
+    );
     assert_eq!(
         players::get(&mut conn, "dup")
             .expect("get")
@@ -51,7 +52,7 @@ fn create_rejects_a_duplicate_id() {
 
 #[test]
 fn ids_compare_byte_for_byte() {
-    let (_db, mut conn) = common::migrated();
+    let (_db, mut conn) = crate::migrated();
     players::create(&mut conn, &NewPlayer::new("Abc", 1, 1)).expect("create");
     players::create(&mut conn, &NewPlayer::new("abc", 2, 2)).expect("a different id");
     assert_eq!(players::get(&mut conn, "ABC").expect("get"), None);
@@ -59,7 +60,7 @@ fn ids_compare_byte_for_byte() {
 
 #[test]
 fn check_constraints_forbid_negative_balances() {
-    let (_db, mut conn) = common::migrated();
+    let (_db, mut conn) = crate::migrated();
     assert!(players::create(&mut conn, &NewPlayer::new("neg", -1, 0)).is_err());
     assert!(players::create(&mut conn, &NewPlayer::new("neg", 0, -1)).is_err());
     assert_eq!(players::count(&mut conn).expect("count"), 0);
@@ -67,7 +68,7 @@ fn check_constraints_forbid_negative_balances() {
 
 #[test]
 fn bulk_create_sends_one_insert_per_batch() {
-    let (_db, mut conn) = common::migrated();
+    let (_db, mut conn) = crate::migrated();
     for rows in [0usize, 1, 114, 115, 1919] {
         players::delete_all(&mut conn).expect("empty");
         let before = session_counter(&mut conn, "Com_insert");
@@ -88,7 +89,7 @@ fn bulk_create_sends_one_insert_per_batch() {
 
 #[test]
 fn bulk_create_prepares_the_full_batch_shape_once() {
-    let (_db, mut conn) = common::migrated();
+    let (_db, mut conn) = crate::migrated();
     let before = session_counter(&mut conn, "Com_stmt_prepare");
     let rows = (0..1919).map(|i| NewPlayer::new(format!("r{i}"), 1, 1));
     players::bulk_create(&mut conn, rows, 114).expect("bulk create");
@@ -101,7 +102,7 @@ fn bulk_create_prepares_the_full_batch_shape_once() {
 
 #[test]
 fn bulk_create_accepts_the_largest_batch_under_the_placeholder_limit() {
-    let (_db, mut conn) = common::migrated();
+    let (_db, mut conn) = crate::migrated();
     let inserted = players::bulk_create(&mut conn, numbered(MAX_BATCH_SIZE), MAX_BATCH_SIZE)
         .expect("a batch of MAX_BATCH_SIZE rows fits in one statement");
     assert_eq!(inserted, MAX_BATCH_SIZE);
@@ -111,7 +112,7 @@ fn bulk_create_accepts_the_largest_batch_under_the_placeholder_limit() {
 fn one_row_more_than_the_largest_batch_is_refused_by_the_server() {
     // Proves MAX_BATCH_SIZE is the real limit, not a guess: the same INSERT
     // with one more row carries 65,538 placeholders and the server rejects it.
-    let (_db, mut conn) = common::migrated();
+    let (_db, mut conn) = crate::migrated();
     let rows: Vec<NewPlayer> = numbered(MAX_BATCH_SIZE + 1).collect();
     let err = diesel::insert_into(player_core::schema::player::table)
         .values(&rows)
@@ -122,7 +123,7 @@ fn one_row_more_than_the_largest_batch_is_refused_by_the_server() {
 
 #[test]
 fn bulk_create_rejects_bad_batch_sizes_before_sending_anything() {
-    let (_db, mut conn) = common::migrated();
+    let (_db, mut conn) = crate::migrated();
     for batch in [0, MAX_BATCH_SIZE + 1] {
         let err = players::bulk_create(&mut conn, numbered(3), batch).expect_err("bad batch");
         assert!(matches!(err, Error::InvalidBatchSize(b) if b == batch));
@@ -132,7 +133,7 @@ fn bulk_create_rejects_bad_batch_sizes_before_sending_anything() {
 
 #[test]
 fn bulk_create_stops_at_a_failing_batch() {
-    let (_db, mut conn) = common::migrated();
+    let (_db, mut conn) = crate::migrated();
     players::create(&mut conn, &NewPlayer::new("p000005", 0, 0)).expect("seed");
     // Batches of 4: rows 0-3 land, the batch holding the duplicate p000005 fails whole.
     let err = players::bulk_create(&mut conn, numbered(12), 4).expect_err("duplicate");
@@ -142,7 +143,7 @@ fn bulk_create_stops_at_a_failing_batch() {
 
 #[test]
 fn list_is_ordered_by_id_and_pages_by_key() {
-    let (_db, mut conn) = common::migrated();
+    let (_db, mut conn) = crate::migrated();
     for id in ["c", "a", "e", "b", "d"] {
         players::create(&mut conn, &NewPlayer::new(id, 0, 0)).expect("create");
     }
@@ -164,7 +165,7 @@ fn list_is_ordered_by_id_and_pages_by_key() {
 
 #[test]
 fn get_many_returns_the_existing_ones_in_id_order() {
-    let (_db, mut conn) = common::migrated();
+    let (_db, mut conn) = crate::migrated();
     players::create(&mut conn, &NewPlayer::new("2", 114_514, 20)).expect("create");
     players::create(&mut conn, &NewPlayer::new("1", 100, 0)).expect("create");
     let got = players::get_many(&mut conn, &["2", "missing", "1"]).expect("get many");
@@ -177,7 +178,7 @@ fn get_many_returns_the_existing_ones_in_id_order() {
 
 #[test]
 fn delete_removes_one_and_says_whether_it_existed() {
-    let (_db, mut conn) = common::migrated();
+    let (_db, mut conn) = crate::migrated();
     players::bulk_create(&mut conn, numbered(3), 10).expect("seed");
     assert!(players::delete(&mut conn, "p000001").expect("delete"));
     assert!(!players::delete(&mut conn, "p000001").expect("delete again"));
@@ -188,7 +189,7 @@ fn delete_removes_one_and_says_whether_it_existed() {
 
 #[test]
 fn migrations_apply_once() {
-    let (_db, mut conn) = common::migrated();
+    let (_db, mut conn) = crate::migrated();
     let again = player_core::migrations::run_pending(&mut conn).expect("rerun");
     assert!(again.is_empty(), "nothing left to apply: {again:?}");
 }

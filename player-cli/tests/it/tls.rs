@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use diesel::prelude::*;
+use player_core::catalog::server_info;
 use player_core::db::{self, ConnectError, DatabaseUrl};
-use player_core::server::server_info;
 use player_testkit::PrivateServer;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 

@@ -1,9 +1,10 @@
 //! End-to-end tests of the `player-cli` binary against the real server: each
-//! test gets its own database (or its own private server for TLS).
+//! test gets its own database (or its own private server for TLS and faults).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_input;
+mod bank;
 mod common;
 mod connect_errors;
 mod load;

@@ -2,11 +2,13 @@
 
 use player_core::Player;
 
-use crate::common::{cli, migrated_db, rows};
+use player_testkit::TestDatabase;
+
+use crate::common::{cli, rows};
 
 #[test]
 fn create_get_update_delete() {
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     let url = db.url();
 
     let run = cli(
@@ -49,7 +51,7 @@ fn create_get_update_delete() {
 
 #[test]
 fn create_without_an_id_makes_a_uuid() {
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     let run = cli(db.url(), &["player", "create", "--coins", "5"]);
     assert_eq!(run.code, 0, "{run:?}");
     let all = rows(&db);
@@ -60,7 +62,7 @@ fn create_without_an_id_makes_a_uuid() {
 
 #[test]
 fn ids_with_quotes_backslashes_and_sql_are_kept_verbatim() {
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     let ids = [
         "O'Brien",
         r#"say "hi""#,
@@ -92,7 +94,7 @@ fn ids_with_quotes_backslashes_and_sql_are_kept_verbatim() {
 
 #[test]
 fn list_pages_through_every_player_in_id_order() {
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     let mut conn = db.connect();
     let players: Vec<_> = ["b", "a", "D", "c", "a b", "e"]
         .iter()
@@ -134,7 +136,7 @@ fn list_pages_through_every_player_in_id_order() {
 
 #[test]
 fn update_can_set_both_balances() {
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     cli(
         db.url(),
         &["player", "create", "p", "--coins", "1", "--goods", "1"],
@@ -167,7 +169,7 @@ fn a_reader_that_stops_early_ends_the_list_quietly() {
     use std::io::Read;
     use std::process::{Command, Stdio};
 
-    let db = migrated_db();
+    let db = TestDatabase::migrated();
     let players = (0..10_000).map(|i| player_core::NewPlayer::new(format!("p{i:05}"), 1, 1));
     player_core::players::bulk_create(&mut db.connect(), players, 5_000).expect("insert");
     for json in [false, true] {

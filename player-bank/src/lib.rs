@@ -1,0 +1,106 @@
+//! The bank workload: many workers trading at random between players seeded
+//! with known totals, then one consistent read that checks that nothing was
+//! created, destroyed or overdrawn. It is how TiDB's own bank tests exercise
+//! transactions, here run with [`player_core::trade_with_retry`].
+//!
+//! One entry point, [`run`], does it all and returns a [`Summary`]; the CLI's
+//! `bank` command and the tests call it. [`Bank::prepare`] and
+//! [`Bank::run_with`] split it, to run another trade function (the tests show
+//! with one that the check catches a trade without locks).
+//!
+//! The bank works in a database of its own and refuses any other: the
+//! database of the URL it is given, a database with tables that are not its
+//! own, or a `player` table with ids it did not create.
+#![warn(missing_docs)]
+
+mod error;
+mod settings;
+mod setup;
+mod summary;
+mod workers;
+
+pub use error::BankError;
+pub use settings::{DEFAULT_DATABASE, Limit, Settings, TxnMode};
+pub use setup::{ID_PREFIX, player_id};
+pub use summary::{Check, Summary, Totals};
+pub use workers::{Progress, TradeFn};
+
+use player_core::db::{DatabaseUrl, Pool};
+
+/// Prepares the bank's database on the server of `url` and runs the workload
+/// there with [`player_core::trade_with_retry`]; see [`Bank`].
+pub fn run(
+    url: &DatabaseUrl,
+    settings: &Settings,
+    progress: &Progress,
+) -> Result<Summary, BankError> {
+    Bank::prepare(url, settings)?.run(progress)
+}
+
+/// A bank ready to run: its database checked, migrated and seeded, and a pool
+/// with a connection per worker.
+pub struct Bank {
+    settings: Settings,
+    url: DatabaseUrl,
+    totals: Totals,
+    pool: Pool,
+}
+
+impl Bank {
+    /// Checks the settings (nothing is sent to a server before they pass),
+    /// refuses a database that may hold someone's data, creates the bank's
+    /// database if missing, applies the migrations, seeds the players and
+    /// opens the pool. With [`Settings::txn_mode`], the server must be TiDB.
+    pub fn prepare(url: &DatabaseUrl, settings: &Settings) -> Result<Self, BankError> {
+        settings.validate()?;
+        let url = setup::open_database(url, settings)?;
+        let totals = setup::seed(&url, settings)?;
+        let pool = setup::pool(&url, settings)?;
+        Ok(Self {
+            settings: settings.clone(),
+            url,
+            totals,
+            pool,
+        })
+    }
+
+    /// The URL of the bank's database.
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// What the seeded players hold in total.
+    pub fn totals(&self) -> Totals {
+        self.totals
+    }
+
+    /// Runs the workload with [`player_core::trade_with_retry`], then checks.
+    pub fn run(&self, progress: &Progress) -> Result<Summary, BankError> {
+        self.run_with(progress, &player_core::trade_with_retry)
+    }
+
+    /// Runs the workload with another trade function, then checks the
+    /// invariants (unless the run stopped because the server could not be
+    /// reached, and still cannot).
+    pub fn run_with(&self, progress: &Progress, trade: &TradeFn) -> Result<Summary, BankError> {
+        let report = workers::run(&self.pool, &self.settings, progress, trade);
+        let check = match self.pool.get() {
+            Ok(mut conn) => summary::check(&mut conn, &self.totals),
+            Err(e) => Err(BankError::Unreachable(e.to_string())),
+        };
+        let check = match check {
+            Ok(check) => Some(check),
+            Err(e) if report.aborted.is_some() => {
+                tracing::warn!(%e, "no check after an aborted run");
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(Summary::new(
+            &self.settings,
+            progress,
+            &report,
+            check.as_ref(),
+        ))
+    }
+}

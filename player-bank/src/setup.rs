@@ -1,0 +1,153 @@
+//! Getting a database ready for the bank: the guard that keeps it away from
+//! anyone's data, the seed, and the pool.
+
+use diesel::connection::SimpleConnection;
+use diesel::dsl::count_star;
+use diesel::mysql::MysqlConnection;
+use diesel::prelude::*;
+use diesel::r2d2::CustomizeConnection;
+use player_core::db::{self, DatabaseUrl, Pool};
+use player_core::schema::player;
+use player_core::{NewPlayer, catalog, players};
+
+use crate::{BankError, Settings, Totals, TxnMode};
+
+/// Every id the bank creates starts with this, so its guard can tell the
+/// bank's players from anyone else's.
+pub const ID_PREFIX: &str = "bank-";
+
+/// Tables the bank's database may hold: its own and Diesel's migration log.
+const OWN_TABLES: [&str; 2] = ["player", catalog::MIGRATIONS_TABLE];
+
+/// Players inserted per statement when seeding.
+const SEED_BATCH: usize = 1_000;
+
+/// The id of player `i`; ids sort in creation order.
+pub fn player_id(i: usize) -> String {
+    format!("{ID_PREFIX}{i:07}")
+}
+
+/// Makes sure the database `settings.database` on the server of `url` can be
+/// given to the bank, creates it if missing, and returns a URL that selects it.
+///
+/// Refused: the database `url` itself names (the users' data), a database
+/// holding tables other than the bank's, and a `player` table holding ids the
+/// bank did not create. With a transaction mode set, a server that is not TiDB
+/// is refused before anything is created.
+pub(crate) fn open_database(
+    url: &DatabaseUrl,
+    settings: &Settings,
+) -> Result<DatabaseUrl, BankError> {
+    let name = settings.database.as_str();
+    let unsafe_db = |reason: String| BankError::UnsafeDatabase {
+        database: name.to_owned(),
+        reason,
+    };
+    if url.database() == Some(name) {
+        return Err(unsafe_db(
+            "it is the database of DATABASE_URL, which holds the tutorial's data; give the bank its own".into(),
+        ));
+    }
+    let mut conn = db::connect(url)?;
+    if settings.txn_mode.is_some() {
+        require_tidb(&mut conn)?;
+    }
+    // The name is a checked identifier (`Settings::validate`): a DDL statement
+    // cannot bind it.
+    conn.batch_execute(&format!("CREATE DATABASE IF NOT EXISTS `{name}`"))?;
+
+    let tables = catalog::tables_in(&mut conn, name)?;
+    let foreign: Vec<&str> = tables
+        .iter()
+        .map(String::as_str)
+        .filter(|t| !OWN_TABLES.contains(t))
+        .collect();
+    if !foreign.is_empty() {
+        return Err(unsafe_db(format!(
+            "it holds other tables ({}); the bank resets its tables, so it needs a database of its own",
+            foreign.join(", ")
+        )));
+    }
+    let bank_url = url.with_database(name);
+    if tables.iter().any(|t| t == "player") {
+        let strangers: i64 = player::table
+            .filter(player::id.not_like(format!("{ID_PREFIX}%")))
+            .select(count_star())
+            .first(&mut db::connect(&bank_url)?)?;
+        if strangers > 0 {
+            return Err(unsafe_db(format!(
+                "its player table holds {strangers} players the bank did not create"
+            )));
+        }
+    }
+    Ok(bank_url)
+}
+
+/// Fails with [`BankError::NotTiDB`] unless the server is TiDB.
+fn require_tidb(conn: &mut MysqlConnection) -> Result<(), BankError> {
+    let version = catalog::version(conn)?;
+    if catalog::is_tidb(&version) {
+        Ok(())
+    } else {
+        Err(BankError::NotTiDB { version })
+    }
+}
+
+/// Applies the migrations to the bank's database, empties its `player` table
+/// and seeds `settings.players` players in one transaction; returns the totals.
+pub(crate) fn seed(bank_url: &DatabaseUrl, settings: &Settings) -> Result<Totals, BankError> {
+    let mut conn = db::connect(bank_url)?;
+    player_core::migrations::run_pending(&mut conn)?;
+    let seeded = (0..settings.players)
+        .map(|i| NewPlayer::new(player_id(i), settings.initial_coins, settings.initial_goods));
+    conn.transaction(|conn| {
+        players::delete_all(conn)?;
+        players::bulk_create(conn, seeded, SEED_BATCH)?;
+        Ok::<_, BankError>(())
+    })?;
+    let n = i64::try_from(settings.players).unwrap_or(i64::MAX);
+    Ok(Totals {
+        players: n,
+        coins: n * i64::from(settings.initial_coins),
+        goods: n * i64::from(settings.initial_goods),
+    })
+}
+
+/// Sets `tidb_txn_mode` on every connection the pool opens.
+#[derive(Debug, Clone, Copy)]
+struct SetTxnMode(TxnMode);
+
+impl CustomizeConnection<MysqlConnection, diesel::r2d2::Error> for SetTxnMode {
+    fn on_acquire(&self, conn: &mut MysqlConnection) -> Result<(), diesel::r2d2::Error> {
+        // The text protocol: a `SET` of a TiDB variable need not be preparable.
+        conn.batch_execute(&format!(
+            "SET SESSION tidb_txn_mode = '{}'",
+            self.0.as_str()
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// A pool with one connection per worker, built as core's pool is, with
+/// `tidb_txn_mode` set on each connection when asked and the settings' timeout
+/// for getting a connection.
+pub(crate) fn pool(bank_url: &DatabaseUrl, settings: &Settings) -> Result<Pool, BankError> {
+    let size = u32::try_from(settings.workers).unwrap_or(u32::MAX);
+    let mut builder = db::pool_builder(size).connection_timeout(settings.connect_timeout);
+    if let Some(mode) = settings.txn_mode {
+        builder = builder.connection_customizer(Box::new(SetTxnMode(mode)));
+    }
+    Ok(db::build_pool(bank_url, builder)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_sort_in_creation_order_and_fit_the_column() {
+        assert_eq!(player_id(7), "bank-0000007");
+        assert!(player_id(9) < player_id(10));
+        assert!(player_id(9_999_999).len() <= player_core::models::MAX_ID_LEN);
+    }
+}

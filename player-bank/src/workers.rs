@@ -1,0 +1,282 @@
+//! The workers: each takes a pooled connection and trades at random until the
+//! run's limit, counting outcomes as it goes.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use diesel::mysql::MysqlConnection;
+use diesel::r2d2::{ConnectionManager, PooledConnection};
+use hdrhistogram::Histogram;
+use player_core::db::Pool;
+use player_core::retry::RetryPolicy;
+use player_core::{Trade, TradeError, TradeOutcome, Traded};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::{Limit, Settings, player_id};
+
+/// Distinct error messages kept for the summary.
+const KEPT_ERRORS: usize = 5;
+
+/// The trade function a run calls: [`player_core::trade_with_retry`]'s signature.
+pub type TradeFn =
+    dyn Fn(&mut MysqlConnection, &Trade, &RetryPolicy) -> Result<Traded, TradeError> + Sync;
+
+/// Counts of a run so far, updated by the workers as they go, for a progress
+/// display to read while the run goes on.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Trades done.
+    pub committed: AtomicU64,
+    /// Trades refused for want of goods or coins.
+    pub refused: AtomicU64,
+    /// Retries (of whole transactions, and reconnections before a commit).
+    pub retried: AtomicU64,
+    /// Trades that ended in an error (those with an unknown outcome included).
+    pub failed: AtomicU64,
+    /// Trades whose connection was lost during `COMMIT`.
+    pub unknown: AtomicU64,
+}
+
+impl Progress {
+    /// Trades finished so far, however they ended.
+    pub fn finished(&self) -> u64 {
+        self.committed.load(Ordering::Relaxed)
+            + self.refused.load(Ordering::Relaxed)
+            + self.failed.load(Ordering::Relaxed)
+    }
+}
+
+/// What the workers found besides their [`Progress`] counts.
+pub(crate) struct Report {
+    /// Wall time of the run.
+    pub(crate) elapsed: Duration,
+    /// Latency of each finished trade (retries included), in microseconds.
+    pub(crate) latency_us: Histogram<u64>,
+    /// The first few distinct error messages.
+    pub(crate) errors: Vec<String>,
+    /// Why the run stopped early, if it did (the server could not be reached).
+    pub(crate) aborted: Option<String>,
+}
+
+/// Runs the workers to the settings' limit and gathers what they found.
+///
+/// Each worker holds one pooled connection. A trade whose connection was lost
+/// before `COMMIT` is run again on a new connection (it counts as a retry); one
+/// whose connection was lost during `COMMIT` counts as failed and unknown. A
+/// worker that cannot get a connection within the pool's timeout stops the run.
+pub(crate) fn run(
+    pool: &Pool,
+    settings: &Settings,
+    progress: &Progress,
+    trade: &TradeFn,
+) -> Report {
+    let shared = Shared {
+        pool,
+        settings,
+        progress,
+        trade,
+        started: Instant::now(),
+        issued: AtomicU64::new(0),
+        stop: AtomicBool::new(false),
+    };
+    let results: Vec<WorkerResult> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..settings.workers)
+            .map(|w| {
+                let shared = &shared;
+                s.spawn(move || shared.worker(w))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| WorkerResult::panicked()))
+            .collect()
+    });
+    let elapsed = shared.started.elapsed();
+    let mut latency_us = new_histogram();
+    let mut errors: Vec<String> = Vec::new();
+    let mut aborted = None;
+    for r in results {
+        // Both histograms have the same bounds, so adding cannot fail.
+        let _ = latency_us.add(&r.latency_us);
+        for e in r.errors {
+            if errors.len() < KEPT_ERRORS && !errors.contains(&e) {
+                errors.push(e);
+            }
+        }
+        aborted = aborted.or(r.aborted);
+    }
+    Report {
+        elapsed,
+        latency_us,
+        errors,
+        aborted,
+    }
+}
+
+fn new_histogram() -> Histogram<u64> {
+    // 1 µs to 10 minutes, 3 significant digits: constants that cannot fail.
+    #[allow(clippy::expect_used)]
+    Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds")
+}
+
+/// What one worker brings back.
+struct WorkerResult {
+    latency_us: Histogram<u64>,
+    errors: Vec<String>,
+    aborted: Option<String>,
+}
+
+impl WorkerResult {
+    fn panicked() -> Self {
+        Self {
+            latency_us: new_histogram(),
+            errors: Vec::new(),
+            aborted: Some("a worker panicked".into()),
+        }
+    }
+}
+
+/// State the workers share.
+struct Shared<'a> {
+    pool: &'a Pool,
+    settings: &'a Settings,
+    progress: &'a Progress,
+    trade: &'a TradeFn,
+    started: Instant,
+    issued: AtomicU64,
+    stop: AtomicBool,
+}
+
+type Conn = PooledConnection<ConnectionManager<MysqlConnection>>;
+
+impl Shared<'_> {
+    /// Whether another trade may start.
+    fn next_trade(&self) -> bool {
+        if self.stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        match self.settings.limit {
+            Limit::Duration(d) => self.started.elapsed() < d,
+            Limit::Trades(n) => self.issued.fetch_add(1, Ordering::Relaxed) < n,
+        }
+    }
+
+    /// A player index, from the hot set with probability `hot_share`.
+    fn pick(&self, rng: &mut StdRng) -> usize {
+        let s = self.settings;
+        if s.hot_players >= 2 && rng.random_bool(s.hot_share) {
+            rng.random_range(0..s.hot_players)
+        } else {
+            rng.random_range(0..s.players)
+        }
+    }
+
+    fn worker(&self, index: usize) -> WorkerResult {
+        let s = self.settings;
+        let mut rng =
+            StdRng::seed_from_u64(s.seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut result = WorkerResult {
+            latency_us: new_histogram(),
+            errors: Vec::new(),
+            aborted: None,
+        };
+        let mut conn: Option<Conn> = None;
+        while self.next_trade() {
+            let seller = self.pick(&mut rng);
+            let buyer = loop {
+                let b = self.pick(&mut rng);
+                if b != seller {
+                    break b;
+                }
+            };
+            let (seller, buyer) = (player_id(seller), player_id(buyer));
+            let trade = Trade {
+                seller: &seller,
+                buyer: &buyer,
+                amount: rng.random_range(1..=s.max_amount),
+                price: rng.random_range(1..=s.max_price),
+            };
+
+            let start = Instant::now();
+            let outcome = match self.trade_once(&mut conn, &trade) {
+                Ok(outcome) => outcome,
+                Err(aborted) => {
+                    result.aborted = Some(aborted);
+                    self.stop.store(true, Ordering::Relaxed);
+                    break;
+                }
+            };
+            let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+            result.latency_us.saturating_record(micros.max(1));
+            let progress = self.progress;
+            match outcome {
+                Ok(traded) => {
+                    let counter = match traded.outcome {
+                        TradeOutcome::Done => &progress.committed,
+                        TradeOutcome::Refused(_) => &progress.refused,
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    if matches!(e, TradeError::OutcomeUnknown(_)) {
+                        progress.unknown.fetch_add(1, Ordering::Relaxed);
+                    }
+                    progress.failed.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(%e, "trade failed");
+                    if result.errors.len() < KEPT_ERRORS {
+                        result.errors.push(e.to_string());
+                    }
+                }
+            }
+        }
+        result
+    }
+
+    /// One trade, taking a new connection when the last one was lost before
+    /// `COMMIT`. `Err` only when no connection can be had (the run must stop).
+    fn trade_once(
+        &self,
+        conn: &mut Option<Conn>,
+        trade: &Trade,
+    ) -> Result<Result<Traded, TradeError>, String> {
+        let policy = &self.settings.retry;
+        let mut reconnects = 0;
+        loop {
+            let c = match conn {
+                Some(c) => c,
+                None => conn.insert(
+                    self.pool
+                        .get()
+                        .map_err(|e| format!("cannot get a connection: {e}"))?,
+                ),
+            };
+            let result = (self.trade)(c, trade, policy);
+            let retries = match &result {
+                Ok(traded) => traded.retries,
+                Err(TradeError::RetriesExhausted { retries, .. }) => *retries,
+                Err(_) => 0,
+            };
+            self.progress
+                .retried
+                .fetch_add(u64::from(retries), Ordering::Relaxed);
+            match result {
+                Err(TradeError::ConnectionLost(_)) if reconnects < policy.max_retries => {
+                    *conn = None;
+                    reconnects += 1;
+                    self.progress.retried.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(policy.backoff(reconnects));
+                }
+                other => {
+                    if matches!(
+                        other,
+                        Err(TradeError::ConnectionLost(_) | TradeError::OutcomeUnknown(_))
+                    ) {
+                        *conn = None;
+                    }
+                    return Ok(other);
+                }
+            }
+        }
+    }
+}

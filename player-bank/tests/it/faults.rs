@@ -1,0 +1,147 @@
+//! Faults during the bank workload: connections killed with `KILL` on the
+//! shared server, and a private server killed and restarted mid-run. No
+//! partial trade, invariants hold afterwards, and the run recovers.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use player_bank::{Bank, Limit, Progress, Settings};
+use player_core::db::DatabaseUrl;
+use player_core::retry::RetryPolicy;
+use player_testkit::sql::{connection_id, connections_to, kill};
+use player_testkit::{PrivateServer, TestDatabase};
+
+use crate::bank_on;
+
+/// `workers` workers on 20 players, half the sides drawn from 4 hot ones, with
+/// enough retries to ride out a killed connection.
+fn settings(workers: usize, run_for: Duration) -> Settings {
+    Settings {
+        workers,
+        players: 20,
+        limit: Limit::Duration(run_for),
+        initial_coins: 1_000,
+        initial_goods: 100,
+        hot_players: 4,
+        hot_share: 0.5,
+        retry: RetryPolicy {
+            max_retries: 20,
+            ..RetryPolicy::default()
+        },
+        ..Settings::default()
+    }
+}
+
+#[test]
+fn connections_killed_during_the_workload() {
+    let mut db = TestDatabase::create();
+    let name = db.name().to_owned();
+    let (url, settings) = bank_on(&db, settings(4, Duration::from_secs(3)));
+    let bank = Bank::prepare(&url, &settings).unwrap();
+    let done = AtomicBool::new(false);
+    let kills = AtomicU64::new(0);
+
+    let summary = std::thread::scope(|s| {
+        let killer = db.admin();
+        let own = connection_id(killer);
+        let (done, kills) = (&done, &kills);
+        s.spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(150));
+                let ids = connections_to(killer, &name, own);
+                if let Some(&victim) =
+                    ids.get(kills.load(Ordering::Relaxed) as usize % ids.len().max(1))
+                {
+                    // The victim may have gone already: ignore "Unknown thread id".
+                    if kill(killer, victim).is_ok() {
+                        kills.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        });
+        let summary = bank.run(&Progress::default()).unwrap();
+        done.store(true, Ordering::Relaxed);
+        summary
+    });
+
+    eprintln!("{} kills; {summary:?}", kills.load(Ordering::Relaxed));
+    assert!(kills.load(Ordering::Relaxed) >= 5);
+    assert!(summary.aborted.is_none(), "{summary:?}");
+    // The kills were felt: trades were run again on new connections, or lost
+    // their connection while committing.
+    assert!(summary.retried + summary.unknown_outcome > 0, "{summary:?}");
+    // Every other error would be a bug.
+    assert_eq!(
+        summary.failed, summary.unknown_outcome,
+        "{:?}",
+        summary.errors
+    );
+    assert!(summary.committed > 100, "{summary:?}");
+    assert!(summary.invariants_ok, "{:?}", summary.violations);
+}
+
+#[test]
+fn server_killed_and_restarted_during_a_run() {
+    let mut server = PrivateServer::start(&[]);
+    let url: DatabaseUrl = server.url("test").parse().unwrap();
+    let settings = Settings {
+        connect_timeout: Duration::from_secs(30),
+        ..settings(4, Duration::from_secs(6))
+    };
+    let bank = Bank::prepare(&url, &settings).unwrap();
+    let progress = Progress::default();
+
+    let (summary, committed_before) = std::thread::scope(|s| {
+        let run = s.spawn(|| bank.run(&progress).unwrap());
+        std::thread::sleep(Duration::from_millis(700));
+        // SIGKILL: InnoDB recovers from its redo log at the next start.
+        server.stop(true);
+        let committed_before = progress.committed.load(Ordering::Relaxed);
+        server.restart();
+        (run.join().unwrap(), committed_before)
+    });
+
+    eprintln!("{committed_before} committed before the crash; {summary:?}");
+    assert!(summary.aborted.is_none(), "{summary:?}");
+    assert!(committed_before > 0);
+    assert!(
+        summary.committed > committed_before,
+        "no trade after the restart: {summary:?}"
+    );
+    assert!(summary.retried + summary.failed > 0, "{summary:?}");
+    assert_eq!(
+        summary.failed, summary.unknown_outcome,
+        "{:?}",
+        summary.errors
+    );
+    assert!(summary.invariants_ok, "{:?}", summary.violations);
+}
+
+#[test]
+fn a_server_that_stays_down_stops_the_run_with_an_error() {
+    let mut server = PrivateServer::start(&[]);
+    let url: DatabaseUrl = server.url("test").parse().unwrap();
+    let settings = Settings {
+        connect_timeout: Duration::from_secs(1),
+        retry: RetryPolicy {
+            max_retries: 3,
+            ..RetryPolicy::default()
+        },
+        ..settings(2, Duration::from_secs(30))
+    };
+    let bank = Bank::prepare(&url, &settings).unwrap();
+    let started = std::time::Instant::now();
+    let summary = std::thread::scope(|s| {
+        let run = s.spawn(|| bank.run(&Progress::default()).unwrap());
+        std::thread::sleep(Duration::from_millis(500));
+        server.stop(true);
+        run.join().unwrap()
+    });
+    assert!(
+        !summary.invariants_ok && summary.totals.is_none(),
+        "{summary:?}"
+    );
+    let aborted = summary.aborted.as_deref().expect("the run must stop early");
+    assert!(aborted.contains("cannot get a connection"), "{aborted}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+}

@@ -1,0 +1,218 @@
+//! What the server says about itself and its contents: its version and the
+//! session's TLS cipher, the tables of a database, the session's command
+//! counters, and which migrations are applied. The bank's guard, the CLI's
+//! `migrate` and `ping`, and the benchmark all read the catalog through here.
+
+use std::collections::BTreeMap;
+
+use diesel::dsl::count_star;
+use diesel::mysql::MysqlConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
+
+diesel::table! {
+    /// The server's list of tables (MySQL, MariaDB and TiDB alike).
+    information_schema.tables (table_schema, table_name) {
+        /// Database of the table.
+        table_schema -> VarChar,
+        /// Name of the table.
+        table_name -> VarChar,
+    }
+}
+
+diesel::table! {
+    /// The server's list of databases.
+    information_schema.schemata (schema_name) {
+        /// Name of the database.
+        schema_name -> VarChar,
+    }
+}
+
+diesel::table! {
+    /// Diesel's record of applied migrations (created by the first migration run).
+    __diesel_schema_migrations (version) {
+        /// The migration's version.
+        version -> VarChar,
+        /// When it was applied.
+        run_on -> Timestamp,
+    }
+}
+
+/// Name of Diesel's migration table.
+pub const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
+
+/// Facts about the server and the session, as [`server_info`] reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerInfo {
+    /// `SELECT VERSION()`, e.g. `8.0.11-TiDB-v8.5.1` or `10.11.6-MariaDB`.
+    pub version: String,
+    /// The session's TLS cipher (`Ssl_cipher`); `None` when the session is plaintext.
+    pub tls_cipher: Option<String>,
+    /// The session's TLS protocol (`Ssl_version`), e.g. `TLSv1.3`; `None` when plaintext.
+    pub tls_version: Option<String>,
+    /// TiDB's `@@tidb_txn_mode` (`pessimistic` or `optimistic`); `None` on other servers.
+    pub tidb_txn_mode: Option<String>,
+}
+
+impl ServerInfo {
+    /// True when the server is TiDB (its version string says so).
+    pub fn is_tidb(&self) -> bool {
+        is_tidb(&self.version)
+    }
+}
+
+/// What `SELECT VERSION()` answers.
+pub fn version(conn: &mut MysqlConnection) -> QueryResult<String> {
+    diesel::select(diesel::dsl::sql::<Text>("VERSION()")).get_result(conn)
+}
+
+/// True when a `VERSION()` string is TiDB's (e.g. `8.0.11-TiDB-v8.5.1`).
+pub fn is_tidb(version: &str) -> bool {
+    version.contains("TiDB")
+}
+
+#[derive(QueryableByName)]
+struct StatusRow {
+    #[diesel(sql_type = Text, column_name = "Variable_name")]
+    name: String,
+    #[diesel(sql_type = Text, column_name = "Value")]
+    value: String,
+}
+
+#[derive(QueryableByName)]
+struct Single {
+    #[diesel(sql_type = Nullable<Text>)]
+    value: Option<String>,
+}
+
+/// Reads [`ServerInfo`] with three or four small statements; changes nothing.
+pub fn server_info(conn: &mut MysqlConnection) -> QueryResult<ServerInfo> {
+    let version = version(conn)?;
+    let status: Vec<StatusRow> =
+        diesel::sql_query("SHOW SESSION STATUS LIKE 'Ssl_%'").load(conn)?;
+    let status_value = |name: &str| {
+        status
+            .iter()
+            .find(|row| row.name.eq_ignore_ascii_case(name))
+            .map(|row| row.value.clone())
+            .filter(|v| !v.is_empty())
+    };
+    let mut info = ServerInfo {
+        tls_cipher: status_value("Ssl_cipher"),
+        tls_version: status_value("Ssl_version"),
+        version,
+        tidb_txn_mode: None,
+    };
+    if info.is_tidb() {
+        info.tidb_txn_mode = single(conn, "SELECT @@tidb_txn_mode AS value")?;
+    }
+    Ok(info)
+}
+
+/// The tables of database `schema`, sorted by name.
+pub fn tables_in(conn: &mut MysqlConnection, schema: &str) -> QueryResult<Vec<String>> {
+    tables::table
+        .filter(tables::table_schema.eq(schema))
+        .select(tables::table_name)
+        .order(tables::table_name)
+        .load(conn)
+}
+
+/// True when the server lists a database named `name` (compared with the
+/// collation of `information_schema`, which ignores case on MariaDB and TiDB).
+pub fn database_exists(conn: &mut MysqlConnection, name: &str) -> QueryResult<bool> {
+    schemata::table
+        .filter(schemata::schema_name.eq(name))
+        .select(count_star())
+        .first::<i64>(conn)
+        .map(|n| n > 0)
+}
+
+/// The databases whose name starts with `prefix` (taken literally: `_` and
+/// `%` in it match only themselves).
+pub fn databases_like(conn: &mut MysqlConnection, prefix: &str) -> QueryResult<Vec<String>> {
+    let escaped = prefix
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    schemata::table
+        .filter(
+            schemata::schema_name
+                .like(format!("{escaped}%"))
+                .escape('\\'),
+        )
+        .select(schemata::schema_name)
+        .order(schemata::schema_name)
+        .load(conn)
+}
+
+/// The migration versions recorded as applied in the connection's database.
+/// Reads Diesel's table without creating it when it is missing (as Diesel's
+/// own harness would), so asking changes nothing.
+pub fn applied_migrations(conn: &mut MysqlConnection) -> QueryResult<Vec<String>> {
+    let exists: i64 = tables::table
+        .filter(
+            tables::table_schema
+                .nullable()
+                .eq(diesel::dsl::sql::<Nullable<Text>>("DATABASE()")),
+        )
+        .filter(tables::table_name.eq(MIGRATIONS_TABLE))
+        .select(count_star())
+        .first(conn)?;
+    if exists == 0 {
+        return Ok(Vec::new());
+    }
+    __diesel_schema_migrations::table
+        .select(__diesel_schema_migrations::version)
+        .order(__diesel_schema_migrations::version)
+        .load(conn)
+}
+
+/// The session's command counters (`Com_select`, `Com_stmt_execute`...) and
+/// `Questions`, by the server's names. MySQL and MariaDB keep them per
+/// session; TiDB keeps none, and then the map is empty. Reading them counts as
+/// one more statement on MariaDB.
+pub fn session_counters(conn: &mut MysqlConnection) -> QueryResult<BTreeMap<String, u64>> {
+    let rows: Vec<StatusRow> = diesel::sql_query(
+        "SHOW SESSION STATUS WHERE Variable_name = 'Questions' OR Variable_name LIKE 'Com\\_%'",
+    )
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| Some((r.name, r.value.parse().ok()?)))
+        .collect())
+}
+
+/// This connection's id on the server, as `KILL` and the process list know it.
+pub fn connection_id(conn: &mut MysqlConnection) -> QueryResult<u64> {
+    diesel::select(diesel::dsl::sql::<
+        diesel::sql_types::Unsigned<diesel::sql_types::BigInt>,
+    >("CONNECTION_ID()"))
+    .get_result(conn)
+}
+
+/// Sends the smallest statement there is and returns when the server has
+/// answered: one round trip.
+pub fn round_trip(conn: &mut MysqlConnection) -> QueryResult<()> {
+    diesel::connection::SimpleConnection::batch_execute(conn, "DO 1")
+}
+
+fn single(conn: &mut MysqlConnection, sql: &str) -> QueryResult<Option<String>> {
+    Ok(diesel::sql_query(sql)
+        .get_result::<Single>(conn)
+        .optional()?
+        .and_then(|row| row.value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_tidb;
+
+    #[test]
+    fn tidb_is_recognised_by_its_version_string() {
+        assert!(is_tidb("8.0.11-TiDB-v8.5.1"));
+        assert!(is_tidb("5.7.25-TiDB-v7.5.0-serverless"));
+        assert!(!is_tidb("10.11.19-MariaDB-0+deb12u1"));
+        assert!(!is_tidb("8.0.40"));
+    }
+}
