@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks that `diesel print-schema` on a freshly migrated database equals the
 # committed player-core/src/schema.rs. Installs diesel_cli if it is missing.
-# Uses the local server (scripts/local-db.sh start) unless TEST_DATABASE_URL names another.
+# Uses the local server (scripts/local-db.sh start) unless TEST_DATABASE_URL names another;
+# the database it creates there is dropped there, by diesel itself.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -12,9 +13,8 @@ fi
 server=${TEST_DATABASE_URL:-mysql://root@127.0.0.1:${LOCAL_DB_PORT:-4000}/}
 server=${server%/*}
 export DATABASE_URL="$server/schema_check_$$"
-drop_db() { printf 'DROP DATABASE IF EXISTS schema_check_%s' "$$" | mariadb --protocol=tcp -h127.0.0.1 -P"${LOCAL_DB_PORT:-4000}" -uroot 2>/dev/null || true; }
-trap drop_db EXIT
+trap 'diesel database drop >/dev/null 2>&1 || true' EXIT
 # --locked-schema: fail rather than rewrite the committed schema file.
 diesel database setup --locked-schema >/dev/null
-diesel print-schema | diff -u player-core/src/schema.rs - 
+diesel print-schema | diff -u player-core/src/schema.rs -
 echo "check-schema: player-core/src/schema.rs matches diesel print-schema"
