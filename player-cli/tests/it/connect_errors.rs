@@ -88,10 +88,7 @@ fn unknown_database() {
     let missing = format!("{}_missing", db.name());
     let out = run_with_url(&format!("{}/{missing}", server_of(&db)));
     assert_one_line_error(&out, "Unknown database");
-    let mut conn = db.connect();
-    let exists = diesel::sql_query(format!("USE `{missing}`"))
-        .execute(&mut conn)
-        .is_ok();
+    let exists = player_core::catalog::database_exists(&mut db.connect(), &missing).unwrap();
     assert!(!exists, "the missing database must not be created");
 }
 

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use player_core::db::{self, ConnectError, ConnectFailure, DatabaseUrl};
 use player_testkit::TestDatabase;
-use player_testkit::sql::{connection_id, exec};
+use player_testkit::sql::{connection_id, kill};
 
 #[test]
 fn a_killed_connection_is_replaced_when_taken_out() {
@@ -19,7 +19,7 @@ fn a_killed_connection_is_replaced_when_taken_out() {
         assert_ne!(ids.0, ids.1);
         ids.0
     };
-    exec(db.admin(), &format!("KILL {killed}"));
+    kill(db.admin(), killed).unwrap();
     // Both idle connections are handed out again; the killed one is noticed by
     // the ping on checkout and replaced by a fresh one.
     let mut a = pool.get().unwrap();

@@ -10,7 +10,9 @@ use diesel::mysql::MysqlConnection;
 use player_core::retry::RetryPolicy;
 use player_core::{Player, Trade, TradeError, TradeOutcome, trade_with_retry};
 use player_testkit::TestDatabase;
-use player_testkit::sql::{all, connection_id, exec, hold_row_lock, insert, wait_for_lock_wait};
+use player_testkit::sql::{
+    all, connection_id, exec, hold_row_lock, insert, kill, wait_for_lock_wait,
+};
 
 /// Short pauses so the tests stay quick.
 const FAST: RetryPolicy = RetryPolicy {
@@ -228,7 +230,7 @@ fn a_connection_killed_before_commit_applies_nothing() {
             )
         });
         wait_for_lock_wait(&mut observer, trade_conn_id);
-        exec(&mut observer, &format!("KILL {trade_conn_id}"));
+        kill(&mut observer, trade_conn_id).unwrap();
         trade.join().unwrap()
     });
     blocker.batch_execute("ROLLBACK").unwrap();
