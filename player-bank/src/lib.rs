@@ -1,7 +1,8 @@
 //! The bank workload: many workers trading at random between players seeded
 //! with known totals, then one consistent read that checks that nothing was
 //! created, destroyed or overdrawn. It is how TiDB's own bank tests exercise
-//! transactions, here run with [`player_core::trade_with_retry`].
+//! transactions, here run with [`player_core::trade_with_retry`] or its
+//! one-statement form.
 //!
 //! One entry point, [`run`], does it all and returns a [`Summary`]; the CLI's
 //! `bank` command and the tests call it. [`Bank::prepare`] and
@@ -20,7 +21,7 @@ mod summary;
 mod workers;
 
 pub use error::BankError;
-pub use settings::{DEFAULT_DATABASE, Limit, Settings, TxnMode};
+pub use settings::{DEFAULT_DATABASE, Limit, Settings, TradeForm, TxnMode};
 pub use setup::{ID_PREFIX, player_id};
 pub use summary::{Check, Summary, Totals};
 pub use workers::{Progress, TradeFn};
@@ -28,7 +29,7 @@ pub use workers::{Progress, TradeFn};
 use player_core::db::{DatabaseUrl, Pool};
 
 /// Prepares the bank's database on the server of `url` and runs the workload
-/// there with [`player_core::trade_with_retry`]; see [`Bank`].
+/// there with the settings' trade form; see [`Bank`].
 pub fn run(
     url: &DatabaseUrl,
     settings: &Settings,
@@ -74,9 +75,14 @@ impl Bank {
         self.totals
     }
 
-    /// Runs the workload with [`player_core::trade_with_retry`], then checks.
+    /// Runs the workload with the trade form of the settings, then checks.
     pub fn run(&self, progress: &Progress) -> Result<Summary, BankError> {
-        self.run_with(progress, &player_core::trade_with_retry)
+        match self.settings.trade {
+            TradeForm::Transactional => self.run_with(progress, &player_core::trade_with_retry),
+            TradeForm::OneStatement => {
+                self.run_with(progress, &player_core::trade_in_one_statement_with_retry)
+            }
+        }
     }
 
     /// Runs the workload with another trade function, then checks the

@@ -37,6 +37,28 @@ impl TxnMode {
     }
 }
 
+/// Which of player-core's two trade forms the workers call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TradeForm {
+    /// [`player_core::trade_with_retry`]: the joined `UPDATE` inside
+    /// `conn.transaction` (BEGIN, UPDATE, COMMIT).
+    #[default]
+    Transactional,
+    /// [`player_core::trade_in_one_statement_with_retry`]: the joined `UPDATE`
+    /// alone in autocommit, one round trip.
+    OneStatement,
+}
+
+impl TradeForm {
+    /// The form's name in flags and summaries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Transactional => "transactional",
+            Self::OneStatement => "one-statement",
+        }
+    }
+}
+
 /// What a run does.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -64,6 +86,8 @@ pub struct Settings {
     /// Seed of the workers' random trades: each worker's sequence is then
     /// reproducible, their interleaving is not.
     pub seed: u64,
+    /// Which trade form the workers call.
+    pub trade: TradeForm,
     /// Retry policy of each trade.
     pub retry: RetryPolicy,
     /// `tidb_txn_mode` for every connection, on TiDB only.
@@ -76,7 +100,7 @@ pub struct Settings {
 impl Default for Settings {
     /// The `player_bank` database, 4 workers, 100 players of 10,000 coins and
     /// 1,000 goods, 10 seconds, amounts up to 10 and prices up to 100, no hot
-    /// set, 10 s to get a connection.
+    /// set, the transactional trade, 10 s to get a connection.
     fn default() -> Self {
         Self {
             database: DEFAULT_DATABASE.to_owned(),
@@ -90,6 +114,7 @@ impl Default for Settings {
             hot_players: 0,
             hot_share: 0.0,
             seed: 0,
+            trade: TradeForm::Transactional,
             retry: RetryPolicy::default(),
             txn_mode: None,
             connect_timeout: Duration::from_secs(10),

@@ -114,6 +114,8 @@ pub struct Summary {
     pub seed: u64,
     /// `tidb_txn_mode` set for the sessions, if any.
     pub txn_mode: Option<String>,
+    /// The trade form the workers called: `transactional` or `one-statement`.
+    pub trade: String,
     /// Trades done.
     pub committed: u64,
     /// Trades refused for want of goods or coins.
@@ -165,6 +167,7 @@ impl Summary {
             },
             seed: settings.seed,
             txn_mode: settings.txn_mode.map(|m| TxnMode::as_str(m).to_owned()),
+            trade: settings.trade.as_str().to_owned(),
             committed,
             refused,
             retried: load(&progress.retried),

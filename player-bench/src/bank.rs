@@ -201,6 +201,7 @@ mod tests {
             trades_limit: None,
             seed: 1,
             txn_mode: None,
+            trade: "transactional".into(),
             committed: 1,
             refused: 0,
             retried: 0,

@@ -31,4 +31,7 @@ pub mod trade;
 
 pub use error::Error;
 pub use models::{NewPlayer, Player};
-pub use trade::{Refusal, Trade, TradeError, TradeOutcome, Traded, trade, trade_with_retry};
+pub use trade::{
+    Refusal, Trade, TradeError, TradeOutcome, Traded, trade, trade_in_one_statement,
+    trade_in_one_statement_with_retry, trade_with_retry,
+};

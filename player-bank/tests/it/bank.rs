@@ -7,7 +7,7 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
-use player_bank::{Bank, BankError, Limit, Progress, Settings};
+use player_bank::{Bank, BankError, Limit, Progress, Settings, TradeForm};
 use player_core::retry::RetryPolicy;
 use player_core::schema::player;
 use player_core::{NewPlayer, Refusal, Trade, TradeError, TradeOutcome, Traded, players};
@@ -33,21 +33,34 @@ fn hot_settings(trades: u64) -> Settings {
 
 #[test]
 fn hot_players_under_many_threads_keep_the_invariants() {
-    let db = TestDatabase::create();
-    let (url, settings) = bank_on(&db, hot_settings(1_500));
-    let bank = Bank::prepare(&url, &settings).unwrap();
-    let summary = bank.run(&Progress::default()).unwrap();
+    for form in [TradeForm::Transactional, TradeForm::OneStatement] {
+        let db = TestDatabase::create();
+        let (url, settings) = bank_on(
+            &db,
+            Settings {
+                trade: form,
+                ..hot_settings(1_500)
+            },
+        );
+        let bank = Bank::prepare(&url, &settings).unwrap();
+        let summary = bank.run(&Progress::default()).unwrap();
 
-    assert_eq!(summary.failed, 0, "errors escaped: {:?}", summary.errors);
-    assert_eq!(summary.committed + summary.refused, 1_500);
-    assert!(summary.committed > 0 && summary.refused > 0, "{summary:?}");
-    assert!(
-        summary.p50_ms > 0.0 && summary.p99_ms >= summary.p50_ms,
-        "{summary:?}"
-    );
-    assert!(summary.invariants_ok, "{:?}", summary.violations);
-    assert_eq!(summary.totals, Some(bank.totals()));
-    assert_eq!(summary.trades_limit, Some(1_500));
+        assert_eq!(summary.trade, form.as_str());
+        assert_eq!(
+            summary.failed, 0,
+            "{form:?}: errors escaped: {:?}",
+            summary.errors
+        );
+        assert_eq!(summary.committed + summary.refused, 1_500, "{form:?}");
+        assert!(summary.committed > 0 && summary.refused > 0, "{summary:?}");
+        assert!(
+            summary.p50_ms > 0.0 && summary.p99_ms >= summary.p50_ms,
+            "{summary:?}"
+        );
+        assert!(summary.invariants_ok, "{form:?}: {:?}", summary.violations);
+        assert_eq!(summary.totals, Some(bank.totals()));
+        assert_eq!(summary.trades_limit, Some(1_500));
+    }
 }
 
 /// The mistake published ports make: read balances with plain SELECTs, check

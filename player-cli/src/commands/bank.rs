@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use player_bank::{Limit, Progress, Settings, Summary, TxnMode};
+use player_bank::{Limit, Progress, Settings, Summary, TradeForm, TxnMode};
 use player_core::db::DatabaseUrl;
 use player_core::retry::RetryPolicy;
 
@@ -48,6 +48,11 @@ pub struct BankArgs {
     #[arg(long, default_value_t = RetryPolicy::default().max_retries)]
     pub max_retries: u32,
 
+    /// Which trade the workers call: `transactional` (BEGIN, UPDATE, COMMIT
+    /// in `conn.transaction`) or `one-statement` (the UPDATE alone in autocommit).
+    #[arg(long, value_enum, default_value_t = TradeFormArg::Transactional)]
+    pub trade: TradeFormArg,
+
     /// TiDB only: `tidb_txn_mode` of the workers' sessions.
     #[arg(long, value_enum)]
     pub txn_mode: Option<TxnModeArg>,
@@ -65,6 +70,24 @@ pub struct BankArgs {
     /// Print one JSON object on stdout instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Values of `--trade`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TradeFormArg {
+    /// The trade inside `conn.transaction`.
+    Transactional,
+    /// The joined UPDATE alone in autocommit: one round trip.
+    OneStatement,
+}
+
+impl From<TradeFormArg> for TradeForm {
+    fn from(form: TradeFormArg) -> Self {
+        match form {
+            TradeFormArg::Transactional => TradeForm::Transactional,
+            TradeFormArg::OneStatement => TradeForm::OneStatement,
+        }
+    }
 }
 
 /// Values of `--txn-mode`.
@@ -112,6 +135,7 @@ impl BankArgs {
                 ..RetryPolicy::default()
             },
             txn_mode: self.txn_mode.map(TxnMode::from),
+            trade: self.trade.into(),
             connect_timeout: Duration::from_secs_f64(self.connect_timeout),
             ..Settings::default()
         }
@@ -186,8 +210,8 @@ fn write_table(
     let mode = settings.txn_mode.map_or("server default", TxnMode::as_str);
     writeln!(
         out,
-        "bank: {} workers, {} players, {:.1} s, seed {}, txn mode {mode}",
-        summary.workers, summary.players, summary.seconds, summary.seed
+        "bank: {} workers, {} players, {:.1} s, seed {}, {} trade, txn mode {mode}",
+        summary.workers, summary.players, summary.seconds, summary.seed, summary.trade
     )?;
     let rows: [(&str, String); 9] = [
         ("committed", summary.committed.to_string()),

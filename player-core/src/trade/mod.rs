@@ -147,10 +147,64 @@ pub fn trade_with_retry(
     trade: &Trade,
     policy: &RetryPolicy,
 ) -> Result<Traded, TradeError> {
+    with_retry(conn, trade, policy, |conn| attempt(conn, trade, true))
+}
+
+/// [`trade`]'s one-round-trip form: the joined `UPDATE` sent alone, in
+/// autocommit, where the server applies it atomically on its own; only when it
+/// changes nothing does the trade open `conn.transaction` and decide on locked
+/// rows as [`trade`] does (a refusal, an unknown player, an overflow, or the
+/// `UPDATE` again).
+///
+/// Same outcomes, errors and retries as [`trade`], with one difference: a
+/// connection lost while the lone `UPDATE` is in flight is
+/// [`TradeError::OutcomeUnknown`], since the server may have committed it.
+/// Call it outside any transaction of yours (inside one, the `UPDATE` would
+/// not commit on its own). On TiDB an autocommit statement runs optimistically
+/// unless `pessimistic-auto-commit` is set: a conflict is retried by TiDB
+/// itself (`tidb_retry_limit`) and otherwise reaches us as 9007, which is
+/// retried here. `docs/bank.md` says when to use which form.
+pub fn trade_in_one_statement(
+    conn: &mut MysqlConnection,
+    trade: &Trade,
+) -> Result<TradeOutcome, TradeError> {
+    trade_in_one_statement_with_retry(conn, trade, &RetryPolicy::default())
+        .map(|traded| traded.outcome)
+}
+
+/// [`trade_in_one_statement`] with an explicit retry policy; the result says
+/// how many retries the trade took.
+pub fn trade_in_one_statement_with_retry(
+    conn: &mut MysqlConnection,
+    trade: &Trade,
+    policy: &RetryPolicy,
+) -> Result<Traded, TradeError> {
+    with_retry(conn, trade, policy, |conn| {
+        // Autocommit: the server commits the statement as it answers, so a
+        // lost answer leaves the outcome unknown.
+        match TradeUpdate(trade).execute(conn) {
+            Ok(0) => attempt(conn, trade, false),
+            Ok(rows) => moved(rows).map_err(AttemptError::Trade),
+            Err(error) => Err(AttemptError::Database {
+                error,
+                commit_sent: true,
+            }),
+        }
+    })
+}
+
+/// Validates `trade`, then runs `attempt` until it ends in an outcome or an
+/// error that is not retried, pausing between runs as `policy` says.
+fn with_retry(
+    conn: &mut MysqlConnection,
+    trade: &Trade,
+    policy: &RetryPolicy,
+    mut attempt: impl FnMut(&mut MysqlConnection) -> Result<TradeOutcome, AttemptError>,
+) -> Result<Traded, TradeError> {
     validate(trade)?;
     let mut retries = 0;
     loop {
-        let (error, commit_sent) = match attempt(conn, trade) {
+        let (error, commit_sent) = match attempt(conn) {
             Ok(outcome) => return Ok(Traded { outcome, retries }),
             Err(AttemptError::Trade(e)) => return Err(e),
             Err(AttemptError::Database { error, commit_sent }) => {
@@ -189,15 +243,21 @@ fn decide(
     }
 }
 
-/// Runs the transaction once.
-fn attempt(conn: &mut MysqlConnection, trade: &Trade) -> Result<TradeOutcome, AttemptError> {
+/// Runs the transaction once. With `update_first`, its usual case is the
+/// joined `UPDATE` alone; without, the caller has just seen that `UPDATE`
+/// change nothing, so the transaction starts by locking and checking the rows.
+fn attempt(
+    conn: &mut MysqlConnection,
+    trade: &Trade,
+    update_first: bool,
+) -> Result<TradeOutcome, AttemptError> {
     let update = TradeUpdate(trade);
     // Set when the body has written and returns `Ok`, so that Diesel goes on
     // to send `COMMIT`: from then on a lost connection leaves the outcome unknown.
     let mut commit_sent = false;
     let result = conn.transaction(|conn| {
         // The usual case: one statement moves coins and goods.
-        if move_balances(conn, &update)? {
+        if update_first && move_balances(conn, &update)? {
             commit_sent = true;
             return Ok(TradeOutcome::Done);
         }
@@ -222,11 +282,19 @@ fn attempt(conn: &mut MysqlConnection, trade: &Trade) -> Result<TradeOutcome, At
 /// Runs the one-statement `UPDATE`: `true` if it moved coins and goods, `false`
 /// if it changed nothing.
 fn move_balances(conn: &mut MysqlConnection, update: &TradeUpdate) -> Result<bool, TradeError> {
-    // A join on two distinct primary keys matches two rows or none.
     match update.execute(conn)? {
-        2 => Ok(true),
         0 => Ok(false),
-        _ => Err(unexpected_rows()),
+        rows => moved(rows).map(|_| true),
+    }
+}
+
+/// The outcome of an `UPDATE` that matched `rows` rows: a join on two distinct
+/// primary keys matches two rows or none.
+fn moved(rows: usize) -> Result<TradeOutcome, TradeError> {
+    if rows == 2 {
+        Ok(TradeOutcome::Done)
+    } else {
+        Err(unexpected_rows())
     }
 }
 
