@@ -21,7 +21,7 @@ mod summary;
 mod workers;
 
 pub use error::BankError;
-pub use settings::{DEFAULT_DATABASE, Limit, Settings, TradeForm, TxnMode};
+pub use settings::{DEFAULT_DATABASE, Limit, MAX_PLAYERS, Settings, TradeForm, TxnMode};
 pub use setup::{ID_PREFIX, player_id};
 pub use summary::{Check, Summary, Totals};
 pub use workers::{Progress, TradeFn};

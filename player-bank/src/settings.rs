@@ -9,6 +9,10 @@ use crate::BankError;
 /// The database the bank uses unless told otherwise.
 pub const DEFAULT_DATABASE: &str = "player_bank";
 
+/// The most players a run seeds: their ids (`bank-` and seven digits) must stay
+/// distinct and fit the column.
+pub const MAX_PLAYERS: usize = 10_000_000;
+
 /// How long a run lasts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
@@ -138,8 +142,11 @@ impl Settings {
         if self.workers == 0 {
             return bad("workers must be at least 1".into());
         }
-        if self.players < 2 {
-            return bad(format!("players must be at least 2, got {}", self.players));
+        if !(2..=MAX_PLAYERS).contains(&self.players) {
+            return bad(format!(
+                "players must be between 2 and {MAX_PLAYERS}, got {}",
+                self.players
+            ));
         }
         if self.hot_players == 1 || self.hot_players > self.players {
             return bad(format!(

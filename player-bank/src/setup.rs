@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::r2d2::CustomizeConnection;
 use player_core::db::{self, DatabaseUrl, Pool};
 use player_core::schema::player;
-use player_core::{NewPlayer, catalog, players};
+use player_core::{NewPlayer, PlayerId, catalog, players};
 
 use crate::{BankError, Settings, Totals, TxnMode};
 
@@ -23,8 +23,10 @@ const OWN_TABLES: [&str; 2] = ["player", catalog::MIGRATIONS_TABLE];
 const SEED_BATCH: usize = 1_000;
 
 /// The id of player `i`; ids sort in creation order.
-pub fn player_id(i: usize) -> String {
-    format!("{ID_PREFIX}{i:07}")
+pub fn player_id(i: usize) -> PlayerId {
+    let id = format!("{ID_PREFIX}{i:07}");
+    // 12 characters for any i below ten million, which the settings cap.
+    PlayerId::new(id).unwrap_or_else(|e| unreachable!("bank ids fit the column: {e}"))
 }
 
 /// Makes sure the database `settings.database` on the server of `url` can be
@@ -146,8 +148,8 @@ mod tests {
 
     #[test]
     fn ids_sort_in_creation_order_and_fit_the_column() {
-        assert_eq!(player_id(7), "bank-0000007");
+        assert_eq!(player_id(7).as_str(), "bank-0000007");
         assert!(player_id(9) < player_id(10));
-        assert!(player_id(9_999_999).len() <= player_core::models::MAX_ID_LEN);
+        assert_eq!(player_id(9_999_999).as_str().len(), 12);
     }
 }

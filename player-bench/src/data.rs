@@ -1,6 +1,6 @@
 //! The rows every loader is given: the same ids and balances, in the same order.
 
-use player_core::NewPlayer;
+use player_core::{NewPlayer, PlayerId};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -16,7 +16,7 @@ pub fn players(count: usize, seed: u64) -> Vec<NewPlayer> {
         .map(|_| {
             let id = uuid::Builder::from_random_bytes(rng.random()).into_uuid();
             NewPlayer::new(
-                id.to_string(),
+                PlayerId::new(id.to_string()).unwrap_or_else(|e| unreachable!("a UUID: {e}")),
                 rng.random_range(0..=10_000),
                 rng.random_range(0..=10_000),
             )
@@ -37,7 +37,7 @@ mod tests {
         assert_eq!(ids.len(), a.len());
         assert!(
             a.iter()
-                .all(|p| p.id.len() == 36 && p.id.parse::<uuid::Uuid>().is_ok())
+                .all(|p| p.id.as_str().len() == 36 && p.id.as_str().parse::<uuid::Uuid>().is_ok())
         );
     }
 }

@@ -70,7 +70,13 @@ pub fn write_inserts(
         out.write_all(b"INSERT INTO `player` (`id`, `coins`, `goods`) VALUES ")?;
         for (i, p) in chunk.iter().enumerate() {
             let sep = if i == 0 { "" } else { ", " };
-            write!(out, "{sep}({}, {}, {})", quote(&p.id)?, p.coins, p.goods)?;
+            write!(
+                out,
+                "{sep}({}, {}, {})",
+                quote(p.id.as_str())?,
+                p.coins,
+                p.goods
+            )?;
         }
         out.write_all(b";\n")?;
     }
@@ -83,7 +89,7 @@ pub fn write_inserts(
 /// Writes `rows` as `id,coins,goods` lines for [`load_data_statement`].
 pub fn write_csv(out: &mut impl Write, rows: &[NewPlayer]) -> io::Result<()> {
     for p in rows {
-        if p.id.contains([',', '\n', '\\', '"']) {
+        if p.id.as_str().contains([',', '\n', '\\', '"']) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("{:?} cannot go in the CSV unquoted", p.id),
@@ -105,7 +111,7 @@ pub fn load_data_statement(csv_path: &str) -> io::Result<String> {
 
 /// The two directions trades alternate between, so balances never run out:
 /// trade `i` has `pair[i % 2]` as (seller, buyer).
-pub fn trade_direction<'a>(i: usize, a: &'a str, b: &'a str) -> (&'a str, &'a str) {
+pub fn trade_direction<'a, T: ?Sized>(i: usize, a: &'a T, b: &'a T) -> (&'a T, &'a T) {
     if i % 2 == 0 { (a, b) } else { (b, a) }
 }
 
@@ -145,6 +151,7 @@ pub fn write_trades(out: &mut impl Write, count: usize, a: &str, b: &str) -> io:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use player_testkit::sql::id;
 
     fn text(f: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
         let mut buf = Vec::new();
@@ -161,7 +168,7 @@ mod tests {
     #[test]
     fn inserts_have_the_batch_shape() {
         let rows: Vec<_> = (0..5)
-            .map(|i| NewPlayer::new(format!("p{i}"), i, 10 * i))
+            .map(|i| NewPlayer::new(id(&format!("p{i}")), i, 10 * i))
             .collect();
         let per_batch = text(|b| write_inserts(b, &rows, 2, Commit::PerBatch));
         assert_eq!(
@@ -176,9 +183,9 @@ mod tests {
 
     #[test]
     fn csv_and_trades_are_line_per_row_and_six_statements_per_trade() {
-        let rows = [NewPlayer::new("a", 1, 2), NewPlayer::new("b", 3, 4)];
+        let rows = [NewPlayer::new(id("a"), 1, 2), NewPlayer::new(id("b"), 3, 4)];
         assert_eq!(text(|b| write_csv(b, &rows)), "a,1,2\nb,3,4\n");
-        assert!(write_csv(&mut Vec::new(), &[NewPlayer::new("a,b", 1, 1)]).is_err());
+        assert!(write_csv(&mut Vec::new(), &[NewPlayer::new(id("a,b"), 1, 1)]).is_err());
         let trades = text(|b| write_trades(b, 2, "a", "b"));
         assert_eq!(trades.lines().count(), 2 * CLIENT_STATEMENTS_PER_TRADE);
         assert!(
@@ -208,7 +215,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
 
         let mut rows = crate::data::players(250, crate::data::SEED);
-        rows.push(NewPlayer::new("it's", 1, 2));
+        rows.push(NewPlayer::new(id("it's"), 1, 2));
         let mut expected: Vec<_> = rows
             .iter()
             .map(|p| (p.id.clone(), p.coins, p.goods))

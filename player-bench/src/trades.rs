@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure};
 use diesel::mysql::MysqlConnection;
-use player_core::{NewPlayer, Trade, TradeOutcome, players};
+use player_core::{NewPlayer, PlayerId, Trade, TradeOutcome, players};
 
 use crate::bench_db::BenchDb;
 use crate::client::Client;
@@ -114,14 +114,20 @@ pub fn run(
     Ok(section)
 }
 
+/// The two traders' ids.
+fn traders() -> anyhow::Result<(PlayerId, PlayerId)> {
+    Ok((A.parse()?, B.parse()?))
+}
+
 /// Empties `player` and inserts the two traders.
 fn setup(conn: &mut MysqlConnection) -> anyhow::Result<()> {
+    let (a, b) = traders()?;
     players::delete_all(conn)?;
     players::bulk_create(
         conn,
         [
-            NewPlayer::new(A, START, START),
-            NewPlayer::new(B, START, START),
+            NewPlayer::new(a, START, START),
+            NewPlayer::new(b, START, START),
         ],
         2,
     )?;
@@ -130,9 +136,10 @@ fn setup(conn: &mut MysqlConnection) -> anyhow::Result<()> {
 
 /// `count` trades with `player_core::trade`, timed around the loop.
 fn trade_ours(conn: &mut MysqlConnection, count: usize) -> anyhow::Result<Duration> {
+    let (a, b) = traders()?;
     let start = Instant::now();
     for i in 0..count {
-        let (seller, buyer) = trade_direction(i, A, B);
+        let (seller, buyer) = trade_direction(i, &a, &b);
         let trade = Trade {
             seller,
             buyer,
@@ -152,7 +159,8 @@ fn trade_ours(conn: &mut MysqlConnection, count: usize) -> anyhow::Result<Durati
 fn check_balances(conn: &mut MysqlConnection, count: usize, after: &str) -> anyhow::Result<()> {
     let odd = i32::from(count % 2 == 1);
     let expected = [(A, START + odd, START - odd), (B, START - odd, START + odd)];
-    let found = players::get_many(conn, &[A, B])?;
+    let (a, b) = traders()?;
+    let found = players::get_many(conn, &[a, b])?;
     let found: Vec<_> = found
         .iter()
         .map(|p| (p.id.as_str(), p.coins, p.goods))

@@ -2,46 +2,7 @@
 //! its value when the command line is parsed, so bad input is a usage error
 //! (exit status 2) before anything touches the database.
 
-use std::fmt;
-use std::str::FromStr;
-
-use player_core::models::MAX_ID_LEN;
 use player_core::players::{MAX_BATCH_SIZE, MAX_PLACEHOLDERS};
-
-/// A player id: 1 to 36 characters, kept verbatim (quotes, backslashes and
-/// SQL fragments included: queries bind it, they never splice it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlayerId(String);
-
-impl PlayerId {
-    /// The id as given.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for PlayerId {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let len = s.chars().count();
-        if len == 0 {
-            return Err("a player id cannot be empty".into());
-        }
-        if len > MAX_ID_LEN {
-            return Err(format!(
-                "a player id has at most {MAX_ID_LEN} characters, this one has {len}"
-            ));
-        }
-        Ok(Self(s.to_owned()))
-    }
-}
-
-impl fmt::Display for PlayerId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// A balance (coins or goods): `0..=i32::MAX`, the `INT` column's non-negative range.
 pub fn balance(s: &str) -> Result<i32, String> {
@@ -109,20 +70,6 @@ fn parse_int(s: &str) -> Result<i128, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_are_1_to_36_characters_not_bytes() {
-        assert!("".parse::<PlayerId>().is_err());
-        assert!("a".repeat(37).parse::<PlayerId>().is_err());
-        assert_eq!(
-            "é".repeat(36).parse::<PlayerId>().map(|id| id.to_string()),
-            Ok("é".repeat(36))
-        );
-        assert_eq!(
-            r#"x' OR '1'='1\"#.parse::<PlayerId>().map(|id| id.to_string()),
-            Ok(r#"x' OR '1'='1\"#.to_owned())
-        );
-    }
 
     #[test]
     fn numbers_are_range_checked() {

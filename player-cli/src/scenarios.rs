@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use diesel::mysql::MysqlConnection;
-use player_core::{NewPlayer, Refusal, Trade, TradeOutcome, players};
+use player_core::{NewPlayer, PlayerId, Refusal, Trade, TradeOutcome, players};
 
 /// Players the tutorial bulk-creates, and its batch size.
 const BULK_PLAYERS: usize = 1919;
@@ -19,9 +19,9 @@ pub fn run_all(conn: &mut MysqlConnection, out: &mut impl Write) -> anyhow::Resu
 /// Creates, reads back, bulk-creates, counts and lists players.
 pub fn simple_example(conn: &mut MysqlConnection, out: &mut impl Write) -> anyhow::Result<()> {
     // A player who has one coin and one goods.
-    players::create(conn, &NewPlayer::new("test", 1, 1))?;
-    let test =
-        players::get(conn, "test")?.ok_or_else(|| anyhow::anyhow!("player test vanished"))?;
+    let test: PlayerId = "test".parse()?;
+    players::create(conn, &NewPlayer::new(test.clone(), 1, 1))?;
+    let test = players::get(conn, &test)?.ok_or_else(|| anyhow::anyhow!("player test vanished"))?;
     writeln!(out, "{test}")?;
 
     // 1,919 players with random UUIDs, 114 per multi-row INSERT.
@@ -38,13 +38,14 @@ pub fn simple_example(conn: &mut MysqlConnection, out: &mut impl Write) -> anyho
 
 /// Player 1 (100 coins) buys goods from player 2: first too dear, then affordable.
 pub fn trade_example(conn: &mut MysqlConnection, out: &mut impl Write) -> anyhow::Result<()> {
-    players::create(conn, &NewPlayer::new("1", 100, 0))?;
-    players::create(conn, &NewPlayer::new("2", 114_514, 20))?;
+    let (one, two): (PlayerId, PlayerId) = ("1".parse()?, "2".parse()?);
+    players::create(conn, &NewPlayer::new(one.clone(), 100, 0))?;
+    players::create(conn, &NewPlayer::new(two.clone(), 114_514, 20))?;
 
     // 10 goods for 500 coins: player 1 cannot afford it, nothing changes.
     let too_dear = Trade {
-        seller: "2",
-        buyer: "1",
+        seller: &two,
+        buyer: &one,
         amount: 10,
         price: 500,
     };
@@ -57,7 +58,7 @@ pub fn trade_example(conn: &mut MysqlConnection, out: &mut impl Write) -> anyhow
     };
     trade(conn, out, &affordable)?;
 
-    for player in players::get_many(conn, &["1", "2"])? {
+    for player in players::get_many(conn, &[one, two])? {
         writeln!(out, "{player}")?;
     }
     Ok(())

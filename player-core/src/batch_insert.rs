@@ -59,7 +59,8 @@ mod tests {
 
     #[test]
     fn writes_the_same_sql_as_diesels_batch_insert() {
-        let rows = vec![NewPlayer::new("a", 1, 2), NewPlayer::new("b", 3, 4)];
+        let id = |s: &str| s.parse().expect("id");
+        let rows = vec![NewPlayer::new(id("a"), 1, 2), NewPlayer::new(id("b"), 3, 4)];
         let ours = diesel::debug_query::<Mysql, _>(&CachedBatchInsert(&rows)).to_string();
         let diesels =
             diesel::debug_query::<Mysql, _>(&diesel::insert_into(player::table).values(&rows))

@@ -1,7 +1,8 @@
 //! The data layer of the TiDB player tutorial, written with Diesel: what a
 //! Rust application on TiDB needs, in the order a reader meets it.
 //!
-//! - [`schema`] and [`models`]: the `player` table and its Rust types.
+//! - [`schema`] and [`models`]: the `player` table and its Rust types, with
+//!   [`PlayerId`], an id that compares as the column's collation does.
 //! - [`players`]: typed queries (create, get, bulk-create, count, list, update, delete).
 //! - [`trade`](mod@trade): a [`Trade`] between two players in one transaction, whose
 //!   usual case is a single `UPDATE` of both rows; [`retry`] says which errors
@@ -19,6 +20,7 @@ mod batch_insert;
 pub mod catalog;
 pub mod db;
 mod error;
+mod id;
 pub mod migrations;
 pub mod models;
 pub mod players;
@@ -30,7 +32,7 @@ pub mod statement_cache;
 pub mod trade;
 
 pub use error::Error;
-pub use models::{NewPlayer, Player};
+pub use models::{NewPlayer, Player, PlayerId};
 pub use trade::{
     Refusal, Trade, TradeError, TradeOutcome, Traded, trade, trade_in_one_statement,
     trade_in_one_statement_with_retry, trade_with_retry,

@@ -2,17 +2,15 @@
 
 use diesel::prelude::*;
 
+pub use crate::id::{InvalidId, MAX_ID_LEN, PlayerId};
 use crate::schema::player;
-
-/// The longest id the `player.id` column holds (`VARCHAR(36)`, a hyphenated UUID).
-pub const MAX_ID_LEN: usize = 36;
 
 /// A row of `player`.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = player, check_for_backend(diesel::mysql::Mysql))]
 pub struct Player {
-    /// Primary key: a UUID, or any string of 1 to 36 characters.
-    pub id: String,
+    /// Primary key, as stored: a UUID, or any string of 1 to 36 characters.
+    pub id: PlayerId,
     /// Coins held; never negative.
     pub coins: i32,
     /// Goods held; never negative.
@@ -23,8 +21,8 @@ pub struct Player {
 #[derive(Debug, Clone, PartialEq, Eq, Insertable)]
 #[diesel(table_name = player, check_for_backend(diesel::mysql::Mysql))]
 pub struct NewPlayer {
-    /// Primary key: 1 to 36 characters.
-    pub id: String,
+    /// Primary key.
+    pub id: PlayerId,
     /// Coins to start with.
     pub coins: i32,
     /// Goods to start with.
@@ -43,17 +41,13 @@ pub struct PlayerChanges {
 
 impl NewPlayer {
     /// A player with the given id and balances.
-    pub fn new(id: impl Into<String>, coins: i32, goods: i32) -> Self {
-        Self {
-            id: id.into(),
-            coins,
-            goods,
-        }
+    pub fn new(id: PlayerId, coins: i32, goods: i32) -> Self {
+        Self { id, coins, goods }
     }
 
     /// A player with a random (v4) UUID as id, as the tutorial's `random_player` makes them.
     pub fn random(coins: i32, goods: i32) -> Self {
-        Self::new(uuid::Uuid::new_v4().to_string(), coins, goods)
+        Self::new(PlayerId::random(), coins, goods)
     }
 }
 

@@ -11,7 +11,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::Error;
 use crate::batch_insert::CachedBatchInsert;
-use crate::models::{NewPlayer, Player, PlayerChanges};
+use crate::models::{NewPlayer, Player, PlayerChanges, PlayerId};
 use crate::schema::player;
 use crate::statement_cache::recover;
 
@@ -40,7 +40,7 @@ pub fn create(conn: &mut MysqlConnection, new: &NewPlayer) -> Result<(), Error> 
 }
 
 /// The player with this id, if there is one.
-pub fn get(conn: &mut MysqlConnection, id: &str) -> QueryResult<Option<Player>> {
+pub fn get(conn: &mut MysqlConnection, id: &PlayerId) -> QueryResult<Option<Player>> {
     recover(conn, |conn| {
         player::table
             .find(id)
@@ -94,7 +94,11 @@ where
 /// Sets the balances `changes` names on the player with this id, in one
 /// statement; true if there is such a player. `changes` must name at least one
 /// column (Diesel refuses an empty change set).
-pub fn update(conn: &mut MysqlConnection, id: &str, changes: &PlayerChanges) -> QueryResult<bool> {
+pub fn update(
+    conn: &mut MysqlConnection,
+    id: &PlayerId,
+    changes: &PlayerChanges,
+) -> QueryResult<bool> {
     recover(conn, |conn| {
         diesel::update(player::table.find(id))
             .set(changes)
@@ -112,7 +116,7 @@ pub fn count(conn: &mut MysqlConnection) -> QueryResult<i64> {
 /// paging: pass the last id of one page to get the next).
 pub fn list(
     conn: &mut MysqlConnection,
-    after: Option<&str>,
+    after: Option<&PlayerId>,
     limit: i64,
 ) -> QueryResult<Vec<Player>> {
     let mut query = player::table
@@ -127,7 +131,7 @@ pub fn list(
 }
 
 /// The players among `ids` that exist, ordered by id.
-pub fn get_many(conn: &mut MysqlConnection, ids: &[&str]) -> QueryResult<Vec<Player>> {
+pub fn get_many(conn: &mut MysqlConnection, ids: &[PlayerId]) -> QueryResult<Vec<Player>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -141,7 +145,7 @@ pub fn get_many(conn: &mut MysqlConnection, ids: &[&str]) -> QueryResult<Vec<Pla
 }
 
 /// Deletes the player with this id; true if there was one.
-pub fn delete(conn: &mut MysqlConnection, id: &str) -> QueryResult<bool> {
+pub fn delete(conn: &mut MysqlConnection, id: &PlayerId) -> QueryResult<bool> {
     recover(conn, |conn| {
         diesel::delete(player::table.find(id))
             .execute(conn)

@@ -10,14 +10,19 @@ use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Unsigned};
 use player_core::schema::player;
-use player_core::{NewPlayer, Player, players};
+use player_core::{NewPlayer, Player, PlayerId, players};
 
 use crate::TestDatabase;
 
+/// A [`PlayerId`] from a literal the test knows is valid.
+pub fn id(s: &str) -> PlayerId {
+    PlayerId::new(s).unwrap_or_else(|e| panic!("{s:?}: {e}"))
+}
+
 /// Inserts players `(id, coins, goods)`.
 pub fn insert(conn: &mut MysqlConnection, rows: &[(&str, i32, i32)]) {
-    for &(id, coins, goods) in rows {
-        players::create(conn, &NewPlayer::new(id, coins, goods)).expect("insert player");
+    for &(name, coins, goods) in rows {
+        players::create(conn, &NewPlayer::new(id(name), coins, goods)).expect("insert player");
     }
 }
 

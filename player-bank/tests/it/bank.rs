@@ -14,6 +14,7 @@ use player_core::{NewPlayer, Refusal, Trade, TradeError, TradeOutcome, Traded, p
 use player_testkit::TestDatabase;
 
 use crate::bank_on;
+use player_testkit::sql::id;
 
 /// Eight workers on ten players, two of every three sides drawn from three hot
 /// players, with balances small enough that refusals happen too.
@@ -78,8 +79,8 @@ fn unlocked_trade(
         price,
     } = *trade;
     let outcome = conn.transaction(|conn| {
-        let s = players::get(conn, seller)?.ok_or(TradeError::UnknownPlayer(seller.into()))?;
-        let b = players::get(conn, buyer)?.ok_or(TradeError::UnknownPlayer(buyer.into()))?;
+        let s = players::get(conn, seller)?.ok_or(TradeError::UnknownPlayer(seller.clone()))?;
+        let b = players::get(conn, buyer)?.ok_or(TradeError::UnknownPlayer(buyer.clone()))?;
         if s.goods < amount {
             return Ok(TradeOutcome::Refused(Refusal::SellerLacksGoods));
         }
@@ -183,7 +184,7 @@ fn the_guard_refuses_databases_that_may_hold_someones_data() {
     assert!(refused(&with_tables).contains("holds other tables (orders)"));
 
     let foreign = TestDatabase::migrated();
-    players::create(&mut foreign.connect(), &NewPlayer::new("alice", 1, 1)).unwrap();
+    players::create(&mut foreign.connect(), &NewPlayer::new(id("alice"), 1, 1)).unwrap();
     let with_players = Settings {
         database: foreign.name().to_owned(),
         ..Settings::default()

@@ -7,10 +7,10 @@ use clap::{ArgGroup, Args, Subcommand};
 use diesel::mysql::MysqlConnection;
 use player_core::db::{self, DatabaseUrl};
 use player_core::models::PlayerChanges;
-use player_core::{NewPlayer, Player, players};
+use player_core::{NewPlayer, Player, PlayerId, players};
 use serde::Serialize;
 
-use crate::args::{self, PlayerId};
+use crate::args;
 use crate::commands::write_json;
 
 /// `player` subcommands.
@@ -91,7 +91,7 @@ pub struct DeleteArgs {
 pub enum PlayerError {
     /// No player has this id.
     #[error("no player with id {0:?}")]
-    NotFound(String),
+    NotFound(PlayerId),
 }
 
 /// A player as `--json` prints it.
@@ -108,7 +108,7 @@ pub struct PlayerJson<'a> {
 impl<'a> From<&'a Player> for PlayerJson<'a> {
     fn from(p: &'a Player) -> Self {
         Self {
-            id: &p.id,
+            id: p.id.as_str(),
             coins: p.coins,
             goods: p.goods,
         }
@@ -129,7 +129,7 @@ pub fn run(cmd: PlayerCommand, url: &DatabaseUrl, out: &mut impl Write) -> anyho
 
 fn create(conn: &mut MysqlConnection, a: CreateArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let new = match a.id {
-        Some(id) => NewPlayer::new(id.as_str(), a.coins, a.goods),
+        Some(id) => NewPlayer::new(id, a.coins, a.goods),
         None => NewPlayer::random(a.coins, a.goods),
     };
     match players::create(conn, &new) {
@@ -158,8 +158,7 @@ fn get(conn: &mut MysqlConnection, a: &GetArgs, out: &mut impl Write) -> anyhow:
 }
 
 fn list(conn: &mut MysqlConnection, a: &ListArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let after = a.after.as_ref().map(PlayerId::as_str);
-    let page = players::list(conn, after, a.limit).context("cannot list players")?;
+    let page = players::list(conn, a.after.as_ref(), a.limit).context("cannot list players")?;
     if a.json {
         let page: Vec<PlayerJson<'_>> = page.iter().map(PlayerJson::from).collect();
         write_json(out, &page)
@@ -174,26 +173,27 @@ fn update(conn: &mut MysqlConnection, a: &UpdateArgs, out: &mut impl Write) -> a
         coins: a.coins,
         goods: a.goods,
     };
-    let found =
-        players::update(conn, a.id.as_str(), &changes).context("cannot update the player")?;
+    let found = players::update(conn, &a.id, &changes).context("cannot update the player")?;
     if !found {
-        return Err(PlayerError::NotFound(a.id.to_string()).into());
+        return Err(PlayerError::NotFound(a.id.clone()).into());
     }
     writeln!(out, "{}", find(conn, &a.id)?)?;
     Ok(())
 }
 
 fn delete(conn: &mut MysqlConnection, a: &DeleteArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let found = players::delete(conn, a.id.as_str()).context("cannot delete the player")?;
+    // Read first to print the id as stored: `c   ` finds and deletes `c`.
+    let stored = find(conn, &a.id)?.id;
+    let found = players::delete(conn, &a.id).context("cannot delete the player")?;
     if !found {
-        return Err(PlayerError::NotFound(a.id.to_string()).into());
+        return Err(PlayerError::NotFound(a.id.clone()).into());
     }
-    writeln!(out, "deleted player {}", a.id)?;
+    writeln!(out, "deleted player {stored}")?;
     Ok(())
 }
 
 fn find(conn: &mut MysqlConnection, id: &PlayerId) -> anyhow::Result<Player> {
-    players::get(conn, id.as_str())
+    players::get(conn, id)
         .context("cannot read the player")?
-        .ok_or_else(|| PlayerError::NotFound(id.to_string()).into())
+        .ok_or_else(|| PlayerError::NotFound(id.clone()).into())
 }

@@ -4,9 +4,9 @@ use std::io::Write;
 
 use clap::Args;
 use player_core::db::{self, DatabaseUrl};
-use player_core::{Refusal, Trade, TradeOutcome};
+use player_core::{PlayerId, Refusal, Trade, TradeOutcome};
 
-use crate::args::{self, PlayerId};
+use crate::args;
 
 /// Arguments of `trade`.
 #[derive(Debug, Args)]
@@ -26,7 +26,8 @@ pub struct TradeArgs {
 }
 
 impl TradeArgs {
-    /// Checks what clap cannot: seller and buyer must differ.
+    /// Checks what clap cannot: seller and buyer must be two players, as the
+    /// column's collation tells ids apart (`a` and `a ` are one).
     pub fn check(&self) -> Result<(), String> {
         if self.seller == self.buyer {
             return Err(format!(
@@ -43,8 +44,8 @@ impl TradeArgs {
 pub fn run(a: &TradeArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Result<TradeOutcome> {
     let mut conn = db::connect(url)?;
     let trade = Trade {
-        seller: a.seller.as_str(),
-        buyer: a.buyer.as_str(),
+        seller: &a.seller,
+        buyer: &a.buyer,
         amount: a.amount,
         price: a.price,
     };

@@ -5,6 +5,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
+use player_testkit::sql::id;
 use player_testkit::{PrivateServer, TestDatabase};
 
 fn cli(url: &str, args: &[&str]) -> Output {
@@ -48,7 +49,8 @@ fn json_report_keeps_its_contract_and_the_users_data_is_untouched() {
     let bank_db = TestDatabase::create();
     let mut conn = users.connect();
     player_core::migrations::run_pending(&mut conn).unwrap();
-    player_core::players::create(&mut conn, &player_core::NewPlayer::new("mine", 5, 6)).unwrap();
+    player_core::players::create(&mut conn, &player_core::NewPlayer::new(id("mine"), 5, 6))
+        .unwrap();
 
     let out = cli(
         users.url(),
@@ -163,7 +165,8 @@ fn a_player_table_with_foreign_ids_is_refused() {
     let other = TestDatabase::create();
     let mut conn = other.connect();
     player_core::migrations::run_pending(&mut conn).unwrap();
-    player_core::players::create(&mut conn, &player_core::NewPlayer::new("alice", 1, 1)).unwrap();
+    player_core::players::create(&mut conn, &player_core::NewPlayer::new(id("alice"), 1, 1))
+        .unwrap();
     let out = cli(
         users.url(),
         &["--seconds", "1", "--bank-database", other.name()],

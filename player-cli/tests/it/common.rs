@@ -4,6 +4,7 @@ use std::process::Command;
 
 use player_core::Player;
 use player_testkit::TestDatabase;
+use player_testkit::sql::id;
 
 /// What one run of the binary did.
 #[derive(Debug)]
@@ -76,8 +77,8 @@ pub fn tutorial_players_db() -> TestDatabase {
     let db = TestDatabase::migrated();
     let mut conn = db.connect();
     for p in [
-        player_core::NewPlayer::new("1", 100, 0),
-        player_core::NewPlayer::new("2", 114_514, 20),
+        player_core::NewPlayer::new(id("1"), 100, 0),
+        player_core::NewPlayer::new(id("2"), 114_514, 20),
     ] {
         player_core::players::create(&mut conn, &p).expect("insert");
     }

@@ -20,7 +20,7 @@ fn load_creates_count_players_in_batches_and_reports_rows_per_second() {
     assert_eq!(all.len(), 2500);
     assert!(
         all.iter()
-            .all(|p| p.coins == 10_000 && p.goods == 10_000 && p.id.len() == 36)
+            .all(|p| p.coins == 10_000 && p.goods == 10_000 && p.id.as_str().len() == 36)
     );
 }
 

@@ -5,6 +5,7 @@ use player_core::Player;
 use player_testkit::TestDatabase;
 
 use crate::common::{cli, rows};
+use player_testkit::sql::id;
 
 #[test]
 fn create_get_update_delete() {
@@ -56,7 +57,7 @@ fn create_without_an_id_makes_a_uuid() {
     assert_eq!(run.code, 0, "{run:?}");
     let all = rows(&db);
     assert_eq!(all.len(), 1);
-    assert_eq!(all[0].id.len(), 36);
+    assert_eq!(all[0].id.as_str().len(), 36);
     assert_eq!(run.stdout, format!("{}\n", all[0]));
 }
 
@@ -85,7 +86,7 @@ fn ids_with_quotes_backslashes_and_sql_are_kept_verbatim() {
         let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
         assert_eq!(json["id"], id, "read back");
     }
-    let mut stored: Vec<String> = rows(&db).into_iter().map(|p| p.id).collect();
+    let mut stored: Vec<String> = rows(&db).into_iter().map(|p| p.id.to_string()).collect();
     let mut expected: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
     stored.sort();
     expected.sort();
@@ -98,7 +99,7 @@ fn list_pages_through_every_player_in_id_order() {
     let mut conn = db.connect();
     let players: Vec<_> = ["b", "a", "D", "c", "a b", "e"]
         .iter()
-        .map(|id| player_core::NewPlayer::new(*id, 1, 1))
+        .map(|name| player_core::NewPlayer::new(id(name), 1, 1))
         .collect();
     player_core::players::bulk_create(&mut conn, players, 10).expect("insert");
 
@@ -157,7 +158,7 @@ fn update_can_set_both_balances() {
     assert_eq!(
         rows(&db),
         [Player {
-            id: "p".into(),
+            id: id("p"),
             coins: 0,
             goods: i32::MAX
         }]
@@ -170,7 +171,7 @@ fn a_reader_that_stops_early_ends_the_list_quietly() {
     use std::process::{Command, Stdio};
 
     let db = TestDatabase::migrated();
-    let players = (0..10_000).map(|i| player_core::NewPlayer::new(format!("p{i:05}"), 1, 1));
+    let players = (0..10_000).map(|i| player_core::NewPlayer::new(id(&format!("p{i:05}")), 1, 1));
     player_core::players::bulk_create(&mut db.connect(), players, 5_000).expect("insert");
     for json in [false, true] {
         let mut args = vec![
@@ -203,4 +204,30 @@ fn a_reader_that_stops_early_ends_the_list_quietly() {
         assert_eq!(out.status.code(), Some(0), "json={json}");
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "json={json}");
     }
+}
+
+/// Commands find players as the server does (`c   ` is `c`) and print the id
+/// as stored, not as typed.
+#[test]
+fn ids_are_printed_as_stored() {
+    let db = TestDatabase::migrated();
+    player_testkit::sql::insert(&mut db.connect(), &[("c", 1, 2)]);
+    let run = cli(db.url(), &["player", "get", "c   "]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "id:c, coins:1, goods:2\n"),
+        "{run:?}"
+    );
+    let run = cli(db.url(), &["player", "delete", "c   "]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "deleted player c\n"),
+        "{run:?}"
+    );
+    assert!(rows(&db).is_empty());
+    let run = cli(db.url(), &["player", "create", "d "]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let run = cli(db.url(), &["player", "create", "d"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("already exists"), "{run:?}");
 }

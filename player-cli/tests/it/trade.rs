@@ -3,6 +3,8 @@
 use player_core::Player;
 
 use crate::common::{cli, rows, tutorial_players_db};
+use player_testkit::TestDatabase;
+use player_testkit::sql::{id, insert};
 
 fn trade(db: &player_testkit::TestDatabase, amount: &str, price: &str) -> crate::common::Run {
     cli(
@@ -34,12 +36,12 @@ fn the_tutorial_trades() {
         rows(&db),
         [
             Player {
-                id: "1".into(),
+                id: id("1"),
                 coins: 0,
                 goods: 2
             },
             Player {
-                id: "2".into(),
+                id: id("2"),
                 coins: 114_614,
                 goods: 18
             },
@@ -56,5 +58,26 @@ fn a_seller_without_the_goods_is_refused() {
         (run.code, run.stdout.as_str()),
         (3, "sell player 2 goods not enough\n")
     );
+    assert_eq!(rows(&db), before);
+}
+
+/// The example: `a` and `a ` are one row to the column's collation, so
+/// the trade is a usage error and nothing moves.
+#[test]
+fn a_seller_and_buyer_the_server_calls_equal_are_refused() {
+    let db = TestDatabase::migrated();
+    insert(&mut db.connect(), &[("a", 100, 100)]);
+    let before = rows(&db);
+    for buyer in ["a ", "a   "] {
+        let run = cli(
+            db.url(),
+            &[
+                "trade", "--seller", "a", "--buyer", buyer, "--amount", "10", "--price", "5",
+            ],
+        );
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(run.stderr.contains("must be different players"), "{run:?}");
+        assert_eq!(run.stdout, "");
+    }
     assert_eq!(rows(&db), before);
 }

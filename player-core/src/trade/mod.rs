@@ -28,7 +28,7 @@ mod one_statement;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 
-use crate::models::{MAX_ID_LEN, Player};
+use crate::models::{Player, PlayerId};
 use crate::retry::{ErrorClass, RetryPolicy, Retryable, classify};
 use crate::schema::player;
 use crate::statement_cache;
@@ -39,15 +39,20 @@ use one_statement::TradeUpdate;
 /// price, cannot be swapped by position:
 ///
 /// ```
-/// let trade = player_core::Trade { seller: "2", buyer: "1", amount: 2, price: 100 };
+/// use player_core::{PlayerId, Trade};
+///
+/// let (seller, buyer): (PlayerId, PlayerId) = ("2".parse()?, "1".parse()?);
+/// let trade = Trade { seller: &seller, buyer: &buyer, amount: 2, price: 100 };
 /// # let _ = trade;
+/// # Ok::<(), player_core::models::InvalidId>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Trade<'a> {
     /// Id of the player who gives goods and receives coins.
-    pub seller: &'a str,
-    /// Id of the player who gives coins and receives goods.
-    pub buyer: &'a str,
+    pub seller: &'a PlayerId,
+    /// Id of the player who gives coins and receives goods; never the seller
+    /// (as the column's collation compares ids: `a` and `a ` are one player).
+    pub buyer: &'a PlayerId,
     /// Goods that move from the seller to the buyer (at least 1).
     pub amount: i32,
     /// Coins that move from the buyer to the seller (at least 1).
@@ -75,15 +80,15 @@ pub enum Refusal {
 /// Errors of [`trade`]; none of them leaves a change behind.
 #[derive(Debug, thiserror::Error)]
 pub enum TradeError {
-    /// Amount or price not positive, seller equal to buyer, or an id that cannot exist.
+    /// Amount or price not positive, or seller and buyer one player.
     #[error("invalid trade: {0}")]
     InvalidTrade(&'static str),
     /// No player has this id.
     #[error("unknown player {0:?}")]
-    UnknownPlayer(String),
+    UnknownPlayer(PlayerId),
     /// The seller's coins or the buyer's goods would pass the INT maximum.
     #[error("trade would overflow the {0} of player {1:?}")]
-    Overflow(&'static str, String),
+    Overflow(&'static str, PlayerId),
     /// The database failed the transaction with an error that is not retried.
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
@@ -328,11 +333,11 @@ fn check_locked_rows(
         .select(Player::as_select())
         .for_update()
         .load(conn)?;
-    let find = |id: &str| {
+    let find = |id: &PlayerId| {
         locked
             .iter()
-            .find(|p| p.id == id)
-            .ok_or_else(|| TradeError::UnknownPlayer(id.to_owned()))
+            .find(|p| p.id == *id)
+            .ok_or_else(|| TradeError::UnknownPlayer(id.clone()))
     };
     let (seller_row, buyer_row) = (find(seller)?, find(buyer)?);
 
@@ -343,10 +348,10 @@ fn check_locked_rows(
         return Ok(Some(Refusal::BuyerLacksCoins));
     }
     if seller_row.coins.checked_add(price).is_none() {
-        return Err(TradeError::Overflow("coins", seller.to_owned()));
+        return Err(TradeError::Overflow("coins", seller.clone()));
     }
     if buyer_row.goods.checked_add(amount).is_none() {
-        return Err(TradeError::Overflow("goods", buyer.to_owned()));
+        return Err(TradeError::Overflow("goods", buyer.clone()));
     }
     Ok(None)
 }
@@ -365,13 +370,11 @@ fn validate(trade: &Trade) -> Result<(), TradeError> {
     if price <= 0 {
         return Err(TradeError::InvalidTrade("price must be positive"));
     }
+    // As the column compares: "a" and "a " name one row.
     if seller == buyer {
-        return Err(TradeError::InvalidTrade("seller and buyer must differ"));
-    }
-    for id in [seller, buyer] {
-        if id.is_empty() || id.chars().count() > MAX_ID_LEN {
-            return Err(TradeError::UnknownPlayer(id.to_owned()));
-        }
+        return Err(TradeError::InvalidTrade(
+            "seller and buyer must be different players",
+        ));
     }
     Ok(())
 }
@@ -437,9 +440,13 @@ mod tests {
     }
 
     fn validate(seller: &str, buyer: &str, amount: i32, price: i32) -> Result<(), TradeError> {
+        let (seller, buyer) = (
+            PlayerId::new(seller).expect("id"),
+            PlayerId::new(buyer).expect("id"),
+        );
         super::validate(&Trade {
-            seller,
-            buyer,
+            seller: &seller,
+            buyer: &buyer,
             amount,
             price,
         })
@@ -452,10 +459,9 @@ mod tests {
         assert!(invalid(validate("a", "b", -1, 1)));
         assert!(invalid(validate("a", "b", 1, 0)));
         assert!(invalid(validate("a", "a", 1, 1)));
-        assert!(matches!(
-            validate("", "b", 1, 1),
-            Err(TradeError::UnknownPlayer(_))
-        ));
+        assert!(invalid(validate("a", "a  ", 1, 1)), "collation twins");
+        assert!(validate("a", "A", 1, 1).is_ok());
+        assert!(validate("a", " a", 1, 1).is_ok());
         assert!(validate("a", "b", 1, 1).is_ok());
     }
 }

@@ -8,10 +8,14 @@
 //!     buyer.goods = buyer.goods + ?, buyer.coins = buyer.coins - ?
 //! WHERE seller.goods >= ? AND buyer.coins >= ?
 //!   AND seller.coins <= 2147483647 - ? AND buyer.goods <= 2147483647 - ?
+//!   AND seller.id <> buyer.id
 //! ```
 //!
 //! It matches two rows (the trade is done) or none (nothing changed; the caller
-//! then finds out why on locked rows). The player with the smaller id is named
+//! then finds out why on locked rows). The last condition is compared by the
+//! server, with the column's collation: two ids it calls equal (`a` and `a `)
+//! name one row, which the join would otherwise match under both aliases,
+//! letting the last assignments win and goods appear from nowhere. The player with the smaller id is named
 //! first in the join (`player AS buyer JOIN player AS seller` when the buyer's id
 //! is smaller): MySQL and MariaDB read and lock the two rows, which the primary
 //! key makes constant, in that order, so opposite trades queue instead of
@@ -123,6 +127,10 @@ impl QueryFragment<Mysql> for TradeUpdate<'_> {
         column(&mut out, "buyer", goods)?;
         out.push_sql(&format!(" <= {max} - "));
         out.push_bind_param::<BalanceType, _>(&trade.amount)?;
+        out.push_sql(" AND ");
+        column(&mut out, "seller", player::id::NAME)?;
+        out.push_sql(" <> ");
+        column(&mut out, "buyer", player::id::NAME)?;
         Ok(())
     }
 }
@@ -132,11 +140,14 @@ impl RunQueryDsl<MysqlConnection> for TradeUpdate<'_> {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
 
     fn sql(seller: &str, buyer: &str) -> String {
+        let (seller, buyer) = (seller.parse().expect("id"), buyer.parse().expect("id"));
         let trade = Trade {
-            seller,
-            buyer,
+            seller: &seller,
+            buyer: &buyer,
             amount: 3,
             price: 30,
         };
@@ -161,7 +172,8 @@ mod tests {
                 "SET `seller`.`goods` = `seller`.`goods` - ?, `seller`.`coins` = `seller`.`coins` + ?, \
                  `buyer`.`goods` = `buyer`.`goods` + ?, `buyer`.`coins` = `buyer`.`coins` - ? \
                  WHERE `seller`.`goods` >= ? AND `buyer`.`coins` >= ? \
-                 AND `seller`.`coins` <= 2147483647 - ? AND `buyer`.`goods` <= 2147483647 - ?"
+                 AND `seller`.`coins` <= 2147483647 - ? AND `buyer`.`goods` <= 2147483647 - ? \
+                 AND `seller`.`id` <> `buyer`.`id`"
             ),
             "{sql}"
         );
@@ -169,5 +181,53 @@ mod tests {
             sql.ends_with("-- binds: [\"a\", \"b\", 3, 30, 3, 30, 3, 30, 30, 3]"),
             "{sql}"
         );
+    }
+
+    /// The guard in the SQL itself, against the real server: two ids the
+    /// collation calls equal match one row under both aliases. Without
+    /// `seller.id <> buyer.id` that row takes the buyer's assignments (the
+    /// negative control shows it); with it, nothing matches.
+    #[test]
+    fn the_update_never_matches_one_row_under_both_aliases() {
+        let db = player_testkit::TestDatabase::migrated();
+        let mut conn = db.connect();
+        let balances = |conn: &mut MysqlConnection| -> (i32, i32) {
+            player::table
+                .select((player::coins, player::goods))
+                .first(conn)
+                .expect("the one row")
+        };
+        let reset = "DELETE FROM player; INSERT INTO player VALUES ('a', 100, 100)";
+        conn.batch_execute(reset).expect("seed");
+        let (seller, buyer) = ("a".parse().expect("id"), "a ".parse().expect("id"));
+        let trade = Trade {
+            seller: &seller,
+            buyer: &buyer,
+            amount: 10,
+            price: 5,
+        };
+        assert_eq!(TradeUpdate(&trade).execute(&mut conn).expect("update"), 0);
+        assert_eq!(balances(&mut conn), (100, 100));
+
+        // The same statement without the guard, as the server would run it.
+        let unguarded = diesel::debug_query::<Mysql, _>(&TradeUpdate(&trade))
+            .to_string()
+            .split(" -- binds")
+            .next()
+            .expect("sql")
+            .replace(" AND `seller`.`id` <> `buyer`.`id`", "");
+        let unguarded = diesel::sql_query(unguarded)
+            .bind::<IdType, _>("a")
+            .bind::<IdType, _>("a ")
+            .bind::<BalanceType, _>(10)
+            .bind::<BalanceType, _>(5)
+            .bind::<BalanceType, _>(10)
+            .bind::<BalanceType, _>(5)
+            .bind::<BalanceType, _>(10)
+            .bind::<BalanceType, _>(5)
+            .bind::<BalanceType, _>(5)
+            .bind::<BalanceType, _>(10);
+        assert!(unguarded.execute(&mut conn).expect("unguarded update") > 0);
+        assert_eq!(balances(&mut conn), (95, 110), "goods from nowhere");
     }
 }

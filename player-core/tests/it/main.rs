@@ -11,6 +11,7 @@ mod trade_retry;
 use diesel::mysql::MysqlConnection;
 use player_core::{Trade, TradeError, TradeOutcome};
 use player_testkit::TestDatabase;
+use player_testkit::sql::id;
 
 /// A fresh migrated database, and a connection to it.
 fn migrated() -> (TestDatabase, MysqlConnection) {
@@ -28,11 +29,12 @@ fn trade(
     amount: i32,
     price: i32,
 ) -> Result<TradeOutcome, TradeError> {
+    let (seller, buyer) = (id(seller), id(buyer));
     player_core::trade(
         conn,
         &Trade {
-            seller,
-            buyer,
+            seller: &seller,
+            buyer: &buyer,
             amount,
             price,
         },

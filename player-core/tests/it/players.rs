@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use player_core::players::{self, MAX_BATCH_SIZE};
 use player_core::{Error, NewPlayer, Player};
+use player_testkit::sql::id;
 
 /// A status counter of this session (e.g. `Com_insert`); reading it runs one
 /// prepared statement (`SHOW SESSION STATUS`).
@@ -14,36 +15,36 @@ fn session_counter(conn: &mut MysqlConnection, name: &str) -> i64 {
 }
 
 fn numbered(n: usize) -> impl Iterator<Item = NewPlayer> {
-    (0..n).map(|i| NewPlayer::new(format!("p{i:06}"), i as i32, 1))
+    (0..n).map(|i| NewPlayer::new(id(&format!("p{i:06}")), i as i32, 1))
 }
 
 #[test]
 fn create_then_get_returns_the_row() {
     let (_db, mut conn) = crate::migrated();
-    players::create(&mut conn, &NewPlayer::new("test", 1, 1)).expect("create");
-    let got = players::get(&mut conn, "test").expect("get");
+    players::create(&mut conn, &NewPlayer::new(id("test"), 1, 1)).expect("create");
+    let got = players::get(&mut conn, &id("test")).expect("get");
     assert_eq!(
         got,
         Some(Player {
-            id: "test".into(),
+            id: id("test"),
             coins: 1,
             goods: 1
         })
     );
-    assert_eq!(players::get(&mut conn, "absent").expect("get"), None);
+    assert_eq!(players::get(&mut conn, &id("absent")).expect("get"), None);
 }
 
 #[test]
 fn create_rejects_a_duplicate_id() {
     let (_db, mut conn) = crate::migrated();
-    players::create(&mut conn, &NewPlayer::new("dup", 1, 1)).expect("first");
-    let err = players::create(&mut conn, &NewPlayer::new("dup", 2, 2)).expect_err("second");
+    players::create(&mut conn, &NewPlayer::new(id("dup"), 1, 1)).expect("first");
+    let err = players::create(&mut conn, &NewPlayer::new(id("dup"), 2, 2)).expect_err("second");
     assert!(
-        matches!(&err, Error::AlreadyExists(id) if id == "dup"),
+        matches!(&err, Error::AlreadyExists(taken) if taken.as_str() == "dup"),
         "{err:?}"
     );
     assert_eq!(
-        players::get(&mut conn, "dup")
+        players::get(&mut conn, &id("dup"))
             .expect("get")
             .map(|p| p.coins),
         Some(1)
@@ -53,16 +54,16 @@ fn create_rejects_a_duplicate_id() {
 #[test]
 fn ids_compare_byte_for_byte() {
     let (_db, mut conn) = crate::migrated();
-    players::create(&mut conn, &NewPlayer::new("Abc", 1, 1)).expect("create");
-    players::create(&mut conn, &NewPlayer::new("abc", 2, 2)).expect("a different id");
-    assert_eq!(players::get(&mut conn, "ABC").expect("get"), None);
+    players::create(&mut conn, &NewPlayer::new(id("Abc"), 1, 1)).expect("create");
+    players::create(&mut conn, &NewPlayer::new(id("abc"), 2, 2)).expect("a different id");
+    assert_eq!(players::get(&mut conn, &id("ABC")).expect("get"), None);
 }
 
 #[test]
 fn check_constraints_forbid_negative_balances() {
     let (_db, mut conn) = crate::migrated();
-    assert!(players::create(&mut conn, &NewPlayer::new("neg", -1, 0)).is_err());
-    assert!(players::create(&mut conn, &NewPlayer::new("neg", 0, -1)).is_err());
+    assert!(players::create(&mut conn, &NewPlayer::new(id("neg"), -1, 0)).is_err());
+    assert!(players::create(&mut conn, &NewPlayer::new(id("neg"), 0, -1)).is_err());
     assert_eq!(players::count(&mut conn).expect("count"), 0);
 }
 
@@ -72,7 +73,7 @@ fn bulk_create_sends_one_insert_per_batch() {
     for rows in [0usize, 1, 114, 115, 1919] {
         players::delete_all(&mut conn).expect("empty");
         let before = session_counter(&mut conn, "Com_insert");
-        let ids = (0..rows).map(|i| NewPlayer::new(format!("{rows}-{i}"), 10, 20));
+        let ids = (0..rows).map(|i| NewPlayer::new(id(&format!("{rows}-{i}")), 10, 20));
         let inserted = players::bulk_create(&mut conn, ids, 114).expect("bulk create");
         let statements = session_counter(&mut conn, "Com_insert") - before;
         assert_eq!(inserted, rows, "{rows} rows");
@@ -83,7 +84,7 @@ fn bulk_create_sends_one_insert_per_batch() {
             "INSERTs for {rows} rows"
         );
     }
-    let last = players::get(&mut conn, "1919-1918").expect("get");
+    let last = players::get(&mut conn, &id("1919-1918")).expect("get");
     assert_eq!(last.map(|p| (p.coins, p.goods)), Some((10, 20)));
 }
 
@@ -91,7 +92,7 @@ fn bulk_create_sends_one_insert_per_batch() {
 fn bulk_create_prepares_the_full_batch_shape_once() {
     let (_db, mut conn) = crate::migrated();
     let before = session_counter(&mut conn, "Com_stmt_prepare");
-    let rows = (0..1919).map(|i| NewPlayer::new(format!("r{i}"), 1, 1));
+    let rows = (0..1919).map(|i| NewPlayer::new(id(&format!("r{i}")), 1, 1));
     players::bulk_create(&mut conn, rows, 114).expect("bulk create");
     let prepared = session_counter(&mut conn, "Com_stmt_prepare") - before;
     // 16 full batches share one prepared statement, the last 95 rows need their
@@ -134,7 +135,7 @@ fn bulk_create_rejects_bad_batch_sizes_before_sending_anything() {
 #[test]
 fn bulk_create_stops_at_a_failing_batch() {
     let (_db, mut conn) = crate::migrated();
-    players::create(&mut conn, &NewPlayer::new("p000005", 0, 0)).expect("seed");
+    players::create(&mut conn, &NewPlayer::new(id("p000005"), 0, 0)).expect("seed");
     // Batches of 4: rows 0-3 land, the batch holding the duplicate p000005 fails whole.
     let err = players::bulk_create(&mut conn, numbered(12), 4).expect_err("duplicate");
     assert!(matches!(err, Error::Database(_)));
@@ -144,20 +145,24 @@ fn bulk_create_stops_at_a_failing_batch() {
 #[test]
 fn list_is_ordered_by_id_and_pages_by_key() {
     let (_db, mut conn) = crate::migrated();
-    for id in ["c", "a", "e", "b", "d"] {
-        players::create(&mut conn, &NewPlayer::new(id, 0, 0)).expect("create");
+    for name in ["c", "a", "e", "b", "d"] {
+        players::create(&mut conn, &NewPlayer::new(id(name), 0, 0)).expect("create");
     }
-    let ids = |page: Vec<Player>| page.into_iter().map(|p| p.id).collect::<Vec<_>>();
+    let ids = |page: Vec<Player>| {
+        page.into_iter()
+            .map(|p| p.id.to_string())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(
         ids(players::list(&mut conn, None, 3).expect("page 1")),
         ["a", "b", "c"]
     );
     assert_eq!(
-        ids(players::list(&mut conn, Some("c"), 3).expect("page 2")),
+        ids(players::list(&mut conn, Some(&id("c")), 3).expect("page 2")),
         ["d", "e"]
     );
     assert!(
-        players::list(&mut conn, Some("e"), 3)
+        players::list(&mut conn, Some(&id("e")), 3)
             .expect("page 3")
             .is_empty()
     );
@@ -166,9 +171,9 @@ fn list_is_ordered_by_id_and_pages_by_key() {
 #[test]
 fn get_many_returns_the_existing_ones_in_id_order() {
     let (_db, mut conn) = crate::migrated();
-    players::create(&mut conn, &NewPlayer::new("2", 114_514, 20)).expect("create");
-    players::create(&mut conn, &NewPlayer::new("1", 100, 0)).expect("create");
-    let got = players::get_many(&mut conn, &["2", "missing", "1"]).expect("get many");
+    players::create(&mut conn, &NewPlayer::new(id("2"), 114_514, 20)).expect("create");
+    players::create(&mut conn, &NewPlayer::new(id("1"), 100, 0)).expect("create");
+    let got = players::get_many(&mut conn, &[id("2"), id("missing"), id("1")]).expect("get many");
     assert_eq!(
         got.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
         ["1", "2"]
@@ -180,8 +185,8 @@ fn get_many_returns_the_existing_ones_in_id_order() {
 fn delete_removes_one_and_says_whether_it_existed() {
     let (_db, mut conn) = crate::migrated();
     players::bulk_create(&mut conn, numbered(3), 10).expect("seed");
-    assert!(players::delete(&mut conn, "p000001").expect("delete"));
-    assert!(!players::delete(&mut conn, "p000001").expect("delete again"));
+    assert!(players::delete(&mut conn, &id("p000001")).expect("delete"));
+    assert!(!players::delete(&mut conn, &id("p000001")).expect("delete again"));
     assert_eq!(players::count(&mut conn).expect("count"), 2);
     assert_eq!(players::delete_all(&mut conn).expect("delete all"), 2);
     assert_eq!(players::count(&mut conn).expect("count"), 0);

@@ -8,6 +8,7 @@ use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 use player_core::schema::player;
 use player_core::{NewPlayer, players};
+use player_testkit::sql::id;
 use player_testkit::sql::{all, exec, hold_row_lock, insert};
 
 /// Holds a row lock on player `id` from another connection while `f` runs on
@@ -50,10 +51,10 @@ fn diesel_still_replays_the_error_of_a_failed_cached_statement() {
 fn a_delete_after_a_lock_wait_timeout_reaches_the_server() {
     let (db, mut conn) = migrated();
     insert(&mut conn, &[("a", 1, 1), ("b", 1, 1)]);
-    let first = while_locked(&db, &mut conn, "a", |conn| players::delete(conn, "a"));
+    let first = while_locked(&db, &mut conn, "a", |conn| players::delete(conn, &id("a")));
     assert!(first.unwrap_err().to_string().contains(LOCK_WAIT_TIMEOUT));
-    assert!(players::delete(&mut conn, "b").unwrap());
-    assert!(players::delete(&mut conn, "a").unwrap());
+    assert!(players::delete(&mut conn, &id("b")).unwrap());
+    assert!(players::delete(&mut conn, &id("a")).unwrap());
     assert_eq!(all(&mut conn), []);
 }
 
@@ -62,7 +63,7 @@ fn bulk_create_after_a_duplicate_key_inserts_the_next_batch() {
     let (_db, mut conn) = migrated();
     let rows = |prefix: &str| {
         (0..3)
-            .map(|i| NewPlayer::new(format!("{prefix}{i}"), 1, 1))
+            .map(|i| NewPlayer::new(id(&format!("{prefix}{i}")), 1, 1))
             .collect::<Vec<_>>()
     };
     assert_eq!(players::bulk_create(&mut conn, rows("x"), 3).unwrap(), 3);
@@ -79,9 +80,9 @@ fn bulk_create_after_a_duplicate_key_inserts_the_next_batch() {
 fn a_cached_select_works_again_once_its_table_is_back() {
     let (_db, mut conn) = migrated();
     insert(&mut conn, &[("a", 1, 1)]);
-    assert!(players::get(&mut conn, "a").unwrap().is_some());
+    assert!(players::get(&mut conn, &id("a")).unwrap().is_some());
     exec(&mut conn, "RENAME TABLE player TO player_away");
-    assert!(players::get(&mut conn, "a").is_err());
+    assert!(players::get(&mut conn, &id("a")).is_err());
     exec(&mut conn, "RENAME TABLE player_away TO player");
-    assert!(players::get(&mut conn, "a").unwrap().is_some());
+    assert!(players::get(&mut conn, &id("a")).unwrap().is_some());
 }

@@ -7,6 +7,7 @@ use crate::trade;
 use diesel::mysql::MysqlConnection;
 use player_core::{Refusal, TradeError, TradeOutcome};
 use player_testkit::TestDatabase;
+use player_testkit::sql::id;
 use player_testkit::sql::{all, insert, session_status};
 
 /// Counter differences over `f`, less what reading the counters itself costs.
@@ -100,8 +101,8 @@ fn refusals_change_nothing_and_are_not_retried() {
         let t = player_core::trade_with_retry(
             conn,
             &player_core::Trade {
-                seller: "a",
-                buyer: "b",
+                seller: &id("a"),
+                buyer: &id("b"),
                 amount: 11,
                 price: 1,
             },
@@ -143,15 +144,14 @@ fn invalid_trades_are_rejected_before_any_change() {
 #[test]
 fn unknown_players_are_reported_by_id() {
     unchanged(|conn| {
-        let too_long = "x".repeat(37);
+        let longest = "x".repeat(36);
         for (seller, buyer, missing) in [
             ("nobody", "b", "nobody"),
             ("a", "nobody", "nobody"),
-            ("", "b", ""),
-            ("a", too_long.as_str(), too_long.as_str()),
+            ("a", longest.as_str(), longest.as_str()),
         ] {
             match trade(conn, seller, buyer, 1, 1) {
-                Err(TradeError::UnknownPlayer(id)) => assert_eq!(id, missing),
+                Err(TradeError::UnknownPlayer(unknown)) => assert_eq!(unknown.as_str(), missing),
                 other => panic!("{seller} -> {buyer}: {other:?}"),
             }
         }
@@ -173,11 +173,11 @@ fn overflowing_balances_are_refused_with_an_error() {
     let before = all(&mut conn);
     assert!(matches!(
         trade(&mut conn, "rich", "buyer", 1, 6),
-        Err(TradeError::Overflow("coins", ref id)) if id == "rich"
+        Err(TradeError::Overflow("coins", ref who)) if who.as_str() == "rich"
     ));
     assert!(matches!(
         trade(&mut conn, "buyer", "hoarder", 1, 1),
-        Err(TradeError::Overflow("goods", ref id)) if id == "hoarder"
+        Err(TradeError::Overflow("goods", ref who)) if who.as_str() == "hoarder"
     ));
     assert_eq!(all(&mut conn), before);
     // Up to the maximum exactly is fine.
@@ -198,7 +198,56 @@ fn a_trade_may_spend_everything() {
     );
     let rows: Vec<(String, i32, i32)> = all(&mut conn)
         .into_iter()
-        .map(|p| (p.id, p.coins, p.goods))
+        .map(|p| (p.id.to_string(), p.coins, p.goods))
         .collect();
     assert_eq!(rows, [("b".into(), 0, 3), ("s".into(), 7, 0)]);
+}
+
+/// `a` and `a ` are one row to the column's collation (PAD SPACE): a trade
+/// between them is refused before any statement runs, and nothing moves.
+#[test]
+fn a_trade_between_collation_twins_is_refused_and_changes_nothing() {
+    let (_db, mut conn) = crate::migrated();
+    insert(&mut conn, &[("a", 100, 100), ("b", 100, 100)]);
+    let before = all(&mut conn);
+    let sent = player_testkit::sql::session_status(&mut conn)["Questions"];
+    for (seller, buyer) in [("a", "a "), ("a   ", "a"), ("b ", "b  ")] {
+        match trade(&mut conn, seller, buyer, 10, 5) {
+            Err(TradeError::InvalidTrade(_)) => {}
+            other => panic!("{seller:?} -> {buyer:?}: {other:?}"),
+        }
+    }
+    let after_sent = player_testkit::sql::session_status(&mut conn)["Questions"];
+    // Only the two counter reads reached the server.
+    assert_eq!(after_sent - sent, 1, "a statement was sent");
+    assert_eq!(all(&mut conn), before);
+}
+
+/// Ids the collation tells apart stay two players: case, leading spaces,
+/// other trailing whitespace, and the longest id the column holds.
+#[test]
+fn ids_the_collation_tells_apart_trade_as_two_players() {
+    let (_db, mut conn) = crate::migrated();
+    let longest = "é".repeat(36);
+    for (seller, buyer) in [
+        ("a", "A"),
+        ("a", " a"),
+        ("a", "a\t"),
+        ("a", longest.as_str()),
+    ] {
+        insert(&mut conn, &[(seller, 100, 100), (buyer, 100, 100)]);
+        assert_eq!(
+            trade(&mut conn, seller, buyer, 10, 5).unwrap(),
+            TradeOutcome::Done,
+            "{seller:?} -> {buyer:?}"
+        );
+        let rows = all(&mut conn);
+        let balance = |name: &str| {
+            let p = rows.iter().find(|p| p.id.as_str() == name).unwrap();
+            (p.coins, p.goods)
+        };
+        assert_eq!(balance(seller), (105, 90), "{seller:?}");
+        assert_eq!(balance(buyer), (95, 110), "{buyer:?}");
+        player_core::players::delete_all(&mut conn).unwrap();
+    }
 }

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use player_core::retry::RetryPolicy;
 use player_core::{Player, Trade, TradeOutcome, trade_with_retry};
 use player_testkit::TestDatabase;
+use player_testkit::sql::id;
 use player_testkit::sql::{
     all, connection_id, exec, hold_row_lock, insert, session_status, wait_for_lock_wait,
 };
@@ -30,7 +31,8 @@ fn opposite_trades_never_deadlock() {
                 s.spawn(move || {
                     let mut conn = MysqlConnection::establish(url).unwrap();
                     // Even threads sell from a to b, odd ones from b to a.
-                    let (seller, buyer) = if t % 2 == 0 { ("a", "b") } else { ("b", "a") };
+                    let (a, b) = (id("a"), id("b"));
+                    let (seller, buyer) = if t % 2 == 0 { (&a, &b) } else { (&b, &a) };
                     let mut retries = 0;
                     for _ in 0..TRADES_PER_THREAD {
                         let traded = trade_with_retry(
@@ -60,12 +62,12 @@ fn opposite_trades_never_deadlock() {
         all(&mut db.connect()),
         [
             Player {
-                id: "a".into(),
+                id: id("a"),
                 coins: 1_000_000,
                 goods: 1_000_000
             },
             Player {
-                id: "b".into(),
+                id: id("b"),
                 coins: 1_000_000,
                 goods: 1_000_000
             },
@@ -99,8 +101,8 @@ fn a_trade_refused_by_its_update_is_made_if_the_locked_rows_allow_it() {
             trade_with_retry(
                 &mut conn,
                 &Trade {
-                    seller: "b",
-                    buyer: "a",
+                    seller: &id("b"),
+                    buyer: &id("a"),
                     amount: 3,
                     price: 30,
                 },
@@ -125,12 +127,12 @@ fn a_trade_refused_by_its_update_is_made_if_the_locked_rows_allow_it() {
         all(&mut conn),
         [
             Player {
-                id: "a".into(),
+                id: id("a"),
                 coins: 70,
                 goods: 13
             },
             Player {
-                id: "b".into(),
+                id: id("b"),
                 coins: 130,
                 goods: 7
             },

@@ -10,6 +10,7 @@ use diesel::mysql::MysqlConnection;
 use player_core::retry::RetryPolicy;
 use player_core::{Player, Trade, TradeError, TradeOutcome, trade_with_retry};
 use player_testkit::TestDatabase;
+use player_testkit::sql::id;
 use player_testkit::sql::{
     all, connection_id, exec, hold_row_lock, insert, kill, wait_for_lock_wait,
 };
@@ -26,12 +27,12 @@ const FAST: RetryPolicy = RetryPolicy {
 fn traded_once() -> Vec<Player> {
     vec![
         Player {
-            id: "a".into(),
+            id: id("a"),
             coins: 130,
             goods: 7,
         },
         Player {
-            id: "b".into(),
+            id: id("b"),
             coins: 70,
             goods: 13,
         },
@@ -69,8 +70,8 @@ fn tidb_write_conflict_9007_is_retried_and_the_trade_lands_once() {
     let traded = trade_with_retry(
         &mut conn,
         &Trade {
-            seller: "a",
-            buyer: "b",
+            seller: &id("a"),
+            buyer: &id("b"),
             amount: 3,
             price: 30,
         },
@@ -91,8 +92,8 @@ fn retries_are_bounded_and_the_last_error_is_kept() {
     match trade_with_retry(
         &mut conn,
         &Trade {
-            seller: "a",
-            buyer: "b",
+            seller: &id("a"),
+            buyer: &id("b"),
             amount: 3,
             price: 30,
         },
@@ -110,8 +111,8 @@ fn retries_are_bounded_and_the_last_error_is_kept() {
         trade_with_retry(
             &mut conn,
             &Trade {
-                seller: "a",
-                buyer: "b",
+                seller: &id("a"),
+                buyer: &id("b"),
                 amount: 3,
                 price: 30
             },
@@ -135,8 +136,8 @@ fn lock_wait_timeout_1205_is_retried() {
             trade_with_retry(
                 &mut conn,
                 &Trade {
-                    seller: "a",
-                    buyer: "b",
+                    seller: &id("a"),
+                    buyer: &id("b"),
                     amount: 3,
                     price: 30,
                 },
@@ -185,8 +186,8 @@ fn deadlock_1213_with_the_trade_as_victim_is_retried() {
             trade_with_retry(
                 &mut conn,
                 &Trade {
-                    seller: "a",
-                    buyer: "b",
+                    seller: &id("a"),
+                    buyer: &id("b"),
                     amount: 3,
                     price: 30,
                 },
@@ -221,8 +222,8 @@ fn a_connection_killed_before_commit_applies_nothing() {
             trade_with_retry(
                 &mut conn,
                 &Trade {
-                    seller: "a",
-                    buyer: "b",
+                    seller: &id("a"),
+                    buyer: &id("b"),
                     amount: 3,
                     price: 30,
                 },
