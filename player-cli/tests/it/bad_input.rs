@@ -263,7 +263,7 @@ fn bad_database_urls_are_refused_before_connecting() {
     let with_query = |q: &str| format!("{}?{q}", db.url());
     let cases = [
         ("not a url".to_owned(), "is not a valid MySQL URL"),
-        ("postgres://h/db".to_owned(), "the scheme must be mysql://"),
+        ("postgres://h/db".to_owned(), "it must start with mysql://"),
         (
             with_query("ssl_mode=verify-full"),
             "unknown ssl_mode `verify-full`",

@@ -11,5 +11,6 @@ mod load;
 mod migrate_ping;
 mod player;
 mod scenarios;
+mod secrets;
 mod tls;
 mod trade;

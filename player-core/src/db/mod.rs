@@ -93,17 +93,49 @@ impl ConnectFailure {
     }
 }
 
+/// Refuses what a URL parser would silently misplace. A password with an
+/// unencoded `#`, `?` or `/` ends the user information early: the rest of the
+/// password becomes the host, the port, the path, the query or a fragment,
+/// where an error message or a log line would show it. In a well-formed URL an
+/// `@` can only come before the host, and `#` not at all, so either one after
+/// the host is refused, without saying what follows it.
+fn misplaced_characters(after_scheme: &str) -> Result<(), ConnectError> {
+    const ENCODE: &str = "percent-encode special characters in the user and password \
+                          (`@` %40, `#` %23, `?` %3F, `/` %2F, `:` %3A, `%` %25)";
+    if after_scheme.contains('#') {
+        return Err(ConnectError::InvalidUrl(format!(
+            "it holds a `#`, which would cut it short; {ENCODE}"
+        )));
+    }
+    let host_end = after_scheme.find(['/', '?']).unwrap_or(after_scheme.len());
+    if after_scheme[host_end..].contains('@') {
+        return Err(ConnectError::InvalidUrl(format!(
+            "it has an `@` after a `/` or `?`, so the host cannot be told apart; {ENCODE}"
+        )));
+    }
+    Ok(())
+}
+
 impl FromStr for DatabaseUrl {
     type Err = ConnectError;
 
+    /// Parses and checks a URL. No error repeats any part of the input, which
+    /// may hold a password.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let url = url::Url::parse(s).map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
-        if url.scheme() != "mysql" {
-            return Err(ConnectError::InvalidUrl(format!(
-                "the scheme must be mysql://, not {}://",
-                url.scheme()
-            )));
+        let invalid = |why: &str| ConnectError::InvalidUrl(why.to_owned());
+        if s.trim().is_empty() {
+            return Err(invalid("it is empty"));
         }
+        let scheme = "mysql://";
+        if !s
+            .get(..scheme.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(scheme))
+        {
+            return Err(invalid("it must start with mysql://"));
+        }
+        misplaced_characters(&s[scheme.len()..])?;
+        // The parser's messages name what is wrong, never the input.
+        let url = url::Url::parse(s).map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
         if url.host_str().is_none_or(str::is_empty) {
             return Err(ConnectError::InvalidUrl("the host is missing".into()));
         }
@@ -146,35 +178,13 @@ impl DatabaseUrl {
         url.set_path(database);
         Self(url)
     }
-
-    /// The password as written in the URL (percent-encoded), if any.
-    fn password(&self) -> Option<&str> {
-        self.0.password().filter(|p| !p.is_empty())
-    }
-
-    /// Replaces every occurrence of the password, raw or decoded, with `***`.
-    pub fn mask_in(&self, text: &str) -> String {
-        let Some(raw) = self.password() else {
-            return text.to_owned();
-        };
-        let decoded = url::form_urlencoded::parse(format!("p={raw}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
-        let masked = text.replace(raw, MASK);
-        if decoded.is_empty() {
-            masked
-        } else {
-            masked.replace(&decoded, MASK)
-        }
-    }
 }
 
 impl fmt::Display for DatabaseUrl {
     /// The URL with its password masked.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut url = self.0.clone();
-        if self.password().is_some() {
+        if url.password().is_some_and(|p| !p.is_empty()) {
             // Cannot fail: the URL has a host, since it has a password.
             let _ = url.set_password(Some(MASK));
         }
@@ -190,8 +200,12 @@ impl fmt::Debug for DatabaseUrl {
 
 impl DatabaseUrl {
     /// The error for a failed connection to this URL, its password masked.
+    /// The client library's message is kept as it is: it names the user and
+    /// host, never the password, and masking its text by substring would
+    /// mangle it (a password `1` turns `127.0.0.1` into `***27.0.0.***`) and
+    /// tell what the password is by what it hides.
     fn connect_error(&self, error: &dyn fmt::Display) -> ConnectError {
-        let message = self.mask_in(&error.to_string());
+        let message = error.to_string();
         ConnectError::Connect {
             url: self.to_string(),
             failure: ConnectFailure::of(&message),
@@ -266,16 +280,42 @@ mod tests {
         assert_eq!(url.database(), Some("test"));
     }
 
+    /// Passwords whose special characters were not percent-encoded: each is
+    /// refused, and the message holds no part of it.
     #[test]
-    fn mask_in_hides_raw_and_decoded_password() {
-        let url = parse("mysql://root:p%40ss@h/db");
-        assert_eq!(url.mask_in("x p%40ss y p@ss z"), "x *** y *** z");
+    fn misplaced_password_characters_are_refused_without_an_echo() {
+        for (url, secret) in [
+            ("mysql://root:4310#s3cr3t@127.0.0.1:4000/test", "s3cr3t"),
+            ("mysql://root:12?s3cr3t@127.0.0.1:4000/test", "s3cr3t"),
+            ("mysql://root:12/s3cr3t@127.0.0.1:4000/test", "s3cr3t"),
+            ("mysql://root:s3c/r3t@127.0.0.1:4000/test", "r3t@"),
+            ("mysql://root:s3cr3t@127.0.0.1:4000/test#frag", "frag"),
+            ("mysql://root:pw@h/db?ssl_ca=/x@y", "pw"),
+        ] {
+            let err = url.parse::<DatabaseUrl>().expect_err(url).to_string();
+            assert!(matches!(
+                url.parse::<DatabaseUrl>(),
+                Err(ConnectError::InvalidUrl(_))
+            ));
+            assert!(!err.contains(secret), "{url}: {err}");
+            assert!(!err.contains("4310") && !err.contains("12"), "{url}: {err}");
+        }
+    }
+
+    /// What the parser splits right is accepted: `@` and `:` in a password,
+    /// the last `@` ending it.
+    #[test]
+    fn passwords_with_at_signs_and_colons_before_the_host_are_fine() {
+        let url = parse("mysql://root:p@ss:w0rd@127.0.0.1:4000/test");
+        assert_eq!(url.to_string(), "mysql://root:***@127.0.0.1:4000/test");
+        assert!(!format!("{url:?}").contains("w0rd"));
     }
 
     #[test]
     fn rejects_what_is_not_a_mysql_url() {
         for bad in [
             "",
+            "  ",
             "not a url",
             "postgres://root@h/db",
             "mysql:///db",
