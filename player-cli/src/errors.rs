@@ -45,6 +45,9 @@ fn connect_hint(err: &ConnectError) -> Option<&'static str> {
             "ssl_ca is the CA bundle: /etc/ssl/certs/ca-certificates.crt on Debian/Ubuntu, /etc/ssl/cert.pem on macOS",
         ),
         ConnectError::Tls(_) => None,
+        ConnectError::Timeout { .. } => Some(
+            "something took the connection but never answered: check that host and port are a MySQL server's, or raise connect_timeout (seconds) in DATABASE_URL",
+        ),
         ConnectError::Connect { failure, .. } => match failure {
             ConnectFailure::Unreachable => Some(
                 "is the server running? Start the local one with `scripts/local-db.sh start`, or set DATABASE_URL",

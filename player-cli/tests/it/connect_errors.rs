@@ -119,3 +119,22 @@ fn database_url_from_the_environment_is_used() {
         .expect("run player-cli");
     assert_one_line_error(&out, "Unknown database");
 }
+
+/// `ping` against something that accepts TCP connections and never answers
+/// used to hang forever.
+#[test]
+fn a_silent_server_times_out_with_a_hint() {
+    let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = silent.local_addr().expect("addr").port();
+    let started = std::time::Instant::now();
+    let out = run_with_url(&format!(
+        "mysql://root@127.0.0.1:{port}/test?connect_timeout=1"
+    ));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let stderr = assert_one_line_error(&out, "no answer within 1 s");
+    assert!(
+        stderr.contains("hint: ") && stderr.contains("connect_timeout"),
+        "{stderr}"
+    );
+    drop(silent);
+}

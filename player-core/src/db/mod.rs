@@ -10,6 +10,8 @@ mod tls;
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::mpsc;
+use std::time::Duration;
 
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
@@ -18,6 +20,13 @@ pub use tls::{SslMode, TlsError, TlsSettings};
 
 /// The tutorial's server: a local `tiup playground` or `scripts/local-db.sh start`.
 pub const DEFAULT_DATABASE_URL: &str = "mysql://root@127.0.0.1:4000/test";
+
+/// How long [`connect`] waits for a server to accept a connection, unless the
+/// URL's `connect_timeout` (seconds) says otherwise; sqlx-cli's default too.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The longest `connect_timeout` a URL may ask for.
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(3_600);
 
 /// What a masked password shows as.
 const MASK: &str = "***";
@@ -37,6 +46,15 @@ pub enum ConnectError {
     /// library cannot enforce, or name a file that cannot be read.
     #[error("DATABASE_URL: {0}")]
     Tls(TlsError),
+    /// The server accepted the TCP connection (or the address took no answer)
+    /// but did not complete the handshake in time.
+    #[error("cannot connect to {url}: no answer within {} s (connect_timeout)", .after.as_secs_f64())]
+    Timeout {
+        /// The URL with its password masked.
+        url: String,
+        /// How long it waited.
+        after: Duration,
+    },
     /// The server could not be reached or refused the connection.
     #[error("cannot connect to {url}: {message}")]
     Connect {
@@ -93,6 +111,26 @@ impl ConnectFailure {
     }
 }
 
+/// The `connect_timeout` query parameter: seconds, a number above 0 and up to
+/// an hour.
+fn connect_timeout(url: &url::Url) -> Result<Duration, ConnectError> {
+    let Some((_, value)) = url.query_pairs().find(|(k, _)| k == "connect_timeout") else {
+        return Ok(DEFAULT_CONNECT_TIMEOUT);
+    };
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(Duration::from_secs_f64)
+        .filter(|d| *d <= MAX_CONNECT_TIMEOUT)
+        .ok_or_else(|| {
+            ConnectError::InvalidUrl(format!(
+                "connect_timeout must be a number of seconds above 0 and up to {}",
+                MAX_CONNECT_TIMEOUT.as_secs()
+            ))
+        })
+}
+
 /// Refuses what a URL parser would silently misplace. A password with an
 /// unencoded `#`, `?` or `/` ends the user information early: the rest of the
 /// password becomes the host, the port, the path, the query or a fragment,
@@ -146,6 +184,7 @@ impl FromStr for DatabaseUrl {
         }
         let mut url = url;
         let tls = TlsSettings::from_url(&url, tls::CLIENT_ENFORCES_SSL_MODE)?;
+        connect_timeout(&url)?;
         if !tls.mode_given && tls.mode != tls::SslMode::Preferred {
             // Implied by ssl_ca: say it to the driver, whose default would not verify.
             url.query_pairs_mut()
@@ -165,6 +204,12 @@ impl DatabaseUrl {
     pub fn tls(&self) -> TlsSettings {
         TlsSettings::from_url(&self.0, tls::CLIENT_ENFORCES_SSL_MODE)
             .unwrap_or_else(|e| unreachable!("checked when parsed: {e}"))
+    }
+
+    /// How long [`connect`] waits: the URL's `connect_timeout`, else
+    /// [`DEFAULT_CONNECT_TIMEOUT`].
+    pub fn connect_timeout(&self) -> Duration {
+        connect_timeout(&self.0).unwrap_or_else(|e| unreachable!("checked when parsed: {e}"))
     }
 
     /// The database the URL names, if any.
@@ -214,11 +259,34 @@ impl DatabaseUrl {
     }
 }
 
-/// Opens one connection.
+/// Opens one connection, giving up after the URL's connect timeout.
+///
+/// The MySQL client library waits for a server's handshake without limit by
+/// default, and Diesel 2.3 offers no way to set its `MYSQL_OPT_CONNECT_TIMEOUT`.
+/// So the connection is opened on a thread of its own and this call stops
+/// waiting at the deadline. A server that never answers keeps that thread
+/// blocked until the operating system gives up on the socket; the thread holds
+/// nothing but that socket, and it is dropped if it ever connects.
 pub fn connect(url: &DatabaseUrl) -> Result<MysqlConnection, ConnectError> {
     tracing::debug!(%url, "connecting");
     url.tls().check_files()?;
-    MysqlConnection::establish(url.expose()).map_err(|e| url.connect_error(&e))
+    let timeout = url.connect_timeout();
+    let (sender, receiver) = mpsc::channel();
+    let target = url.expose().to_owned();
+    std::thread::Builder::new()
+        .name("player-core-connect".into())
+        .spawn(move || {
+            // The receiver may have given up; the connection is then dropped.
+            let _ = sender.send(MysqlConnection::establish(&target));
+        })
+        .map_err(|e| url.connect_error(&e))?;
+    match receiver.recv_timeout(timeout) {
+        Ok(connected) => connected.map_err(|e| url.connect_error(&e)),
+        Err(_) => Err(ConnectError::Timeout {
+            url: url.to_string(),
+            after: timeout,
+        }),
+    }
 }
 
 /// A pool of connections, as [`pool`] builds it.
@@ -229,7 +297,10 @@ pub type Pool = diesel::r2d2::Pool<diesel::r2d2::ConnectionManager<MysqlConnecti
 /// Connections are checked with a ping when taken out, so one the server
 /// dropped (restart, `KILL`) is replaced, not handed out.
 pub fn pool(url: &DatabaseUrl, size: u32) -> Result<Pool, ConnectError> {
-    build_pool(url, pool_builder(size))
+    build_pool(
+        url,
+        pool_builder(size).connection_timeout(url.connect_timeout()),
+    )
 }
 
 /// The settings [`pool`] uses, to change them (a connection customizer, a
@@ -361,6 +432,30 @@ mod tests {
             "{}",
             url.expose()
         );
+    }
+
+    #[test]
+    fn connect_timeout_is_seconds_above_zero() {
+        assert_eq!(
+            parse("mysql://h/db").connect_timeout(),
+            DEFAULT_CONNECT_TIMEOUT
+        );
+        assert_eq!(
+            parse("mysql://h/db?connect_timeout=2.5").connect_timeout(),
+            Duration::from_millis(2_500)
+        );
+        assert_eq!(
+            parse("mysql://h/db?connect_timeout=3600").connect_timeout(),
+            Duration::from_secs(3_600)
+        );
+        for bad in ["0", "-1", "abc", "3601", "inf", "NaN", ""] {
+            let url = format!("mysql://h/db?connect_timeout={bad}");
+            let err = url.parse::<DatabaseUrl>().expect_err(&url);
+            assert!(
+                err.to_string().contains("connect_timeout must be"),
+                "{url}: {err}"
+            );
+        }
     }
 
     #[test]

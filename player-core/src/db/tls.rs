@@ -78,16 +78,23 @@ impl FromStr for SslMode {
 /// mysqlclient-sys builds); false for MariaDB Connector/C, which ignores it.
 pub const CLIENT_ENFORCES_SSL_MODE: bool = mysqlclient_sys::SUPPORTS_MYSQL_SSL_MODE;
 
-/// The query parameters Diesel's MySQL connection reads; any other is refused.
-pub const QUERY_PARAMETERS: [&str; 5] =
-    ["ssl_mode", "ssl_ca", "ssl_cert", "ssl_key", "unix_socket"];
+/// The query parameters Diesel's MySQL connection reads, and our
+/// `connect_timeout`; any other is refused.
+pub const QUERY_PARAMETERS: [&str; 6] = [
+    "ssl_mode",
+    "ssl_ca",
+    "ssl_cert",
+    "ssl_key",
+    "unix_socket",
+    "connect_timeout",
+];
 
 /// Why the TLS part of a URL was refused. Messages never repeat a password.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TlsError {
     /// A query parameter Diesel would silently ignore (often a misspelling such as `sslmode`).
     #[error(
-        "unknown query parameter `{0}` (known: ssl_mode, ssl_ca, ssl_cert, ssl_key, unix_socket)"
+        "unknown query parameter `{0}` (known: ssl_mode, ssl_ca, ssl_cert, ssl_key, unix_socket, connect_timeout)"
     )]
     UnknownParameter(String),
     /// The same parameter twice: which one wins would be the driver's choice.
@@ -166,7 +173,7 @@ impl TlsSettings {
                 "ssl_ca" => ca = path()?,
                 "ssl_cert" => cert = path()?,
                 "ssl_key" => key = path()?,
-                _ => {} // unix_socket: Diesel's business.
+                _ => {} // unix_socket: Diesel's business; connect_timeout: `db`'s.
             }
         }
         let settings = TlsSettings {
