@@ -254,7 +254,10 @@ impl Shared<'_> {
             let result = (self.trade)(c, trade, policy);
             let retries = match &result {
                 Ok(traded) => traded.retries,
-                Err(TradeError::RetriesExhausted { retries, .. }) => *retries,
+                Err(
+                    TradeError::RetriesExhausted { retries, .. }
+                    | TradeError::TimeLimit { retries, .. },
+                ) => *retries,
                 Err(_) => 0,
             };
             self.progress

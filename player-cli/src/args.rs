@@ -22,6 +22,18 @@ pub fn positive(s: &str) -> Result<i32, String> {
         .ok_or_else(|| format!("must be between 1 and {}", i32::MAX))
 }
 
+/// A duration in seconds, fractions allowed: above 0 and up to a day.
+pub fn seconds(s: &str) -> Result<std::time::Duration, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => {
+            Ok(std::time::Duration::from_secs_f64(v))
+        }
+        _ => Err(format!(
+            "`{s}` is not a number of seconds between 0 and 86400"
+        )),
+    }
+}
+
 /// The most players one `load` creates (a billion: far more than a test
 /// needs, few enough that a typo such as an extra zero is caught).
 pub const MAX_LOAD_COUNT: u64 = 1_000_000_000;

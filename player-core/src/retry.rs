@@ -133,11 +133,18 @@ pub fn classify_message(message: &str) -> Option<ErrorClass> {
         .then_some(ErrorClass::ConnectionLost)
 }
 
-/// How many times, and with what pauses, a transaction is run again.
+/// How many times, and with what pauses, a transaction is run again, and for
+/// how long in all.
 ///
 /// The pause before retry `n` (from 1) is drawn uniformly from
 /// `0..=min(max_backoff, base_backoff * 2^(n-1))` ("full jitter"), so that
 /// transactions that collided once do not collide again in lock step.
+///
+/// A retry starts only if the time spent so far, the pause, and one more
+/// attempt as long as the last one still fit in `time_limit`. An attempt that
+/// failed with a lock wait timeout took the server's `innodb_lock_wait_timeout`
+/// (50 s by default on TiDB, MySQL and MariaDB), so with the default limit of
+/// 60 s a trade blocked by a lock gives up after one wait, not eleven.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Retries after the first attempt; 0 disables retrying.
@@ -146,15 +153,18 @@ pub struct RetryPolicy {
     pub base_backoff: Duration,
     /// Cap on any pause.
     pub max_backoff: Duration,
+    /// Time the first attempt and every retry may take together.
+    pub time_limit: Duration,
 }
 
 impl Default for RetryPolicy {
-    /// 10 retries, pauses of up to 2 ms, 4 ms, … capped at 500 ms.
+    /// 10 retries, pauses of up to 2 ms, 4 ms, … capped at 500 ms, 60 s in all.
     fn default() -> Self {
         Self {
             max_retries: 10,
             base_backoff: Duration::from_millis(2),
             max_backoff: Duration::from_millis(500),
+            time_limit: Duration::from_secs(60),
         }
     }
 }
@@ -165,6 +175,7 @@ impl RetryPolicy {
         max_retries: 0,
         base_backoff: Duration::ZERO,
         max_backoff: Duration::ZERO,
+        time_limit: Duration::MAX,
     };
 
     /// The same policy with another retry count.
@@ -173,6 +184,17 @@ impl RetryPolicy {
             max_retries,
             ..self
         }
+    }
+
+    /// The same policy with another time limit.
+    pub fn with_time_limit(self, time_limit: Duration) -> Self {
+        Self { time_limit, ..self }
+    }
+
+    /// Whether a retry may start: `spent` so far, then `pause`, then one more
+    /// attempt as long as `last_attempt` must end within the time limit.
+    pub fn retry_fits(&self, spent: Duration, last_attempt: Duration, pause: Duration) -> bool {
+        spent.saturating_add(pause).saturating_add(last_attempt) <= self.time_limit
     }
 
     /// The upper bound of the pause before retry `retry` (1 for the first).
@@ -316,6 +338,7 @@ mod tests {
             max_retries: 20,
             base_backoff: Duration::from_millis(2),
             max_backoff: Duration::from_millis(100),
+            time_limit: Duration::from_secs(60),
         };
         let ceilings: Vec<u128> = (1..=9)
             .map(|n| policy.backoff_ceiling(n).as_millis())
@@ -325,6 +348,20 @@ mod tests {
         for n in 1..=20 {
             assert!(policy.backoff(n) <= policy.backoff_ceiling(n));
         }
+    }
+
+    #[test]
+    fn a_retry_starts_only_if_another_attempt_like_the_last_fits() {
+        let policy = RetryPolicy::default();
+        let s = Duration::from_secs;
+        // Blocked on a lock: the server's 50 s wait, then one more would end at 100 s.
+        assert!(!policy.retry_fits(s(50), s(50), Duration::ZERO));
+        // Short conflicts retry freely...
+        assert!(policy.retry_fits(s(1), Duration::from_millis(3), Duration::from_millis(4)));
+        // ...up to the limit itself, inclusive.
+        assert!(policy.retry_fits(s(30), s(29), s(1)));
+        assert!(!policy.retry_fits(s(30), s(29), s(1) + Duration::from_nanos(1)));
+        assert!(RetryPolicy::NEVER.retry_fits(s(u64::MAX), s(u64::MAX), s(1)));
     }
 
     #[test]

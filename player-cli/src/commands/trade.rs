@@ -4,6 +4,7 @@ use std::io::Write;
 
 use clap::Args;
 use player_core::db::{self, DatabaseUrl};
+use player_core::retry::RetryPolicy;
 use player_core::{PlayerId, Refusal, Trade, TradeOutcome};
 
 use crate::args;
@@ -23,6 +24,10 @@ pub struct TradeArgs {
     /// Coins that move from the buyer to the seller (at least 1).
     #[arg(long, value_parser = args::positive)]
     pub price: i32,
+    /// Seconds the trade may take, retries included; a retry that could not
+    /// end within them is not started (a lock held elsewhere, say).
+    #[arg(long, default_value = "60", value_parser = args::seconds, value_name = "SECONDS")]
+    pub time_limit: std::time::Duration,
 }
 
 impl TradeArgs {
@@ -49,7 +54,8 @@ pub fn run(a: &TradeArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Re
         amount: a.amount,
         price: a.price,
     };
-    let outcome = player_core::trade(&mut conn, &trade)?;
+    let policy = RetryPolicy::default().with_time_limit(a.time_limit);
+    let outcome = player_core::trade_with_retry(&mut conn, &trade, &policy)?.outcome;
     match outcome {
         TradeOutcome::Done => writeln!(out, "trade success")?,
         TradeOutcome::Refused(Refusal::SellerLacksGoods) => {

@@ -81,3 +81,27 @@ fn a_seller_and_buyer_the_server_calls_equal_are_refused() {
     }
     assert_eq!(rows(&db), before);
 }
+
+#[test]
+fn the_time_limit_is_checked_before_connecting() {
+    for bad in ["0", "-1", "abc", "90000"] {
+        let run = cli(
+            "mysql://root@127.0.0.1:1/never",
+            &[
+                "trade",
+                "--seller",
+                "a",
+                "--buyer",
+                "b",
+                "--amount",
+                "1",
+                "--price",
+                "1",
+                "--time-limit",
+                bad,
+            ],
+        );
+        assert_eq!(run.code, 2, "{bad}: {run:?}");
+        assert!(run.stderr.contains("seconds"), "{bad}: {run:?}");
+    }
+}

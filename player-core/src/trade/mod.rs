@@ -25,6 +25,8 @@
 
 mod one_statement;
 
+use std::time::{Duration, Instant};
+
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 
@@ -96,6 +98,22 @@ pub enum TradeError {
     #[error("trade still failing after {retries} retries: {source}")]
     RetriesExhausted {
         /// Retries made (the policy's maximum).
+        retries: u32,
+        /// The last error.
+        #[source]
+        source: diesel::result::Error,
+    },
+    /// Another retry would not end within the policy's time limit (a lock
+    /// held elsewhere for longer than the server's lock wait, say); nothing
+    /// was applied.
+    #[error(
+        "trade given up after {} s and {retries} retries, within its time limit: {source}",
+        .elapsed.as_secs()
+    )]
+    TimeLimit {
+        /// Time spent on the trade.
+        elapsed: std::time::Duration,
+        /// Retries made.
         retries: u32,
         /// The last error.
         #[source]
@@ -207,8 +225,10 @@ fn with_retry(
     mut attempt: impl FnMut(&mut MysqlConnection) -> Result<TradeOutcome, AttemptError>,
 ) -> Result<Traded, TradeError> {
     validate(trade)?;
+    let started = Instant::now();
     let mut retries = 0;
     loop {
+        let attempt_started = Instant::now();
         let (error, commit_sent) = match attempt(conn) {
             Ok(outcome) => return Ok(Traded { outcome, retries }),
             Err(AttemptError::Trade(e)) => return Err(e),
@@ -219,29 +239,54 @@ fn with_retry(
                 (error, commit_sent)
             }
         };
-        let reason = decide(error, commit_sent, retries, policy.max_retries)?;
+        let pause = policy.backoff(retries + 1);
+        let budget = Budget {
+            retries,
+            max_retries: policy.max_retries,
+            spent: started.elapsed(),
+            next_fits: policy.retry_fits(started.elapsed(), attempt_started.elapsed(), pause),
+        };
+        let reason = decide(error, commit_sent, &budget)?;
         retries += 1;
-        let pause = policy.backoff(retries);
         tracing::debug!(?reason, retries, ?pause, "retrying trade");
         std::thread::sleep(pause);
     }
 }
 
-/// What to do after a database error: `Ok` to run the transaction again (after
-/// `retries` retries so far), or the error to report.
+/// Where a trade stands against its retry policy.
+struct Budget {
+    /// Retries made so far.
+    retries: u32,
+    /// The policy's maximum.
+    max_retries: u32,
+    /// Time spent so far.
+    spent: Duration,
+    /// Whether another attempt would end within the time limit.
+    next_fits: bool,
+}
+
+/// What to do after a database error: `Ok` to run the transaction again, or
+/// the error to report.
 fn decide(
     error: diesel::result::Error,
     commit_sent: bool,
-    retries: u32,
-    max_retries: u32,
+    budget: &Budget,
 ) -> Result<Retryable, TradeError> {
+    let retries = budget.retries;
     match classify(&error) {
         // The server answered, so even at COMMIT the transaction did not commit.
-        ErrorClass::Retryable(reason) if retries < max_retries => Ok(reason),
-        ErrorClass::Retryable(_) => Err(TradeError::RetriesExhausted {
+        ErrorClass::Retryable(_) if retries >= budget.max_retries => {
+            Err(TradeError::RetriesExhausted {
+                retries,
+                source: error,
+            })
+        }
+        ErrorClass::Retryable(_) if !budget.next_fits => Err(TradeError::TimeLimit {
+            elapsed: budget.spent,
             retries,
             source: error,
         }),
+        ErrorClass::Retryable(reason) => Ok(reason),
         ErrorClass::ConnectionLost if commit_sent => Err(TradeError::OutcomeUnknown(error)),
         ErrorClass::ConnectionLost => Err(TradeError::ConnectionLost(error)),
         ErrorClass::Other => Err(TradeError::Database(error)),
@@ -389,24 +434,52 @@ mod tests {
     }
 
     const CONFLICT: &str = "Write conflict, txnStartTS=1, conflictStartTS=2 [try again later]";
+
+    /// `retries` made of `max_retries`, with time to spare.
+    fn budget(retries: u32, max_retries: u32) -> Budget {
+        Budget {
+            retries,
+            max_retries,
+            spent: Duration::ZERO,
+            next_fits: true,
+        }
+    }
     const LOST: &str = "Lost connection to MySQL server during query";
 
     #[test]
     fn retryable_errors_are_retried_even_at_commit_until_the_limit() {
         assert_eq!(
-            decide(server(CONFLICT), true, 0, 3).expect("retried"),
+            decide(server(CONFLICT), true, &budget(0, 3)).expect("retried"),
             Retryable::WriteConflict
         );
         assert!(matches!(
-            decide(server(CONFLICT), false, 3, 3),
+            decide(server(CONFLICT), false, &budget(3, 3)),
             Err(TradeError::RetriesExhausted { retries: 3, .. })
+        ));
+    }
+
+    #[test]
+    fn a_retry_that_would_pass_the_time_limit_is_not_made() {
+        let late = Budget {
+            spent: Duration::from_secs(50),
+            next_fits: false,
+            ..budget(1, 10)
+        };
+        assert!(matches!(
+            decide(server("Lock wait timeout exceeded; try restarting transaction"), false, &late),
+            Err(TradeError::TimeLimit { retries: 1, elapsed, .. }) if elapsed == Duration::from_secs(50)
+        ));
+        // Errors that are not retried keep their own kind.
+        assert!(matches!(
+            decide(server(LOST), true, &late),
+            Err(TradeError::OutcomeUnknown(_))
         ));
     }
 
     #[test]
     fn a_connection_lost_in_commit_is_an_unknown_outcome_never_retried() {
         assert!(matches!(
-            decide(server(LOST), true, 0, 10),
+            decide(server(LOST), true, &budget(0, 10)),
             Err(TradeError::OutcomeUnknown(_))
         ));
         let both = DieselError::RollbackErrorOnCommit {
@@ -414,7 +487,7 @@ mod tests {
             commit_error: Box::new(server(LOST)),
         };
         assert!(matches!(
-            decide(both, true, 0, 10),
+            decide(both, true, &budget(0, 10)),
             Err(TradeError::OutcomeUnknown(_))
         ));
     }
@@ -422,11 +495,11 @@ mod tests {
     #[test]
     fn a_connection_lost_before_commit_applied_nothing() {
         assert!(matches!(
-            decide(server(LOST), false, 0, 10),
+            decide(server(LOST), false, &budget(0, 10)),
             Err(TradeError::ConnectionLost(_))
         ));
         assert!(matches!(
-            decide(DieselError::BrokenTransactionManager, false, 2, 10),
+            decide(DieselError::BrokenTransactionManager, false, &budget(2, 10)),
             Err(TradeError::ConnectionLost(_))
         ));
     }
@@ -434,7 +507,11 @@ mod tests {
     #[test]
     fn other_errors_are_reported_as_they_are() {
         assert!(matches!(
-            decide(server("Table 'x.player' doesn't exist"), false, 0, 10),
+            decide(
+                server("Table 'x.player' doesn't exist"),
+                false,
+                &budget(0, 10)
+            ),
             Err(TradeError::Database(_))
         ));
     }

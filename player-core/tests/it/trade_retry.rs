@@ -20,6 +20,7 @@ const FAST: RetryPolicy = RetryPolicy {
     max_retries: 5,
     base_backoff: Duration::from_millis(1),
     max_backoff: Duration::from_millis(20),
+    time_limit: Duration::from_secs(60),
 };
 
 /// The balances after seller "a" sold 3 goods to buyer "b" for 30 coins, once,
@@ -240,4 +241,42 @@ fn a_connection_killed_before_commit_applies_nothing() {
         "expected ConnectionLost, got {result:?}"
     );
     assert_eq!(all(&mut observer), before);
+}
+
+/// A lock held elsewhere for longer than the server's lock wait: the trade
+/// waits, retries only while another wait still fits its time limit, then
+/// gives up with nothing applied. Here the server's wait is 1 s and the limit
+/// 2.5 s: two waits, then `TimeLimit` at about 2 s (with the defaults, 50 s
+/// and 60 s, that is one wait).
+#[test]
+fn a_lock_held_past_the_time_limit_ends_the_trade_within_it() {
+    let (db, mut conn) = setup();
+    exec(&mut conn, "SET SESSION innodb_lock_wait_timeout = 1");
+    let before = all(&mut conn);
+    let _blocker = hold_row_lock(&db, "b");
+    let policy = FAST.with_time_limit(Duration::from_millis(2_500));
+    let started = Instant::now();
+    let result = trade_with_retry(
+        &mut conn,
+        &Trade {
+            seller: &id("a"),
+            buyer: &id("b"),
+            amount: 3,
+            price: 30,
+        },
+        &policy,
+    );
+    let took = started.elapsed();
+    match result {
+        Err(TradeError::TimeLimit {
+            retries, source, ..
+        }) => {
+            assert_eq!(retries, 1, "{source}");
+            assert!(source.to_string().contains("Lock wait timeout"), "{source}");
+        }
+        other => panic!("expected TimeLimit, got {other:?} after {took:?}"),
+    }
+    assert!(took >= Duration::from_millis(1_900), "{took:?}");
+    assert!(took <= policy.time_limit, "{took:?}");
+    assert_eq!(all(&mut conn), before);
 }
