@@ -26,7 +26,7 @@ pub struct TradeArgs {
     pub price: i32,
     /// Seconds the trade may take, retries included; a retry that could not
     /// end within them is not started (a lock held elsewhere, say).
-    #[arg(long, default_value = "60", value_parser = args::seconds, value_name = "SECONDS")]
+    #[arg(long, default_value = "60", value_parser = args::seconds, value_name = "SECONDS", allow_negative_numbers = true)]
     pub time_limit: std::time::Duration,
 }
 
