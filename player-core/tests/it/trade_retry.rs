@@ -3,6 +3,7 @@
 //! connection killed mid-trade. Each proves the retry count and that the trade
 //! landed exactly once (or not at all).
 
+use crate::FORMS;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
@@ -65,148 +66,157 @@ fn install_write_conflict_trigger(conn: &mut MysqlConnection) {
 
 #[test]
 fn tidb_write_conflict_9007_is_retried_and_the_trade_lands_once() {
-    let (_db, mut conn) = setup();
-    install_write_conflict_trigger(&mut conn);
-    conn.batch_execute("SET @inject_9007 = 2").unwrap();
-    let traded = trade_with_retry(
-        &mut conn,
-        &Trade {
-            seller: &id("a"),
-            buyer: &id("b"),
-            amount: 3,
-            price: 30,
-        },
-        &FAST,
-    )
-    .unwrap();
-    assert_eq!(traded.outcome, TradeOutcome::Done);
-    assert_eq!(traded.retries, 2);
-    assert_eq!(all(&mut conn), traded_once());
+    for form in FORMS {
+        let (_db, mut conn) = setup();
+        install_write_conflict_trigger(&mut conn);
+        conn.batch_execute("SET @inject_9007 = 2").unwrap();
+        let traded = form
+            .with_retry(
+                &mut conn,
+                &Trade {
+                    seller: &id("a"),
+                    buyer: &id("b"),
+                    amount: 3,
+                    price: 30,
+                },
+                &FAST,
+            )
+            .unwrap();
+        assert_eq!(traded.outcome, TradeOutcome::Done);
+        assert_eq!(traded.retries, 2);
+        assert_eq!(all(&mut conn), traded_once());
+    }
 }
 
 #[test]
 fn retries_are_bounded_and_the_last_error_is_kept() {
-    let (_db, mut conn) = setup();
-    install_write_conflict_trigger(&mut conn);
-    conn.batch_execute("SET @inject_9007 = 1000").unwrap();
-    let before = all(&mut conn);
-    match trade_with_retry(
-        &mut conn,
-        &Trade {
-            seller: &id("a"),
-            buyer: &id("b"),
-            amount: 3,
-            price: 30,
-        },
-        &FAST.with_max_retries(3),
-    ) {
-        Err(TradeError::RetriesExhausted { retries, source }) => {
-            assert_eq!(retries, 3);
-            assert!(source.to_string().contains("Write conflict"), "{source}");
-        }
-        other => panic!("expected RetriesExhausted, got {other:?}"),
-    }
-    assert_eq!(all(&mut conn), before);
-    // With retries off, the error is reported at the first failure.
-    assert!(matches!(
-        trade_with_retry(
+    for form in FORMS {
+        let (_db, mut conn) = setup();
+        install_write_conflict_trigger(&mut conn);
+        conn.batch_execute("SET @inject_9007 = 1000").unwrap();
+        let before = all(&mut conn);
+        match form.with_retry(
             &mut conn,
             &Trade {
                 seller: &id("a"),
                 buyer: &id("b"),
                 amount: 3,
-                price: 30
+                price: 30,
             },
-            &RetryPolicy::NEVER
-        ),
-        Err(TradeError::RetriesExhausted { retries: 0, .. })
-    ));
+            &FAST.with_max_retries(3),
+        ) {
+            Err(TradeError::RetriesExhausted { retries, source }) => {
+                assert_eq!(retries, 3);
+                assert!(source.to_string().contains("Write conflict"), "{source}");
+            }
+            other => panic!("expected RetriesExhausted, got {other:?}"),
+        }
+        assert_eq!(all(&mut conn), before);
+        // With retries off, the error is reported at the first failure.
+        assert!(matches!(
+            form.with_retry(
+                &mut conn,
+                &Trade {
+                    seller: &id("a"),
+                    buyer: &id("b"),
+                    amount: 3,
+                    price: 30
+                },
+                &RetryPolicy::NEVER
+            ),
+            Err(TradeError::RetriesExhausted { retries: 0, .. })
+        ));
+    }
 }
 
 #[test]
 fn lock_wait_timeout_1205_is_retried() {
-    let (db, mut conn) = setup();
-    exec(&mut conn, "SET SESSION innodb_lock_wait_timeout = 1");
-    let mut blocker = hold_row_lock(&db, "b");
+    for form in FORMS {
+        let (db, mut conn) = setup();
+        exec(&mut conn, "SET SESSION innodb_lock_wait_timeout = 1");
+        let mut blocker = hold_row_lock(&db, "b");
 
-    let trade_conn_id = connection_id(&mut conn);
-    let mut observer = db.connect();
-    let started = Instant::now();
-    let traded = std::thread::scope(|s| {
-        let trade = s.spawn(|| {
-            trade_with_retry(
-                &mut conn,
-                &Trade {
-                    seller: &id("a"),
-                    buyer: &id("b"),
-                    amount: 3,
-                    price: 30,
-                },
-                &FAST,
-            )
-        });
-        // Hold the lock well past one timeout (1 s) after the trade started
-        // waiting, then let the retry through.
-        wait_for_lock_wait(&mut observer, trade_conn_id);
-        std::thread::sleep(Duration::from_millis(2_000));
-        blocker.batch_execute("ROLLBACK").unwrap();
-        trade.join().unwrap()
-    })
-    .unwrap();
-    assert_eq!(traded.outcome, TradeOutcome::Done);
-    assert!(
-        traded.retries >= 1,
-        "no retry after {:?}",
-        started.elapsed()
-    );
-    assert_eq!(all(&mut conn), traded_once());
+        let trade_conn_id = connection_id(&mut conn);
+        let mut observer = db.connect();
+        let started = Instant::now();
+        let traded = std::thread::scope(|s| {
+            let trade = s.spawn(|| {
+                form.with_retry(
+                    &mut conn,
+                    &Trade {
+                        seller: &id("a"),
+                        buyer: &id("b"),
+                        amount: 3,
+                        price: 30,
+                    },
+                    &FAST,
+                )
+            });
+            // Hold the lock well past one timeout (1 s) after the trade started
+            // waiting, then let the retry through.
+            wait_for_lock_wait(&mut observer, trade_conn_id);
+            std::thread::sleep(Duration::from_millis(2_000));
+            blocker.batch_execute("ROLLBACK").unwrap();
+            trade.join().unwrap()
+        })
+        .unwrap();
+        assert_eq!(traded.outcome, TradeOutcome::Done);
+        assert!(
+            traded.retries >= 1,
+            "no retry after {:?}",
+            started.elapsed()
+        );
+        assert_eq!(all(&mut conn), traded_once());
+    }
 }
 
 #[test]
 fn deadlock_1213_with_the_trade_as_victim_is_retried() {
-    let (db, mut conn) = setup();
-    let trade_conn_id = connection_id(&mut conn);
-    // Bounds the test's time should the deadlock not happen as planned.
-    exec(&mut conn, "SET SESSION innodb_lock_wait_timeout = 5");
-    let mut other = db.connect();
-    let mut observer = db.connect();
-    exec(&mut other, "CREATE TABLE ballast (n INT PRIMARY KEY)");
+    for form in FORMS {
+        let (db, mut conn) = setup();
+        let trade_conn_id = connection_id(&mut conn);
+        // Bounds the test's time should the deadlock not happen as planned.
+        exec(&mut conn, "SET SESSION innodb_lock_wait_timeout = 5");
+        let mut other = db.connect();
+        let mut observer = db.connect();
+        exec(&mut other, "CREATE TABLE ballast (n INT PRIMARY KEY)");
 
-    // The other transaction writes 50 rows first, so InnoDB, which rolls back
-    // the transaction that changed less, picks the trade as the victim.
-    other.batch_execute("BEGIN").unwrap();
-    exec(
-        &mut other,
-        "INSERT INTO ballast WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 50) SELECT n FROM s",
-    );
-    exec(&mut other, "SELECT * FROM player WHERE id = 'b' FOR UPDATE");
+        // The other transaction writes 50 rows first, so InnoDB, which rolls back
+        // the transaction that changed less, picks the trade as the victim.
+        other.batch_execute("BEGIN").unwrap();
+        exec(
+            &mut other,
+            "INSERT INTO ballast WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 50) SELECT n FROM s",
+        );
+        exec(&mut other, "SELECT * FROM player WHERE id = 'b' FOR UPDATE");
 
-    let traded = std::thread::scope(|s| {
-        // The trade locks a, then waits for b.
-        let trade = s.spawn(|| {
-            trade_with_retry(
-                &mut conn,
-                &Trade {
-                    seller: &id("a"),
-                    buyer: &id("b"),
-                    amount: 3,
-                    price: 30,
-                },
-                &FAST,
-            )
-        });
-        wait_for_lock_wait(&mut observer, trade_conn_id);
-        // Now the other transaction asks for a: a cycle, which InnoDB breaks by
-        // rolling the trade back; the other transaction gets a and goes on.
-        exec(&mut other, "SELECT * FROM player WHERE id = 'a' FOR UPDATE");
-        // The trade's retry waits for the rows until the other transaction ends.
-        other.batch_execute("ROLLBACK").unwrap();
-        trade.join().unwrap()
-    })
-    .unwrap();
-    assert_eq!(traded.outcome, TradeOutcome::Done);
-    assert_eq!(traded.retries, 1);
-    assert_eq!(all(&mut observer), traded_once());
+        let traded = std::thread::scope(|s| {
+            // The trade locks a, then waits for b.
+            let trade = s.spawn(|| {
+                form.with_retry(
+                    &mut conn,
+                    &Trade {
+                        seller: &id("a"),
+                        buyer: &id("b"),
+                        amount: 3,
+                        price: 30,
+                    },
+                    &FAST,
+                )
+            });
+            wait_for_lock_wait(&mut observer, trade_conn_id);
+            // Now the other transaction asks for a: a cycle, which InnoDB breaks by
+            // rolling the trade back; the other transaction gets a and goes on.
+            exec(&mut other, "SELECT * FROM player WHERE id = 'a' FOR UPDATE");
+            // The trade's retry waits for the rows until the other transaction ends.
+            other.batch_execute("ROLLBACK").unwrap();
+            trade.join().unwrap()
+        })
+        .unwrap();
+        assert_eq!(traded.outcome, TradeOutcome::Done);
+        assert_eq!(traded.retries, 1);
+        assert_eq!(all(&mut observer), traded_once());
+    }
 }
 
 #[test]
@@ -243,6 +253,44 @@ fn a_connection_killed_before_commit_applies_nothing() {
     assert_eq!(all(&mut observer), before);
 }
 
+/// The one-statement trade's UPDATE commits as the server answers it, so a
+/// connection lost while it is in flight leaves the outcome unknown, even
+/// when (as here, blocked on a lock) it was not applied: the caller cannot
+/// tell, and must not run it again blindly.
+#[test]
+fn a_connection_lost_during_the_lone_update_is_an_unknown_outcome() {
+    let (db, mut conn) = setup();
+    let trade_conn_id = connection_id(&mut conn);
+    exec(&mut conn, "SET SESSION innodb_lock_wait_timeout = 5");
+    let mut blocker = hold_row_lock(&db, "b");
+    let mut observer = db.connect();
+    let before = all(&mut observer);
+
+    let result = std::thread::scope(|s| {
+        let trade = s.spawn(|| {
+            player_core::trade_in_one_statement_with_retry(
+                &mut conn,
+                &Trade {
+                    seller: &id("a"),
+                    buyer: &id("b"),
+                    amount: 3,
+                    price: 30,
+                },
+                &FAST,
+            )
+        });
+        wait_for_lock_wait(&mut observer, trade_conn_id);
+        kill(&mut observer, trade_conn_id).unwrap();
+        trade.join().unwrap()
+    });
+    blocker.batch_execute("ROLLBACK").unwrap();
+    assert!(
+        matches!(result, Err(TradeError::OutcomeUnknown(_))),
+        "expected OutcomeUnknown, got {result:?}"
+    );
+    assert_eq!(all(&mut observer), before);
+}
+
 /// A lock held elsewhere for longer than the server's lock wait: the trade
 /// waits, retries only while another wait still fits its time limit, then
 /// gives up with nothing applied. Here the server's wait is 1 s and the limit
@@ -250,33 +298,35 @@ fn a_connection_killed_before_commit_applies_nothing() {
 /// and 60 s, that is one wait).
 #[test]
 fn a_lock_held_past_the_time_limit_ends_the_trade_within_it() {
-    let (db, mut conn) = setup();
-    exec(&mut conn, "SET SESSION innodb_lock_wait_timeout = 1");
-    let before = all(&mut conn);
-    let _blocker = hold_row_lock(&db, "b");
-    let policy = FAST.with_time_limit(Duration::from_millis(2_500));
-    let started = Instant::now();
-    let result = trade_with_retry(
-        &mut conn,
-        &Trade {
-            seller: &id("a"),
-            buyer: &id("b"),
-            amount: 3,
-            price: 30,
-        },
-        &policy,
-    );
-    let took = started.elapsed();
-    match result {
-        Err(TradeError::TimeLimit {
-            retries, source, ..
-        }) => {
-            assert_eq!(retries, 1, "{source}");
-            assert!(source.to_string().contains("Lock wait timeout"), "{source}");
+    for form in FORMS {
+        let (db, mut conn) = setup();
+        exec(&mut conn, "SET SESSION innodb_lock_wait_timeout = 1");
+        let before = all(&mut conn);
+        let _blocker = hold_row_lock(&db, "b");
+        let policy = FAST.with_time_limit(Duration::from_millis(2_500));
+        let started = Instant::now();
+        let result = form.with_retry(
+            &mut conn,
+            &Trade {
+                seller: &id("a"),
+                buyer: &id("b"),
+                amount: 3,
+                price: 30,
+            },
+            &policy,
+        );
+        let took = started.elapsed();
+        match result {
+            Err(TradeError::TimeLimit {
+                retries, source, ..
+            }) => {
+                assert_eq!(retries, 1, "{source}");
+                assert!(source.to_string().contains("Lock wait timeout"), "{source}");
+            }
+            other => panic!("expected TimeLimit, got {other:?} after {took:?}"),
         }
-        other => panic!("expected TimeLimit, got {other:?} after {took:?}"),
+        assert!(took >= Duration::from_millis(1_900), "{took:?}");
+        assert!(took <= policy.time_limit, "{took:?}");
+        assert_eq!(all(&mut conn), before);
     }
-    assert!(took >= Duration::from_millis(1_900), "{took:?}");
-    assert!(took <= policy.time_limit, "{took:?}");
-    assert_eq!(all(&mut conn), before);
 }
