@@ -8,6 +8,16 @@ pub enum Error {
     /// said so, so this follows the column's collation: `a` and `a ` are one id).
     #[error("a player with id {0:?} already exists")]
     AlreadyExists(PlayerId),
+    /// A balance below zero, refused before anything is sent: the table's
+    /// CHECK constraints would refuse it too, but TiDB enforces them only with
+    /// `tidb_enable_check_constraint` ON.
+    #[error("balances cannot be negative (coins {coins}, goods {goods})")]
+    NegativeBalance {
+        /// Coins asked for.
+        coins: i32,
+        /// Goods asked for.
+        goods: i32,
+    },
     /// A bulk insert was asked for with a batch size outside `1..=MAX_BATCH_SIZE`.
     #[error("batch size must be between 1 and {MAX_BATCH_SIZE}, got {0}")]
     InvalidBatchSize(usize),

@@ -25,8 +25,10 @@ const COLUMNS_PER_ROW: usize = 3;
 /// under [`MAX_PLACEHOLDERS`].
 pub const MAX_BATCH_SIZE: usize = MAX_PLACEHOLDERS / COLUMNS_PER_ROW;
 
-/// Inserts one player; [`Error::AlreadyExists`] if the id is taken.
+/// Inserts one player; [`Error::AlreadyExists`] if the id is taken,
+/// [`Error::NegativeBalance`] (before anything is sent) for a balance below zero.
 pub fn create(conn: &mut MysqlConnection, new: &NewPlayer) -> Result<(), Error> {
+    non_negative(Some(new.coins), Some(new.goods))?;
     let inserted = recover(conn, |conn| {
         diesel::insert_into(player::table).values(new).execute(conn)
     });
@@ -51,7 +53,9 @@ pub fn get(conn: &mut MysqlConnection, id: &PlayerId) -> QueryResult<Option<Play
 }
 
 /// Inserts every player the iterator yields, `batch_size` rows per multi-row
-/// INSERT, and returns how many rows were inserted.
+/// INSERT, and returns how many rows were inserted. A negative balance is left
+/// to the table's CHECK constraints (checking each row here would cost the
+/// bulk load its speed).
 ///
 /// Only one batch is held in memory at a time, so the iterator may be of any
 /// length. Each statement commits on its own unless the caller wraps the call in
@@ -93,18 +97,31 @@ where
 
 /// Sets the balances `changes` names on the player with this id, in one
 /// statement; true if there is such a player. `changes` must name at least one
-/// column (Diesel refuses an empty change set).
+/// column (Diesel refuses an empty change set); a negative one is refused with
+/// [`Error::NegativeBalance`] before anything is sent.
 pub fn update(
     conn: &mut MysqlConnection,
     id: &PlayerId,
     changes: &PlayerChanges,
-) -> QueryResult<bool> {
-    recover(conn, |conn| {
+) -> Result<bool, Error> {
+    non_negative(changes.coins, changes.goods)?;
+    let updated = recover(conn, |conn| {
         diesel::update(player::table.find(id))
             .set(changes)
             .execute(conn)
-            .map(|rows| rows > 0)
-    })
+    })?;
+    Ok(updated > 0)
+}
+
+/// Refuses a balance below zero.
+fn non_negative(coins: Option<i32>, goods: Option<i32>) -> Result<(), Error> {
+    if coins.unwrap_or(0) < 0 || goods.unwrap_or(0) < 0 {
+        return Err(Error::NegativeBalance {
+            coins: coins.unwrap_or(0),
+            goods: goods.unwrap_or(0),
+        });
+    }
+    Ok(())
 }
 
 /// Number of players.

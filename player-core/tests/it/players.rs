@@ -1,9 +1,10 @@
 //! The typed player queries, against the real server.
 
 use diesel::prelude::*;
+use player_core::models::PlayerChanges;
 use player_core::players::{self, MAX_BATCH_SIZE};
 use player_core::{Error, NewPlayer, Player};
-use player_testkit::sql::id;
+use player_testkit::sql::{id, insert, session_status};
 
 /// A status counter of this session (e.g. `Com_insert`); reading it runs one
 /// prepared statement (`SHOW SESSION STATUS`).
@@ -60,10 +61,38 @@ fn ids_compare_byte_for_byte() {
 }
 
 #[test]
+fn negative_balances_are_refused_before_anything_is_sent() {
+    let (_db, mut conn) = crate::migrated();
+    insert(&mut conn, &[("pos", 1, 1)]);
+    let sent = |conn: &mut MysqlConnection| session_status(conn)["Questions"];
+    let before = sent(&mut conn);
+    for (coins, goods) in [(-1, 0), (0, -1), (i32::MIN, 5)] {
+        let err = players::create(&mut conn, &NewPlayer::new(id("neg"), coins, goods));
+        assert!(matches!(err, Err(Error::NegativeBalance { .. })), "{err:?}");
+        let changes = PlayerChanges {
+            coins: Some(coins),
+            goods: Some(goods),
+        };
+        let err = players::update(&mut conn, &id("pos"), &changes);
+        assert!(matches!(err, Err(Error::NegativeBalance { .. })), "{err:?}");
+    }
+    // One statement: the second counter read.
+    assert_eq!(sent(&mut conn) - before, 1);
+    assert_eq!(players::count(&mut conn).expect("count"), 1);
+}
+
+/// The table's CHECK constraints are the second line: a row that skips the
+/// library's check (bulk_create checks no row) is refused by the server.
+#[test]
 fn check_constraints_forbid_negative_balances() {
     let (_db, mut conn) = crate::migrated();
-    assert!(players::create(&mut conn, &NewPlayer::new(id("neg"), -1, 0)).is_err());
-    assert!(players::create(&mut conn, &NewPlayer::new(id("neg"), 0, -1)).is_err());
+    for row in [
+        NewPlayer::new(id("neg"), -1, 0),
+        NewPlayer::new(id("neg"), 0, -1),
+    ] {
+        let err = players::bulk_create(&mut conn, [row], 1);
+        assert!(matches!(err, Err(Error::Database(_))), "{err:?}");
+    }
     assert_eq!(players::count(&mut conn).expect("count"), 0);
 }
 
