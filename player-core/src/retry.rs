@@ -282,6 +282,29 @@ mod tests {
     }
 
     #[test]
+    fn each_condition_carries_the_servers_error_number() {
+        let codes = [
+            (Retryable::WriteConflict, 9007),
+            (Retryable::ForUpdateConflict, 8002),
+            (Retryable::TxnRetryable, 8022),
+            (Retryable::SchemaChanged, 8028),
+            (Retryable::Deadlock, 1213),
+            (Retryable::LockWaitTimeout, 1205),
+        ];
+        for (reason, code) in codes {
+            assert_eq!(reason.code(), code, "{reason:?}");
+        }
+    }
+
+    #[test]
+    fn diesels_closed_connection_kind_is_a_lost_connection_whatever_the_text() {
+        let err = server_error(DatabaseErrorKind::ClosedConnection, "something");
+        assert_eq!(classify(&err), ErrorClass::ConnectionLost);
+        let err = server_error(DatabaseErrorKind::UniqueViolation, "something");
+        assert_eq!(classify(&err), ErrorClass::Other);
+    }
+
+    #[test]
     fn lost_connections_are_recognised() {
         for message in [
             "MySQL server has gone away",

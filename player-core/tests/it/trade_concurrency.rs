@@ -81,7 +81,9 @@ fn opposite_trades_never_deadlock() {
 
 /// The trade's `UPDATE` reads a buyer who does not exist yet and changes
 /// nothing; while the trade then waits to lock the rows, the buyer is created.
-/// Checked on the locked rows the trade is allowed after all, and it is made.
+/// Checked on the locked rows the trade is allowed after all, and it is made:
+/// at exactly the balances (all the seller's goods, all the buyer's coins), so
+/// that the locked-row checks are tested at their boundary.
 /// (TiDB's pessimistic transactions read what is committed at each locking
 /// statement, as READ COMMITTED does here.)
 #[test]
@@ -108,8 +110,8 @@ fn a_trade_refused_by_its_update_is_made_if_the_locked_rows_allow_it() {
                     &Trade {
                         seller: &id("b"),
                         buyer: &id("a"),
-                        amount: 3,
-                        price: 30,
+                        amount: 10,
+                        price: 100,
                     },
                     &RetryPolicy::default(),
                 )
@@ -133,13 +135,13 @@ fn a_trade_refused_by_its_update_is_made_if_the_locked_rows_allow_it() {
             [
                 Player {
                     id: id("a"),
-                    coins: 70,
-                    goods: 13
+                    coins: 0,
+                    goods: 20
                 },
                 Player {
                     id: id("b"),
-                    coins: 130,
-                    goods: 7
+                    coins: 200,
+                    goods: 0
                 },
             ]
         );
