@@ -34,6 +34,14 @@ const COMMANDS: &[&[&str]] = &[
     ],
 ];
 
+/// The test server's `host:port`.
+fn server_address(db: &TestDatabase) -> String {
+    db.server_url()
+        .trim_start_matches("mysql://root@")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
 /// Runs every command against `url` with all logs on, and hands each run to `check`.
 fn every_command(url: &str, check: impl Fn(&[&str], &Run, &str)) {
     for args in COMMANDS {

@@ -81,14 +81,5 @@ fn trade(
     amount: i32,
     price: i32,
 ) -> Result<TradeOutcome, TradeError> {
-    let (seller, buyer) = (id(seller), id(buyer));
-    player_core::trade(
-        conn,
-        &Trade {
-            seller: &seller,
-            buyer: &buyer,
-            amount,
-            price,
-        },
-    )
+    Form::Transactional.trade(conn, seller, buyer, amount, price)
 }

@@ -3,7 +3,7 @@
 //! connection killed mid-trade. Each proves the retry count and that the trade
 //! landed exactly once (or not at all).
 
-use crate::FORMS;
+use crate::{FORMS, Form};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
@@ -219,8 +219,10 @@ fn deadlock_1213_with_the_trade_as_victim_is_retried() {
     }
 }
 
-#[test]
-fn a_connection_killed_before_commit_applies_nothing() {
+/// Runs trade a→b in `form` while another session holds b's row lock, kills
+/// the trade's connection as it waits, and returns what the trade said and
+/// whether the balances changed.
+fn killed_while_waiting_for_a_lock(form: Form) -> (Result<player_core::Traded, TradeError>, bool) {
     let (db, mut conn) = setup();
     let trade_conn_id = connection_id(&mut conn);
     exec(&mut conn, "SET SESSION innodb_lock_wait_timeout = 5");
@@ -230,7 +232,7 @@ fn a_connection_killed_before_commit_applies_nothing() {
 
     let result = std::thread::scope(|s| {
         let trade = s.spawn(|| {
-            trade_with_retry(
+            form.with_retry(
                 &mut conn,
                 &Trade {
                     seller: &id("a"),
@@ -246,11 +248,17 @@ fn a_connection_killed_before_commit_applies_nothing() {
         trade.join().unwrap()
     });
     blocker.batch_execute("ROLLBACK").unwrap();
+    (result, all(&mut observer) != before)
+}
+
+#[test]
+fn a_connection_killed_before_commit_applies_nothing() {
+    let (result, changed) = killed_while_waiting_for_a_lock(Form::Transactional);
     assert!(
         matches!(result, Err(TradeError::ConnectionLost(_))),
         "expected ConnectionLost, got {result:?}"
     );
-    assert_eq!(all(&mut observer), before);
+    assert!(!changed);
 }
 
 /// The one-statement trade's UPDATE commits as the server answers it, so a
@@ -259,36 +267,12 @@ fn a_connection_killed_before_commit_applies_nothing() {
 /// tell, and must not run it again blindly.
 #[test]
 fn a_connection_lost_during_the_lone_update_is_an_unknown_outcome() {
-    let (db, mut conn) = setup();
-    let trade_conn_id = connection_id(&mut conn);
-    exec(&mut conn, "SET SESSION innodb_lock_wait_timeout = 5");
-    let mut blocker = hold_row_lock(&db, "b");
-    let mut observer = db.connect();
-    let before = all(&mut observer);
-
-    let result = std::thread::scope(|s| {
-        let trade = s.spawn(|| {
-            player_core::trade_in_one_statement_with_retry(
-                &mut conn,
-                &Trade {
-                    seller: &id("a"),
-                    buyer: &id("b"),
-                    amount: 3,
-                    price: 30,
-                },
-                &FAST,
-            )
-        });
-        wait_for_lock_wait(&mut observer, trade_conn_id);
-        kill(&mut observer, trade_conn_id).unwrap();
-        trade.join().unwrap()
-    });
-    blocker.batch_execute("ROLLBACK").unwrap();
+    let (result, changed) = killed_while_waiting_for_a_lock(Form::OneStatement);
     assert!(
         matches!(result, Err(TradeError::OutcomeUnknown(_))),
         "expected OutcomeUnknown, got {result:?}"
     );
-    assert_eq!(all(&mut observer), before);
+    assert!(!changed);
 }
 
 /// A lock held elsewhere for longer than the server's lock wait: the trade
