@@ -68,11 +68,7 @@ fn pieces(secret: &str, encoded: &str) -> Vec<String> {
 #[test]
 fn distinctive_passwords_never_show_in_any_part() {
     let db = TestDatabase::create();
-    let host = db
-        .server_url()
-        .trim_start_matches("mysql://root@")
-        .trim_end_matches('/')
-        .to_owned();
+    let host = server_address(&db);
     let name = db.name();
     // (password as written in the URL, the password it means)
     let cases = [
@@ -108,11 +104,7 @@ fn distinctive_passwords_never_show_in_any_part() {
 #[test]
 fn passwords_equal_to_the_user_the_host_or_one_character_mangle_nothing() {
     let db = TestDatabase::create();
-    let host = db
-        .server_url()
-        .trim_start_matches("mysql://root@")
-        .trim_end_matches('/')
-        .to_owned();
+    let host = server_address(&db);
     let address = host.split(':').next().unwrap_or_default().to_owned();
     for password in ["root", address.as_str(), "1", "0"] {
         let url = format!("mysql://root:{password}@{host}/{}", db.name());
