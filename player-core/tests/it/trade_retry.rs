@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::mysql::MysqlConnection;
 use player_core::retry::RetryPolicy;
-use player_core::{Player, Trade, TradeError, TradeOutcome, trade_with_retry};
+use player_core::{Player, Trade, TradeError, TradeOutcome};
 use player_testkit::TestDatabase;
 use player_testkit::sql::id;
 use player_testkit::sql::{
