@@ -189,6 +189,21 @@ mod tests {
             h.finish()
         };
         assert_eq!(hash(&id("a")), hash(&id("a  ")));
+        // Ids the collation tells apart spread over the hash space.
+        assert_ne!(hash(&id("a")), hash(&id("b")));
+        assert_ne!(hash(&id("a")), hash(&id("A")));
+    }
+
+    #[test]
+    fn the_id_reads_back_as_written() {
+        let twin = id("a  ");
+        let as_ref: &str = twin.as_ref();
+        assert_eq!(as_ref, "a  ");
+        assert_eq!(twin.as_str(), "a  ");
+        assert_eq!(format!("{twin:?}"), "\"a  \"");
+        assert_eq!("b".parse::<PlayerId>().map(|i| i.to_string()), Ok("b".to_owned()));
+        assert_eq!(PlayerId::try_from("").map(|i| i.to_string()), Err(InvalidId::Empty));
+        assert_eq!(PlayerId::random().as_str().len(), 36);
     }
 
     #[test]
