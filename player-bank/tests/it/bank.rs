@@ -170,6 +170,12 @@ fn the_guard_refuses_databases_that_may_hold_someones_data() {
         ..Settings::default()
     };
     assert!(refused(&own).contains("is the database of DATABASE_URL"));
+    // TiDB compares database names ignoring case: the same database to it.
+    let own_upper = Settings {
+        database: users.name().to_uppercase(),
+        ..Settings::default()
+    };
+    assert!(refused(&own_upper).contains("is the database of DATABASE_URL"));
 
     let other = TestDatabase::create();
     other
@@ -181,6 +187,16 @@ fn the_guard_refuses_databases_that_may_hold_someones_data() {
         ..Settings::default()
     };
     assert!(refused(&with_tables).contains("holds other tables (orders)"));
+    let mut other = other;
+    let upper = other.name().to_uppercase();
+    let with_tables_upper = Settings {
+        database: upper.clone(),
+        ..Settings::default()
+    };
+    assert!(refused(&with_tables_upper).contains("holds other tables (orders)"));
+    // Refused before anything was created (MariaDB on Linux tells the two apart).
+    let created = player_core::catalog::databases_like(other.admin(), &upper).unwrap();
+    assert!(!created.contains(&upper), "{upper} was created");
 
     let foreign = TestDatabase::migrated();
     players::create(&mut foreign.connect(), &NewPlayer::new("alice", 1, 1)).unwrap();

@@ -141,6 +141,10 @@ fn the_database_of_database_url_is_refused() {
         &["--seconds", "1", "--bank-database", users.name()],
     );
     assert_refused(&out, 1, "is the database of DATABASE_URL");
+    // TiDB compares database names ignoring case.
+    let upper = users.name().to_uppercase();
+    let out = cli(users.url(), &["--seconds", "1", "--bank-database", &upper]);
+    assert_refused(&out, 1, "is the database of DATABASE_URL");
 }
 
 #[test]
