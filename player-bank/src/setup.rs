@@ -27,6 +27,12 @@ pub fn player_id(i: usize) -> String {
     format!("{ID_PREFIX}{i:07}")
 }
 
+/// The index `i` of a bank player's id, `player_id(i)`; `None` for any other id.
+pub(crate) fn player_index(id: &str) -> Option<usize> {
+    let i: usize = id.strip_prefix(ID_PREFIX)?.parse().ok()?;
+    (player_id(i) == id).then_some(i)
+}
+
 /// Makes sure the database `settings.database` on the server of `url` can be
 /// given to the bank, creates it if missing, and returns a URL that selects it.
 ///
@@ -187,5 +193,9 @@ mod tests {
         assert_eq!(player_id(7), "bank-0000007");
         assert!(player_id(9) < player_id(10));
         assert!(player_id(9_999_999).len() <= player_core::models::MAX_ID_LEN);
+        assert_eq!(player_index(&player_id(7)), Some(7));
+        for other in ["bank-7", "bank-+000007", "alice", "bank-x"] {
+            assert_eq!(player_index(other), None, "{other}");
+        }
     }
 }
