@@ -298,6 +298,12 @@ fn the_summary_reads_back_as_it_was_written() {
     );
     let back: player_bank::Summary = serde_json::from_str(&json).unwrap();
     assert_eq!(back, summary);
+    // A summary written before the last two fields existed still reads.
+    let mut old = serde_json::to_value(&summary).unwrap();
+    let fields = old.as_object_mut().unwrap();
+    assert!(fields.remove("reconciliation").is_some() && fields.remove("interrupted").is_some());
+    let back: player_bank::Summary = serde_json::from_value(old).unwrap();
+    assert_eq!((back.reconciliation, back.interrupted), (None, false));
 }
 
 #[test]
