@@ -350,7 +350,7 @@ pub(crate) fn reconcile(
         .iter()
         .take(KEPT_MISMATCHES)
         .map(|&p| Mismatch {
-            player: player_id(p),
+            player: player_id(p).to_string(),
             expected_coins: seed.0 + book.deltas[p].0,
             expected_goods: seed.1 + book.deltas[p].1,
             found_coins: found[p].map(|f| f.0),
@@ -375,6 +375,9 @@ pub(crate) fn reconcile(
 /// in breadth-first order from its first player, so that players see their
 /// last trade early in the search.
 fn groups(trades: &[IndexedTrade], players: usize) -> Vec<Vec<usize>> {
+    if trades.is_empty() {
+        return Vec::new();
+    }
     let mut by_player: Vec<Vec<usize>> = vec![Vec::new(); players];
     for (i, t) in trades.iter().enumerate() {
         by_player[t.seller].push(i);
@@ -632,7 +635,7 @@ mod tests {
         assert_eq!(r.status, ReconcileStatus::Mismatch);
         assert_eq!(r.mismatched_players, 2);
         let named: Vec<&str> = r.mismatches.iter().map(|m| m.player.as_str()).collect();
-        assert_eq!(named, [player_id(1), player_id(2)]);
+        assert_eq!(named, ["bank-0000001", "bank-0000002"]);
         assert_eq!(
             r.mismatches[0].to_string(),
             "bank-0000001: coins 100, expected 140 (-40); goods 10, expected 7 (+3)"
@@ -648,7 +651,7 @@ mod tests {
         }
         let r = reconcile(SEED, &book, &found, 100);
         assert_eq!(r.mismatched_players, 2, "{r:?}");
-        assert_eq!(r.mismatches[1].player, player_id(3));
+        assert_eq!(r.mismatches[1].player, "bank-0000003");
     }
 
     #[test]

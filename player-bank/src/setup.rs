@@ -29,8 +29,9 @@ pub fn player_id(i: usize) -> String {
 
 /// The index `i` of a bank player's id, `player_id(i)`; `None` for any other id.
 pub(crate) fn player_index(id: &str) -> Option<usize> {
-    let i: usize = id.strip_prefix(ID_PREFIX)?.parse().ok()?;
-    (player_id(i) == id).then_some(i)
+    let digits = id.strip_prefix(ID_PREFIX)?;
+    let i: usize = digits.parse().ok()?;
+    (format!("{i:07}") == digits).then_some(i)
 }
 
 /// Makes sure the database `settings.database` on the server of `url` can be
@@ -193,7 +194,8 @@ mod tests {
         assert_eq!(player_id(7), "bank-0000007");
         assert!(player_id(9) < player_id(10));
         assert!(player_id(9_999_999).len() <= player_core::models::MAX_ID_LEN);
-        assert_eq!(player_index(&player_id(7)), Some(7));
+        assert_eq!(player_index("bank-0000007"), Some(7));
+        assert_eq!(player_index("bank-12345678"), Some(12_345_678));
         for other in ["bank-7", "bank-+000007", "alice", "bank-x"] {
             assert_eq!(player_index(other), None, "{other}");
         }

@@ -75,8 +75,8 @@ impl Check {
 /// `expected`, and reconciles each player's balances with its seed and the
 /// trades of `book`.
 ///
-/// The rows are read as they come, keeping 16 bytes a player: a bank of a
-/// million players needs some 16 MB here.
+/// The rows are read as they come, keeping each bank player's two balances (24
+/// bytes a player: some 24 MB for a bank of a million players).
 pub(crate) fn check(
     conn: &mut MysqlConnection,
     expected: &Totals,

@@ -154,7 +154,7 @@ fn lying_trade(
             drop(once);
             return player_core::trade_with_retry(conn, trade, policy);
         }
-        let ids = [trade.seller.to_owned(), trade.buyer.to_owned()];
+        let ids = [trade.seller.to_string(), trade.buyer.to_string()];
         if let Lie::DoneNotApplied = lie {
             *once = Some(ids);
             return Ok(Traded {
