@@ -23,9 +23,9 @@ use serde::{Deserialize, Serialize};
 use crate::player_id;
 
 /// Steps the search may take over all the unknown trades of a run before it
-/// gives up and reports them undecided. A step costs a few nanoseconds, so the
-/// bound is well under a second; a search that needs more has thousands of
-/// unknown trades among a few players, where no assignment is convincing anyway.
+/// gives up and reports them undecided: about 0.1 s in a release build (3 s in
+/// a debug one), measured on thirty unknown trades between two players that no
+/// assignment explains. Real runs need a few steps per unknown trade.
 pub(crate) const SEARCH_STEPS: u64 = 10_000_000;
 
 /// Mismatching players kept in the report.
