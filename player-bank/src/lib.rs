@@ -1,13 +1,17 @@
 //! The bank workload: many workers trading at random between players seeded
 //! with known totals, then one consistent read that checks that nothing was
-//! created, destroyed or overdrawn. It is how TiDB's own bank tests exercise
-//! transactions, here run with [`player_core::trade_with_retry`] or its
-//! one-statement form.
+//! created, destroyed or overdrawn, and that every player holds exactly its
+//! seed plus the trades the workers were told were done (a [`Reconciliation`],
+//! which also finds out which trades of unknown outcome were applied). It is
+//! how TiDB's own bank tests exercise transactions, here run with
+//! [`player_core::trade_with_retry`] or its one-statement form.
 //!
 //! One entry point, [`run`], does it all and returns a [`Summary`]; the CLI's
 //! `bank` command and the tests call it. [`Bank::prepare`] and
 //! [`Bank::run_with`] split it, to run another trade function (the tests show
-//! with one that the check catches a trade without locks).
+//! with some that the check catches a trade without locks, and one whose
+//! report lies). [`Progress::request_stop`] stops a run early (on Ctrl-C) and
+//! still checks it.
 //!
 //! The bank works in a database of its own and refuses any other: the
 //! database of the URL it is given, a database with tables that are not its
@@ -15,12 +19,14 @@
 #![warn(missing_docs)]
 
 mod error;
+mod reconcile;
 mod settings;
 mod setup;
 mod summary;
 mod workers;
 
 pub use error::BankError;
+pub use reconcile::{Mismatch, ReconcileStatus, Reconciliation};
 pub use settings::{DEFAULT_DATABASE, Limit, MAX_PLAYERS, Settings, TradeForm, TxnMode};
 pub use setup::{ID_PREFIX, player_id};
 pub use summary::{Check, Summary, Totals};
@@ -86,12 +92,20 @@ impl Bank {
     }
 
     /// Runs the workload with another trade function, then checks the
-    /// invariants (unless the run stopped because the server could not be
-    /// reached, and still cannot).
+    /// invariants and reconciles every player's balances with the trades the
+    /// function reported (unless the run stopped because the server could not
+    /// be reached, and still cannot).
+    ///
+    /// The reconciliation trusts the function's word: `Ok` with
+    /// [`TradeOutcome::Done`](player_core::TradeOutcome::Done) means applied
+    /// once, [`TradeError::OutcomeUnknown`](player_core::TradeError::OutcomeUnknown)
+    /// means applied or not, and anything else means not applied.
     pub fn run_with(&self, progress: &Progress, trade: &TradeFn) -> Result<Summary, BankError> {
-        let report = workers::run(&self.pool, &self.settings, progress, trade);
+        let ledger = reconcile::Ledger::new(self.settings.players);
+        let report = workers::run(&self.pool, &self.settings, progress, trade, &ledger);
+        let book = ledger.into_book();
         let check = match self.pool.get() {
-            Ok(mut conn) => summary::check(&mut conn, &self.totals),
+            Ok(mut conn) => summary::check(&mut conn, &self.totals, &self.settings, &book),
             Err(e) => Err(BankError::Unreachable(e.to_string())),
         };
         let check = match check {

@@ -29,6 +29,13 @@ pub fn player_id(i: usize) -> PlayerId {
     PlayerId::new(id).unwrap_or_else(|e| unreachable!("bank ids fit the column: {e}"))
 }
 
+/// The index `i` of a bank player's id, `player_id(i)`; `None` for any other id.
+pub(crate) fn player_index(id: &str) -> Option<usize> {
+    let digits = id.strip_prefix(ID_PREFIX)?;
+    let i: usize = digits.parse().ok()?;
+    (format!("{i:07}") == digits).then_some(i)
+}
+
 /// Makes sure the database `settings.database` on the server of `url` can be
 /// given to the bank, creates it if missing, and returns a URL that selects it.
 ///
@@ -36,6 +43,11 @@ pub fn player_id(i: usize) -> PlayerId {
 /// holding tables other than the bank's, and a `player` table holding ids the
 /// bank did not create. With a transaction mode set, a server that is not TiDB
 /// is refused before anything is created.
+///
+/// Database and table names are compared ignoring case, as TiDB compares them
+/// (and MySQL on macOS and Windows): there `PLAYER_BANK` is `player_bank`. On a
+/// server that tells them apart (MySQL or MariaDB on Linux) this refuses a
+/// little more than it must, never less.
 pub(crate) fn open_database(
     url: &DatabaseUrl,
     settings: &Settings,
@@ -45,7 +57,7 @@ pub(crate) fn open_database(
         database: name.to_owned(),
         reason,
     };
-    if url.database() == Some(name) {
+    if url.database().is_some_and(|own| same_name(own, name)) {
         return Err(unsafe_db(
             "it is the database of DATABASE_URL, which holds the tutorial's data; give the bank its own".into(),
         ));
@@ -54,15 +66,12 @@ pub(crate) fn open_database(
     if settings.txn_mode.is_some() {
         require_tidb(&mut conn)?;
     }
-    // The name is a checked identifier (`Settings::validate`): a DDL statement
-    // cannot bind it.
-    conn.batch_execute(&format!("CREATE DATABASE IF NOT EXISTS `{name}`"))?;
-
-    let tables = catalog::tables_in(&mut conn, name)?;
+    // Before the database is created: a refused name leaves nothing behind.
+    let tables = tables_named_like(&mut conn, name)?;
     let foreign: Vec<&str> = tables
         .iter()
         .map(String::as_str)
-        .filter(|t| !OWN_TABLES.contains(t))
+        .filter(|t| !OWN_TABLES.iter().any(|own| same_name(own, t)))
         .collect();
     if !foreign.is_empty() {
         return Err(unsafe_db(format!(
@@ -70,8 +79,12 @@ pub(crate) fn open_database(
             foreign.join(", ")
         )));
     }
+    // The name is a checked identifier (`Settings::validate`): a DDL statement
+    // cannot bind it.
+    conn.batch_execute(&format!("CREATE DATABASE IF NOT EXISTS `{name}`"))?;
+
     let bank_url = url.with_database(name);
-    if tables.iter().any(|t| t == "player") {
+    if tables.iter().any(|t| same_name(t, "player")) {
         let strangers: i64 = player::table
             .filter(player::id.not_like(format!("{ID_PREFIX}%")))
             .select(count_star())
@@ -83,6 +96,30 @@ pub(crate) fn open_database(
         }
     }
     Ok(bank_url)
+}
+
+/// Whether two database or table names are the same to TiDB, which lowercases
+/// names (Unicode-wise, as Go's `strings.ToLower`) before comparing them.
+fn same_name(a: &str, b: &str) -> bool {
+    a == b || a.to_lowercase() == b.to_lowercase()
+}
+
+diesel::define_sql_function! {
+    /// SQL's `LOWER`.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// The tables of every database whose name is `name` ignoring case, sorted.
+///
+/// `information_schema` compares names with its own collation, which is not
+/// case-insensitive everywhere, so the comparison is spelled out.
+fn tables_named_like(conn: &mut MysqlConnection, name: &str) -> Result<Vec<String>, BankError> {
+    use catalog::tables;
+    Ok(tables::table
+        .filter(lower(tables::table_schema).eq(name.to_lowercase()))
+        .select(tables::table_name)
+        .order(tables::table_name)
+        .load(conn)?)
 }
 
 /// Fails with [`BankError::NotTiDB`] unless the server is TiDB.
@@ -147,9 +184,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn names_are_compared_as_tidb_does() {
+        assert!(same_name("player_bank", "PLAYER_Bank"));
+        // U+212A KELVIN SIGN lowercases to `k`.
+        assert!(same_name("player_ban\u{212A}", "player_bank"));
+        assert!(!same_name("player_bank", "player_bank2"));
+    }
+
+    #[test]
     fn ids_sort_in_creation_order_and_fit_the_column() {
         assert_eq!(player_id(7).as_str(), "bank-0000007");
         assert!(player_id(9) < player_id(10));
         assert_eq!(player_id(9_999_999).as_str().len(), 12);
+        assert_eq!(player_index("bank-0000007"), Some(7));
+        assert_eq!(player_index("bank-12345678"), Some(12_345_678));
+        for other in ["bank-7", "bank-+000007", "alice", "bank-x"] {
+            assert_eq!(player_index(other), None, "{other}");
+        }
     }
 }

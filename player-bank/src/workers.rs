@@ -1,5 +1,6 @@
 //! The workers: each takes a pooled connection and trades at random until the
-//! run's limit, counting outcomes as it goes.
+//! run's limit (or a stop request), counting outcomes as they go and recording
+//! each acknowledged or unknown trade in the run's [`Ledger`].
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -13,6 +14,7 @@ use player_core::{Trade, TradeError, TradeOutcome, Traded};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use crate::reconcile::{IndexedTrade, Ledger};
 use crate::{Limit, Settings, player_id};
 
 /// Distinct error messages kept for the summary.
@@ -23,7 +25,8 @@ pub type TradeFn =
     dyn Fn(&mut MysqlConnection, &Trade, &RetryPolicy) -> Result<Traded, TradeError> + Sync;
 
 /// Counts of a run so far, updated by the workers as they go, for a progress
-/// display to read while the run goes on.
+/// display to read while the run goes on; and the one thing that flows the
+/// other way, a request to stop ([`request_stop`](Self::request_stop)).
 #[derive(Debug, Default)]
 pub struct Progress {
     /// Trades done.
@@ -36,6 +39,8 @@ pub struct Progress {
     pub failed: AtomicU64,
     /// Trades whose connection was lost during `COMMIT`.
     pub unknown: AtomicU64,
+    /// Set by [`request_stop`](Self::request_stop).
+    stop: AtomicBool,
 }
 
 impl Progress {
@@ -44,6 +49,20 @@ impl Progress {
         self.committed.load(Ordering::Relaxed)
             + self.refused.load(Ordering::Relaxed)
             + self.failed.load(Ordering::Relaxed)
+    }
+
+    /// Asks the run to stop early, from another thread (a Ctrl-C handler, say):
+    /// each worker finishes the trade in flight and starts no other, then the
+    /// check runs as usual, and the summary says `interrupted`. Nothing is left
+    /// half-applied: a trade is one transaction. A request made before the run
+    /// starts stops it before its first trade.
+    pub fn request_stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`request_stop`](Self::request_stop) was called.
+    pub fn stop_requested(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
     }
 }
 
@@ -57,6 +76,8 @@ pub(crate) struct Report {
     pub(crate) errors: Vec<String>,
     /// Why the run stopped early, if it did (the server could not be reached).
     pub(crate) aborted: Option<String>,
+    /// True when the run stopped on [`Progress::request_stop`] before its limit.
+    pub(crate) interrupted: bool,
 }
 
 /// Runs the workers to the settings' limit and gathers what they found.
@@ -65,20 +86,24 @@ pub(crate) struct Report {
 /// before `COMMIT` is run again on a new connection (it counts as a retry); one
 /// whose connection was lost during `COMMIT` counts as failed and unknown. A
 /// worker that cannot get a connection within the pool's timeout stops the run.
+/// Each trade reported done, and each of unknown outcome, goes to `ledger`.
 pub(crate) fn run(
     pool: &Pool,
     settings: &Settings,
     progress: &Progress,
     trade: &TradeFn,
+    ledger: &Ledger,
 ) -> Report {
     let shared = Shared {
         pool,
         settings,
         progress,
         trade,
+        ledger,
         started: Instant::now(),
         issued: AtomicU64::new(0),
         stop: AtomicBool::new(false),
+        interrupted: AtomicBool::new(false),
     };
     let results: Vec<WorkerResult> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..settings.workers)
@@ -111,6 +136,7 @@ pub(crate) fn run(
         latency_us,
         errors,
         aborted,
+        interrupted: shared.interrupted.into_inner(),
     }
 }
 
@@ -143,9 +169,13 @@ struct Shared<'a> {
     settings: &'a Settings,
     progress: &'a Progress,
     trade: &'a TradeFn,
+    ledger: &'a Ledger,
     started: Instant,
     issued: AtomicU64,
+    /// Set when a worker cannot get a connection: the run is aborted.
     stop: AtomicBool,
+    /// Set when a worker saw [`Progress::request_stop`].
+    interrupted: AtomicBool,
 }
 
 type Conn = PooledConnection<ConnectionManager<MysqlConnection>>;
@@ -154,6 +184,10 @@ impl Shared<'_> {
     /// Whether another trade may start.
     fn next_trade(&self) -> bool {
         if self.stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        if self.progress.stop_requested() {
+            self.interrupted.store(true, Ordering::Relaxed);
             return false;
         }
         match self.settings.limit {
@@ -190,12 +224,18 @@ impl Shared<'_> {
                     break b;
                 }
             };
+            let indexed = IndexedTrade {
+                seller,
+                buyer,
+                amount: rng.random_range(1..=s.max_amount),
+                price: rng.random_range(1..=s.max_price),
+            };
             let (seller, buyer) = (player_id(seller), player_id(buyer));
             let trade = Trade {
                 seller: &seller,
                 buyer: &buyer,
-                amount: rng.random_range(1..=s.max_amount),
-                price: rng.random_range(1..=s.max_price),
+                amount: indexed.amount,
+                price: indexed.price,
             };
 
             let start = Instant::now();
@@ -211,15 +251,19 @@ impl Shared<'_> {
             result.latency_us.saturating_record(micros.max(1));
             let progress = self.progress;
             match outcome {
-                Ok(traded) => {
-                    let counter = match traded.outcome {
-                        TradeOutcome::Done => &progress.committed,
-                        TradeOutcome::Refused(_) => &progress.refused,
-                    };
-                    counter.fetch_add(1, Ordering::Relaxed);
-                }
+                Ok(traded) => match traded.outcome {
+                    TradeOutcome::Done => {
+                        self.ledger.done(&indexed);
+                        progress.committed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    TradeOutcome::Refused(_) => {
+                        progress.refused.fetch_add(1, Ordering::Relaxed);
+                    }
+                },
                 Err(e) => {
+                    // Every other error applied nothing.
                     if matches!(e, TradeError::OutcomeUnknown(_)) {
+                        self.ledger.unknown(indexed);
                         progress.unknown.fetch_add(1, Ordering::Relaxed);
                     }
                     progress.failed.fetch_add(1, Ordering::Relaxed);

@@ -216,6 +216,8 @@ mod tests {
             errors: Vec::new(),
             aborted: None,
             totals: None,
+            reconciliation: None,
+            interrupted: false,
         }
     }
 

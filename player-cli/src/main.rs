@@ -1,13 +1,15 @@
 //! `player-cli`: the TiDB player tutorial with Diesel, and tools around it.
 //!
 //! Exit status: 0 on success, 1 on a runtime error, 2 on a usage error,
-//! 3 when a trade is refused by the balances.
+//! 3 when a trade is refused by the balances, 130 when Ctrl-C stopped `bank`
+//! or `load` (after their report).
 
 mod args;
 mod cli;
 mod commands;
 mod config;
 mod errors;
+mod interrupt;
 mod scenarios;
 
 use std::io::Write;
@@ -34,6 +36,10 @@ fn main() -> ExitCode {
             }
             if errors::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
+            }
+            if let Some(interrupted) = err.downcast_ref::<interrupt::Interrupted>() {
+                eprintln!("interrupted: {interrupted}");
+                return ExitCode::from(interrupt::EXIT_INTERRUPTED);
             }
             report(&err);
             ExitCode::FAILURE

@@ -1,13 +1,15 @@
 //! Invariants hold under many threads on a few hot players, the checker
-//! catches a trade without locks, and the guard keeps the bank away from
-//! other databases.
+//! catches a trade without locks, the reconciliation catches a trade whose
+//! report lies, a stop request ends a run early, and the guard keeps the bank
+//! away from other databases.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
-use player_bank::{Bank, BankError, Limit, Progress, Settings, TradeForm};
+use player_bank::{Bank, BankError, Limit, Progress, ReconcileStatus, Settings, TradeForm};
 use player_core::retry::RetryPolicy;
 use player_core::schema::player;
 use player_core::{NewPlayer, Refusal, Trade, TradeError, TradeOutcome, Traded, players};
@@ -61,6 +63,13 @@ fn hot_players_under_many_threads_keep_the_invariants() {
         assert!(summary.invariants_ok, "{form:?}: {:?}", summary.violations);
         assert_eq!(summary.totals, Some(bank.totals()));
         assert_eq!(summary.trades_limit, Some(1_500));
+        let rec = summary.reconciliation.as_ref().expect("reconciled");
+        assert!(rec.ok(), "{rec:?}");
+        assert_eq!(
+            (rec.players_checked, rec.acknowledged, rec.unknown),
+            (10, summary.committed, 0)
+        );
+        assert!(!summary.interrupted);
     }
 }
 
@@ -123,6 +132,141 @@ fn negative_control_the_checker_catches_a_trade_without_locks() {
     eprintln!("caught: {:?}", summary.violations);
 }
 
+/// How a trade function misreports one trade.
+#[derive(Debug, Clone, Copy)]
+enum Lie {
+    /// Applies the trade and reports it refused.
+    AppliedReportedRefused,
+    /// Applies the trade twice and reports it done once.
+    AppliedTwice,
+    /// Reports the trade done without applying it.
+    DoneNotApplied,
+}
+
+/// `player_core::trade_with_retry`, except for the first trade that is done,
+/// which it misreports as `lie` says; the ids of that trade go to `lied`.
+fn lying_trade(
+    lie: Lie,
+    lied: Arc<Mutex<Option<[String; 2]>>>,
+) -> impl Fn(&mut MysqlConnection, &Trade, &RetryPolicy) -> Result<Traded, TradeError> + Sync {
+    move |conn, trade, policy| {
+        let mut once = lied.lock().unwrap();
+        if once.is_some() {
+            drop(once);
+            return player_core::trade_with_retry(conn, trade, policy);
+        }
+        let ids = [trade.seller.to_string(), trade.buyer.to_string()];
+        if let Lie::DoneNotApplied = lie {
+            *once = Some(ids);
+            return Ok(Traded {
+                outcome: TradeOutcome::Done,
+                retries: 0,
+            });
+        }
+        let traded = player_core::trade_with_retry(conn, trade, policy)?;
+        if traded.outcome != TradeOutcome::Done {
+            return Ok(traded);
+        }
+        *once = Some(ids);
+        match lie {
+            Lie::AppliedReportedRefused => Ok(Traded {
+                outcome: TradeOutcome::Refused(Refusal::SellerLacksGoods),
+                ..traded
+            }),
+            Lie::AppliedTwice => {
+                let again = player_core::trade_with_retry(conn, trade, policy)?;
+                assert_eq!(again.outcome, TradeOutcome::Done, "balances are ample");
+                Ok(traded)
+            }
+            Lie::DoneNotApplied => unreachable!("handled above"),
+        }
+    }
+}
+
+/// Negative control of the reconciliation: one trade misreported, totals
+/// intact (a trade moves coins and goods, it creates none), and the check
+/// still fails, naming the trade's two players.
+#[test]
+fn negative_control_the_reconciliation_catches_a_misreported_trade() {
+    for lie in [
+        Lie::AppliedReportedRefused,
+        Lie::AppliedTwice,
+        Lie::DoneNotApplied,
+    ] {
+        let db = TestDatabase::create();
+        let (url, settings) = bank_on(
+            &db,
+            Settings {
+                workers: 4,
+                players: 10,
+                limit: Limit::Trades(200),
+                seed: 3,
+                ..Settings::default()
+            },
+        );
+        let bank = Bank::prepare(&url, &settings).unwrap();
+        let lied = Arc::new(Mutex::new(None));
+        let summary = bank
+            .run_with(&Progress::default(), &lying_trade(lie, Arc::clone(&lied)))
+            .unwrap();
+        let [seller, buyer] = lied.lock().unwrap().clone().expect("a trade was done");
+
+        assert_eq!(summary.totals, Some(bank.totals()), "{lie:?}");
+        assert!(
+            !summary.invariants_ok,
+            "{lie:?} went unnoticed: {summary:?}"
+        );
+        let rec = summary.reconciliation.as_ref().unwrap();
+        assert_eq!(rec.status, ReconcileStatus::Mismatch, "{lie:?}: {rec:?}");
+        assert_eq!(rec.mismatched_players, 2, "{lie:?}: {rec:?}");
+        let mut named: Vec<&str> = rec.mismatches.iter().map(|m| m.player.as_str()).collect();
+        let mut expected = [seller.as_str(), buyer.as_str()];
+        named.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(named, expected, "{lie:?}");
+        // The totals check alone passes; the violations are the reconciliation's.
+        assert!(
+            summary.violations[0].starts_with("2 of 10 players do not hold"),
+            "{:?}",
+            summary.violations
+        );
+        eprintln!("{lie:?} caught: {:?}", summary.violations);
+    }
+}
+
+#[test]
+fn a_stop_request_ends_the_run_early_and_it_is_still_checked() {
+    let db = TestDatabase::create();
+    let (url, settings) = bank_on(
+        &db,
+        Settings {
+            workers: 2,
+            players: 20,
+            limit: Limit::Duration(Duration::from_secs(60)),
+            ..Settings::default()
+        },
+    );
+    let bank = Bank::prepare(&url, &settings).unwrap();
+    let progress = Progress::default();
+    let summary = std::thread::scope(|s| {
+        let run = s.spawn(|| bank.run(&progress).unwrap());
+        while progress
+            .committed
+            .load(std::sync::atomic::Ordering::Relaxed)
+            < 20
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        progress.request_stop();
+        run.join().unwrap()
+    });
+    assert!(summary.interrupted, "{summary:?}");
+    assert!(summary.seconds < 10.0, "{}", summary.seconds);
+    assert!(summary.committed >= 20, "{summary:?}");
+    assert!(summary.invariants_ok, "{:?}", summary.violations);
+    assert!(summary.reconciliation.as_ref().unwrap().ok());
+}
+
 #[test]
 fn a_run_for_a_duration_stops_on_time() {
     let db = TestDatabase::create();
@@ -155,6 +299,12 @@ fn the_summary_reads_back_as_it_was_written() {
     );
     let back: player_bank::Summary = serde_json::from_str(&json).unwrap();
     assert_eq!(back, summary);
+    // A summary written before the last two fields existed still reads.
+    let mut old = serde_json::to_value(&summary).unwrap();
+    let fields = old.as_object_mut().unwrap();
+    assert!(fields.remove("reconciliation").is_some() && fields.remove("interrupted").is_some());
+    let back: player_bank::Summary = serde_json::from_value(old).unwrap();
+    assert_eq!((back.reconciliation, back.interrupted), (None, false));
 }
 
 #[test]
@@ -171,6 +321,12 @@ fn the_guard_refuses_databases_that_may_hold_someones_data() {
         ..Settings::default()
     };
     assert!(refused(&own).contains("is the database of DATABASE_URL"));
+    // TiDB compares database names ignoring case: the same database to it.
+    let own_upper = Settings {
+        database: users.name().to_uppercase(),
+        ..Settings::default()
+    };
+    assert!(refused(&own_upper).contains("is the database of DATABASE_URL"));
 
     let other = TestDatabase::create();
     other
@@ -182,6 +338,16 @@ fn the_guard_refuses_databases_that_may_hold_someones_data() {
         ..Settings::default()
     };
     assert!(refused(&with_tables).contains("holds other tables (orders)"));
+    let mut other = other;
+    let upper = other.name().to_uppercase();
+    let with_tables_upper = Settings {
+        database: upper.clone(),
+        ..Settings::default()
+    };
+    assert!(refused(&with_tables_upper).contains("holds other tables (orders)"));
+    // Refused before anything was created (MariaDB on Linux tells the two apart).
+    let created = player_core::catalog::databases_like(other.admin(), &upper).unwrap();
+    assert!(!created.contains(&upper), "{upper} was created");
 
     let foreign = TestDatabase::migrated();
     players::create(&mut foreign.connect(), &NewPlayer::new(id("alice"), 1, 1)).unwrap();

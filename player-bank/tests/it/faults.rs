@@ -1,11 +1,13 @@
 //! Faults during the bank workload: connections killed with `KILL` on the
 //! shared server, and a private server killed and restarted mid-run. No
-//! partial trade, invariants hold afterwards, and the run recovers.
+//! partial trade, invariants hold afterwards, every player's balances
+//! reconcile with the trades acknowledged (each unknown outcome found applied
+//! or not), and the run recovers.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use player_bank::{Bank, Limit, Progress, Settings};
+use player_bank::{Bank, Limit, Progress, Settings, Summary, TradeForm};
 use player_core::db::DatabaseUrl;
 use player_core::retry::RetryPolicy;
 use player_testkit::sql::{connection_id, connections_to, kill};
@@ -30,6 +32,25 @@ fn settings(workers: usize, run_for: Duration) -> Settings {
         },
         ..Settings::default()
     }
+}
+
+/// Asserts that every player's balances were explained by the acknowledged
+/// trades and an assignment of the unknown ones.
+fn assert_reconciled(summary: &Summary) {
+    let rec = summary.reconciliation.as_ref().expect("a reconciliation");
+    assert!(rec.ok(), "{rec:?}");
+    assert_eq!(rec.acknowledged, summary.committed, "{rec:?}");
+    assert_eq!(rec.unknown, summary.unknown_outcome, "{rec:?}");
+    assert_eq!(
+        (
+            rec.unknown_applied + rec.unknown_not_applied,
+            rec.unknown_undecided
+        ),
+        (rec.unknown, 0),
+        "{rec:?}"
+    );
+    assert_eq!(rec.players_checked, summary.players as u64);
+    eprintln!("reconciled: {rec}");
 }
 
 #[test]
@@ -78,6 +99,7 @@ fn connections_killed_during_the_workload() {
     );
     assert!(summary.committed > 100, "{summary:?}");
     assert!(summary.invariants_ok, "{:?}", summary.violations);
+    assert_reconciled(&summary);
 }
 
 #[test]
@@ -115,6 +137,50 @@ fn server_killed_and_restarted_during_a_run() {
         summary.errors
     );
     assert!(summary.invariants_ok, "{:?}", summary.violations);
+    assert_reconciled(&summary);
+}
+
+/// `kill -9` twice in a run of the one-statement trade, whose `UPDATE` commits
+/// on its own (so a lost answer is an unknown outcome), on hot players (so the
+/// unknown trades share players and the search has to untangle them). After
+/// each crash recovery every acknowledged trade is there exactly once.
+#[test]
+fn server_killed_twice_mid_run_and_every_balance_reconciles() {
+    let mut server = PrivateServer::start(&[]);
+    let url: DatabaseUrl = server.url("test").parse().unwrap();
+    let settings = Settings {
+        connect_timeout: Duration::from_secs(30),
+        trade: TradeForm::OneStatement,
+        hot_players: 3,
+        hot_share: 0.8,
+        ..settings(6, Duration::from_secs(7))
+    };
+    let bank = Bank::prepare(&url, &settings).unwrap();
+    let progress = Progress::default();
+
+    let summary = std::thread::scope(|s| {
+        let run = s.spawn(|| bank.run(&progress).unwrap());
+        for _ in 0..2 {
+            let before = progress.committed.load(Ordering::Relaxed);
+            // Wait for trades to flow (again), then crash the server mid-run.
+            while progress.committed.load(Ordering::Relaxed) < before + 200 {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            server.stop(true);
+            server.restart();
+        }
+        run.join().unwrap()
+    });
+
+    eprintln!("{summary:?}");
+    assert!(summary.aborted.is_none(), "{summary:?}");
+    assert_eq!(
+        summary.failed, summary.unknown_outcome,
+        "{:?}",
+        summary.errors
+    );
+    assert!(summary.invariants_ok, "{:?}", summary.violations);
+    assert_reconciled(&summary);
 }
 
 #[test]

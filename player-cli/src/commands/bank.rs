@@ -1,16 +1,21 @@
 //! `player-cli bank`: the bank workload on a database of its own, with
 //! progress on stderr, a report on stdout, and an invariant check that makes
-//! the command fail when coins or goods were created, destroyed or overdrawn.
+//! the command fail when coins or goods were created, destroyed or overdrawn,
+//! or when a player's balances do not match its trades. Ctrl-C stops the
+//! workers after their trades in flight; the report and the check follow.
 
 use std::io::Write;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use player_bank::{Limit, Progress, Settings, Summary, TradeForm, TxnMode};
+use player_bank::{Limit, Progress, ReconcileStatus, Settings, Summary, TradeForm, TxnMode};
 use player_core::db::DatabaseUrl;
 use player_core::retry::RetryPolicy;
+
+use crate::interrupt::{self, Interrupted};
 
 /// Flags of `player-cli bank`.
 #[derive(Debug, Args)]
@@ -143,10 +148,16 @@ impl BankArgs {
 }
 
 /// Runs the workload and prints its summary; an error when an invariant broke
-/// or the run could not finish.
+/// or the run could not finish, and [`Interrupted`] when Ctrl-C stopped a run
+/// whose check passed.
 pub fn run(url: &DatabaseUrl, args: &BankArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let settings = args.settings();
-    let progress = Progress::default();
+    let progress = Arc::new(Progress::default());
+    let stop = Arc::clone(&progress);
+    interrupt::on_ctrl_c(
+        "the workers finish their trades in flight, then the check runs",
+        move || stop.request_stop(),
+    )?;
     let done = AtomicBool::new(false);
     let summary = std::thread::scope(|s| {
         s.spawn(|| show_progress(&settings, &progress, &done));
@@ -165,7 +176,23 @@ pub fn run(url: &DatabaseUrl, args: &BankArgs, out: &mut impl Write) -> anyhow::
         anyhow::bail!("the run stopped early: {reason}");
     }
     if !summary.invariants_ok {
-        anyhow::bail!("invariants violated: {}", summary.violations.join("; "));
+        let undecided = summary
+            .reconciliation
+            .as_ref()
+            .is_some_and(|r| r.status == ReconcileStatus::Undecided);
+        let what = if undecided && summary.violations.len() == 1 {
+            "invariants not verified"
+        } else {
+            "invariants violated"
+        };
+        anyhow::bail!("{what}: {}", summary.violations.join("; "));
+    }
+    if summary.interrupted {
+        return Err(Interrupted(format!(
+            "stopped by Ctrl-C after {:.1} s; the trades in flight finished and the check passed",
+            summary.seconds
+        ))
+        .into());
     }
     Ok(())
 }
@@ -208,9 +235,14 @@ fn write_table(
     summary: &Summary,
 ) -> std::io::Result<()> {
     let mode = settings.txn_mode.map_or("server default", TxnMode::as_str);
+    let interrupted = if summary.interrupted {
+        " (interrupted)"
+    } else {
+        ""
+    };
     writeln!(
         out,
-        "bank: {} workers, {} players, {:.1} s, seed {}, {} trade, txn mode {mode}",
+        "bank: {} workers, {} players, {:.1} s{interrupted}, seed {}, {} trade, txn mode {mode}",
         summary.workers, summary.players, summary.seconds, summary.seed, summary.trade
     )?;
     let rows: [(&str, String); 9] = [
@@ -238,16 +270,26 @@ fn write_table(
             out,
             "invariants: ok ({} players, {} coins, {} goods, no negative balance)",
             found.players, found.coins, found.goods
-        ),
+        )?,
         Some(_) => {
             for v in &summary.violations {
                 writeln!(out, "invariant violated: {v}")?;
             }
-            Ok(())
         }
-        None => writeln!(
-            out,
-            "invariants: not checked (the server could not be reached)"
-        ),
+        None => {
+            return writeln!(
+                out,
+                "invariants: not checked (the server could not be reached)"
+            );
+        }
     }
+    if let Some(r) = &summary.reconciliation {
+        let verdict = match r.status {
+            ReconcileStatus::Reconciled => "ok",
+            ReconcileStatus::Mismatch => "FAILED",
+            ReconcileStatus::Undecided => "undecided",
+        };
+        writeln!(out, "reconciliation: {verdict} ({r})")?;
+    }
+    Ok(())
 }

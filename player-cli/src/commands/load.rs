@@ -1,6 +1,9 @@
 //! `load`: bulk-create random players, a batch at a time, in constant memory.
+//! Ctrl-C stops it after the batch in flight.
 
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use clap::Args;
@@ -11,6 +14,7 @@ use player_core::db::{self, DatabaseUrl};
 use player_core::{NewPlayer, players};
 
 use crate::args;
+use crate::interrupt::{self, Interrupted};
 
 /// Arguments of `load`.
 #[derive(Debug, Args)]
@@ -35,43 +39,121 @@ pub struct LoadArgs {
 
 /// Inserts `count` random players, shows a progress bar on stderr when it is a
 /// terminal, and ends with `loaded N players in S s: R rows/s` on `out`.
+///
+/// On Ctrl-C it stops after the batch in flight and returns [`Interrupted`]
+/// saying how many players were committed: the batches done so far, each an
+/// `INSERT` committed on its own, or none with `--transaction`, whose
+/// transaction is then rolled back.
 pub fn run(a: &LoadArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Result<()> {
     let mut conn = db::connect(url)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    interrupt::on_ctrl_c(
+        if a.transaction {
+            "the batch in flight finishes, then the transaction is rolled back"
+        } else {
+            "the batch in flight finishes; the batches committed stay"
+        },
+        move || flag.store(true, Ordering::Relaxed),
+    )?;
     let bar = progress_bar(a.count);
     let started = Instant::now();
     let loaded = if a.transaction {
-        conn.transaction(|conn| insert_all(conn, a, &bar))?
+        let inserted = conn.transaction(|conn| match insert_all(conn, a, &bar, &stop)? {
+            Loaded::All(n) => Ok(n),
+            // An error rolls the transaction back.
+            Loaded::Stopped(n) => Err(Stop::Interrupted(n)),
+        });
+        match inserted {
+            Ok(n) => Loaded::All(n),
+            Err(Stop::Interrupted(n)) => {
+                bar.finish_and_clear();
+                return Err(Interrupted(format!(
+                    "the transaction was rolled back: no players committed \
+                     ({n} of {} were inserted in it before Ctrl-C)",
+                    a.count
+                ))
+                .into());
+            }
+            Err(Stop::Failed(e)) => return Err(e.into()),
+        }
     } else {
-        insert_all(&mut conn, a, &bar)?
+        insert_all(&mut conn, a, &bar, &stop)?
     };
     let elapsed = started.elapsed();
     bar.finish_and_clear();
     let secs = elapsed.as_secs_f64();
+    let n = loaded.rows();
     writeln!(
         out,
-        "loaded {loaded} players in {secs:.2} s: {:.0} rows/s",
-        loaded as f64 / secs.max(f64::EPSILON)
+        "loaded {n} players in {secs:.2} s: {:.0} rows/s",
+        n as f64 / secs.max(f64::EPSILON)
     )?;
-    Ok(())
+    match loaded {
+        Loaded::All(_) => Ok(()),
+        Loaded::Stopped(n) => Err(Interrupted(format!(
+            "stopped by Ctrl-C after the batch in flight: {n} of {} players committed",
+            a.count
+        ))
+        .into()),
+    }
+}
+
+/// How far the batches went.
+#[derive(Debug, Clone, Copy)]
+enum Loaded {
+    /// Every player asked for was inserted.
+    All(u64),
+    /// Ctrl-C stopped the load after this many.
+    Stopped(u64),
+}
+
+impl Loaded {
+    fn rows(self) -> u64 {
+        match self {
+            Self::All(n) | Self::Stopped(n) => n,
+        }
+    }
+}
+
+/// Why the `--transaction` load's transaction ends in an error (and so is
+/// rolled back).
+#[derive(Debug, thiserror::Error)]
+enum Stop {
+    #[error("interrupted after {0} players")]
+    Interrupted(u64),
+    #[error(transparent)]
+    Failed(#[from] player_core::Error),
+}
+
+impl From<diesel::result::Error> for Stop {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Failed(e.into())
+    }
 }
 
 /// One `bulk_create` call per batch, so only one batch of players is ever in
-/// memory and the bar moves as rows are committed.
+/// memory and the bar moves as rows are committed; `stop` is looked at before
+/// each batch.
 fn insert_all(
     conn: &mut MysqlConnection,
     a: &LoadArgs,
     bar: &ProgressBar,
-) -> Result<u64, player_core::Error> {
+    stop: &AtomicBool,
+) -> Result<Loaded, player_core::Error> {
     let batch = a.batch as u64;
     let mut loaded = 0;
     while loaded < a.count {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(Loaded::Stopped(loaded));
+        }
         let n = batch.min(a.count - loaded);
         let players = (0..n).map(|_| NewPlayer::random(a.coins, a.goods));
         let inserted = players::bulk_create(conn, players, a.batch)? as u64;
         loaded += inserted;
         bar.inc(inserted);
     }
-    Ok(loaded)
+    Ok(Loaded::All(loaded))
 }
 
 fn progress_bar(count: u64) -> ProgressBar {

@@ -97,6 +97,20 @@ fn json_report_keeps_its_contract_and_the_users_data_is_untouched() {
     assert!(report["committed"].as_u64().unwrap() > 0);
     assert!(report["seconds"].as_f64().unwrap() >= 0.5);
     assert!(report["p99_ms"].as_f64().unwrap() >= report["p50_ms"].as_f64().unwrap());
+    // Fields added later come last.
+    let at = |key: &str| stdout.find(&format!("\"{key}\":")).unwrap();
+    assert!(at("aborted") < at("totals") && at("totals") < at("reconciliation"));
+    assert!(
+        stdout.trim_end().ends_with(r#","interrupted":false}"#),
+        "{stdout}"
+    );
+    assert_eq!(report["interrupted"], false);
+    let rec = &report["reconciliation"];
+    assert_eq!(rec["status"], "reconciled", "{report}");
+    assert_eq!(rec["players_checked"], 10);
+    assert_eq!(rec["acknowledged"], report["committed"]);
+    assert_eq!(rec["unknown"], 0);
+    assert_eq!(rec["mismatches"], serde_json::json!([]));
 
     // The users' table is as it was; the bank's holds its own players.
     let users_players = player_core::players::list(&mut conn, None, 100).unwrap();
@@ -128,6 +142,7 @@ fn table_report_for_a_number_of_trades() {
         "committed",
         "latency p99",
         "invariants: ok",
+        "reconciliation: ok (100 players, ",
     ] {
         assert!(stdout.contains(text), "no {text:?} in\n{stdout}");
     }
@@ -142,6 +157,10 @@ fn the_database_of_database_url_is_refused() {
         users.url(),
         &["--seconds", "1", "--bank-database", users.name()],
     );
+    assert_refused(&out, 1, "is the database of DATABASE_URL");
+    // TiDB compares database names ignoring case.
+    let upper = users.name().to_uppercase();
+    let out = cli(users.url(), &["--seconds", "1", "--bank-database", &upper]);
     assert_refused(&out, 1, "is the database of DATABASE_URL");
 }
 
@@ -256,4 +275,88 @@ fn a_server_that_goes_away_ends_the_command_with_a_clear_error() {
         "{err}"
     );
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+/// Ctrl-C in the middle of a run: the workers finish their trades in flight,
+/// the report is printed and the check runs on what was committed; exit 130.
+#[test]
+fn ctrl_c_stops_the_workers_and_the_run_is_reported_and_checked() {
+    use diesel::prelude::*;
+    use player_core::schema::player;
+
+    let users = TestDatabase::create();
+    let bank_db = TestDatabase::create();
+    let child = Command::new(env!("CARGO_BIN_EXE_player-cli"))
+        .arg("--database-url")
+        .arg(users.url())
+        .args([
+            "bank",
+            "--workers",
+            "3",
+            "--players",
+            "20",
+            "--seconds",
+            "60",
+        ])
+        .args([
+            "--hot-players",
+            "4",
+            "--json",
+            "--bank-database",
+            bank_db.name(),
+        ])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Trading has begun once a balance has moved (the table may not exist yet).
+    let mut conn = bank_db.connect();
+    crate::common::wait_until("a trade", Duration::from_secs(30), || {
+        player::table
+            .filter(player::coins.ne(10_000))
+            .count()
+            .get_result::<i64>(&mut conn)
+            .is_ok_and(|n| n > 0)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    crate::common::ctrl_c(&child);
+    let run = crate::common::finish(child, Duration::from_secs(30));
+
+    assert_eq!(run.code, 130, "{run:?}");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["interrupted"], true, "{report}");
+    assert!(report["seconds"].as_f64().unwrap() < 30.0, "{report}");
+    assert!(report["committed"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(report["invariants_ok"], true, "{report}");
+    let rec = &report["reconciliation"];
+    assert_eq!(rec["status"], "reconciled", "{report}");
+    assert_eq!(rec["players_checked"], 20, "{report}");
+    assert_eq!(rec["acknowledged"], report["committed"], "{report}");
+    let lines = run.stderr_lines();
+    assert_eq!(
+        lines,
+        [
+            "stopping: the workers finish their trades in flight, then the check runs \
+             (Ctrl-C again to quit at once)",
+            lines[1],
+        ],
+        "{run:?}"
+    );
+    assert!(
+        lines[1].starts_with("interrupted: stopped by Ctrl-C after ")
+            && lines[1].ends_with("the trades in flight finished and the check passed"),
+        "{run:?}"
+    );
+
+    // Nothing half-applied: every coin and good is still there.
+    let (n, coins, goods): (i64, Option<i64>, Option<i64>) = player::table
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::sum(player::coins),
+            diesel::dsl::sum(player::goods),
+        ))
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!((n, coins, goods), (20, Some(200_000), Some(20_000)));
 }

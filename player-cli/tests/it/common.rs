@@ -94,3 +94,47 @@ pub fn rows(db: &TestDatabase) -> Vec<Player> {
 pub fn tables(db: &TestDatabase) -> Vec<String> {
     player_core::catalog::tables_in(&mut db.connect(), db.name()).expect("list tables")
 }
+
+/// Sends SIGINT to `child`, as Ctrl-C in a terminal would.
+pub fn ctrl_c(child: &std::process::Child) {
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("send SIGINT");
+}
+
+/// Waits for `child` (spawned with piped stdout and stderr) to exit, killing
+/// it and failing after `limit`.
+pub fn finish(mut child: std::process::Child, limit: std::time::Duration) -> Run {
+    use std::io::Read;
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("player-cli still running after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let read = |pipe: Option<&mut dyn Read>| {
+        let mut text = String::new();
+        if let Some(pipe) = pipe {
+            pipe.read_to_string(&mut text).expect("utf-8 output");
+        }
+        text
+    };
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: read(child.stdout.as_mut().map(|p| p as &mut dyn Read)),
+        stderr: read(child.stderr.as_mut().map(|p| p as &mut dyn Read)),
+    }
+}
+
+/// Polls `ready` every 20 ms until it holds, failing after `limit`.
+pub fn wait_until(what: &str, limit: std::time::Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !ready() {
+        assert!(std::time::Instant::now() < deadline, "never saw {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

@@ -103,3 +103,106 @@ fn load_memory_does_not_grow_with_the_count() {
         "peak RSS grew from {small} KiB to {large} KiB"
     );
 }
+
+/// Starts `load ARGS...` on `db` with its output piped.
+fn spawn_load(db: &TestDatabase, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_player-cli"))
+        .args(["--database-url", db.url(), "load"])
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn")
+}
+
+/// Ctrl-C during a load: the batch in flight finishes, the batches committed
+/// stay, and the command says how many; exit 130.
+#[test]
+fn ctrl_c_stops_a_load_after_the_batch_in_flight() {
+    use crate::common::{ctrl_c, finish, wait_until};
+    use std::time::Duration;
+
+    let db = TestDatabase::migrated();
+    // About 5 s at full speed, should the interrupt fail.
+    let child = spawn_load(&db, &["--count", "600000", "--batch", "1000"]);
+    let mut conn = db.connect();
+    wait_until("a batch committed", Duration::from_secs(30), || {
+        player_core::players::count(&mut conn).is_ok_and(|n| n > 0)
+    });
+    ctrl_c(&child);
+    let run = finish(child, Duration::from_secs(30));
+
+    assert_eq!(run.code, 130, "{run:?}");
+    let committed = rows(&db).len();
+    assert!(committed > 0 && committed < 600_000, "{committed}");
+    assert_eq!(committed % 1000, 0, "only whole batches: {committed}");
+    assert!(
+        run.stdout
+            .starts_with(&format!("loaded {committed} players in ")),
+        "{run:?}"
+    );
+    assert_eq!(
+        run.stderr_lines(),
+        [
+            "stopping: the batch in flight finishes; the batches committed stay \
+             (Ctrl-C again to quit at once)",
+            &format!(
+                "interrupted: stopped by Ctrl-C after the batch in flight: \
+                 {committed} of 600000 players committed"
+            ),
+        ],
+        "{run:?}"
+    );
+}
+
+/// Ctrl-C during a `--transaction` load: the transaction is rolled back,
+/// nothing is committed, and the command says so; exit 130.
+#[test]
+fn ctrl_c_rolls_a_transactional_load_back() {
+    use crate::common::{ctrl_c, finish, wait_until};
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Text};
+    use std::time::Duration;
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    let db = TestDatabase::migrated();
+    let child = spawn_load(
+        &db,
+        &["--count", "600000", "--batch", "1000", "--transaction"],
+    );
+    // Rows inserted inside the open transaction show only in its counters.
+    // MariaDB refreshes INNODB_TRX only when it was not read in the last
+    // 100 ms: poll more slowly than that.
+    let mut observer = db.connect();
+    wait_until("rows in the transaction", Duration::from_secs(30), || {
+        std::thread::sleep(Duration::from_millis(150));
+        diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX t \
+             JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id \
+             WHERE p.DB = ? AND t.trx_rows_modified > 0",
+        )
+        .bind::<Text, _>(db.name())
+        .get_result::<Count>(&mut observer)
+        .is_ok_and(|c| c.n > 0)
+    });
+    ctrl_c(&child);
+    let run = finish(child, Duration::from_secs(30));
+
+    assert_eq!(run.code, 130, "{run:?}");
+    assert_eq!(rows(&db).len(), 0, "nothing committed");
+    assert_eq!(run.stdout, "", "{run:?}");
+    let lines = run.stderr_lines();
+    assert_eq!(lines.len(), 2, "{run:?}");
+    assert!(
+        lines[1]
+            .starts_with("interrupted: the transaction was rolled back: no players committed (")
+            && lines[1].ends_with(" of 600000 were inserted in it before Ctrl-C)"),
+        "{run:?}"
+    );
+}
