@@ -119,3 +119,44 @@ fn database_url_from_the_environment_is_used() {
         .expect("run player-cli");
     assert_one_line_error(&out, "Unknown database");
 }
+
+/// The test database's URL with host `localhost` instead of `127.0.0.1`, or
+/// `None` when the test server is elsewhere.
+fn on_localhost(db: &TestDatabase) -> Option<String> {
+    let mut url = url::Url::parse(db.url()).unwrap();
+    if url.host_str() != Some("127.0.0.1") {
+        eprintln!("the test server is not on 127.0.0.1; skipped");
+        return None;
+    }
+    url.set_host(Some("localhost")).unwrap();
+    Some(url.to_string())
+}
+
+#[test]
+fn localhost_with_a_port_connects_over_tcp() {
+    let db = TestDatabase::create();
+    let Some(url) = on_localhost(&db) else {
+        return;
+    };
+    assert!(url.starts_with("mysql://root@localhost:"), "{url}");
+    let out = run_with_url(&url);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(has_player_table(&db), "the scenarios ran on {url}");
+}
+
+#[test]
+fn a_unix_socket_that_is_not_there_says_how_to_use_tcp() {
+    let db = TestDatabase::create();
+    let Some(url) = on_localhost(&db) else {
+        return;
+    };
+    let url = format!("{url}?unix_socket=/nonexistent/mysqld.sock");
+    let out = run_with_url(&url);
+    let stderr = assert_one_line_error(&out, "through socket '/nonexistent/mysqld.sock'");
+    assert!(
+        stderr.contains("hint: host `localhost` without a port"),
+        "{stderr}"
+    );
+    assert!(!has_player_table(&db));
+}
