@@ -8,14 +8,30 @@ use player_core::db::{self, DatabaseUrl};
 /// else the tutorial's local server.
 pub fn database_url(flag: Option<&str>) -> anyhow::Result<DatabaseUrl> {
     if let Some(url) = flag {
-        return Ok(url.parse()?);
+        return parse(url, "--database-url");
     }
     match dotenvy::dotenv() {
         Ok(_) => {}
         Err(e) if e.not_found() => {}
         Err(e) => return Err(e).context("cannot read .env"),
     }
-    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| db::DEFAULT_DATABASE_URL.into());
+    match std::env::var("DATABASE_URL") {
+        Ok(url) => parse(&url, "DATABASE_URL"),
+        Err(_) => parse(db::DEFAULT_DATABASE_URL, "the default URL"),
+    }
+}
+
+/// Parses a URL, refusing an empty one with a message that says where it was.
+fn parse(url: &str, from: &str) -> anyhow::Result<DatabaseUrl> {
+    if url.trim().is_empty() {
+        let default = db::DEFAULT_DATABASE_URL;
+        if from == "DATABASE_URL" {
+            anyhow::bail!(
+                "DATABASE_URL is set but empty: set it to a URL, or unset it to use {default}"
+            );
+        }
+        anyhow::bail!("{from} is empty: give a URL such as {default}");
+    }
     Ok(url.parse()?)
 }
 

@@ -43,8 +43,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // What clap cannot check alone is checked here, before anything connects.
-    if let Some(Command::Trade(args)) = &cli.command {
-        args.check().map_err(|msg| usage_error("trade", msg))?;
+    match &cli.command {
+        Some(Command::Trade(args)) => args.check().map_err(|msg| usage_error("trade", msg))?,
+        Some(Command::Bank(args)) => args.check().map_err(|msg| usage_error("bank", msg))?,
+        _ => {}
     }
     let url = config::database_url(cli.database_url.as_deref())?;
     let mut out = std::io::stdout().lock();

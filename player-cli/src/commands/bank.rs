@@ -12,40 +12,42 @@ use player_bank::{Limit, Progress, Settings, Summary, TradeForm, TxnMode};
 use player_core::db::DatabaseUrl;
 use player_core::retry::RetryPolicy;
 
+use crate::args;
+
 /// Flags of `player-cli bank`.
 #[derive(Debug, Args)]
 pub struct BankArgs {
     /// Threads trading at once, one pooled connection each.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    #[arg(long, default_value_t = 4, allow_negative_numbers = true, value_parser = args::workers)]
     pub workers: u32,
 
     /// Players seeded with known balances.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+    #[arg(long, default_value_t = 100, allow_negative_numbers = true, value_parser = args::bank_players)]
     pub players: u32,
 
     /// How long to trade, in seconds (fractions allowed).
-    #[arg(long, default_value_t = 10.0, value_parser = positive_seconds, conflicts_with = "trades")]
+    #[arg(long, default_value_t = 10.0, allow_negative_numbers = true, value_parser = args::seconds, conflicts_with = "trades")]
     pub seconds: f64,
 
     /// Run this many trades instead of trading for a duration.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, allow_negative_numbers = true, value_parser = args::trades)]
     pub trades: Option<u64>,
 
     /// Size of a hot set of players (the first ones) that trades favour; 0 for none.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = args::hot_players)]
     pub hot_players: u32,
 
     /// Chance (0 to 1) that each side of a trade is drawn from the hot set.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true, value_parser = args::share)]
     pub hot_share: f64,
 
     /// Seed of the random trades [default: random, printed in the report].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = args::seed)]
     pub seed: Option<u64>,
 
     /// Retries of a trade after a retryable error (deadlock, lock wait timeout,
     /// TiDB write conflict...).
-    #[arg(long, default_value_t = RetryPolicy::default().max_retries)]
+    #[arg(long, default_value_t = RetryPolicy::default().max_retries, allow_negative_numbers = true, value_parser = args::retries)]
     pub max_retries: u32,
 
     /// Which trade the workers call: `transactional` (BEGIN, UPDATE, COMMIT
@@ -64,7 +66,7 @@ pub struct BankArgs {
 
     /// Seconds a worker waits for a connection (say, while the server
     /// restarts) before the run stops with an error.
-    #[arg(long, default_value_t = 10.0, value_parser = positive_seconds, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 10.0, allow_negative_numbers = true, value_parser = args::seconds, value_name = "SECONDS")]
     pub connect_timeout: f64,
 
     /// Print one JSON object on stdout instead of a table.
@@ -108,16 +110,19 @@ impl From<TxnModeArg> for TxnMode {
     }
 }
 
-fn positive_seconds(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
-        _ => Err(format!(
-            "`{s}` is not a number of seconds between 0 and 86400"
-        )),
-    }
-}
-
 impl BankArgs {
+    /// Checks what clap cannot: a hot set is 0 (none) or 2 to `--players` players.
+    pub fn check(&self) -> Result<(), String> {
+        let h = self.hot_players;
+        if h == 1 || h > self.players {
+            return Err(format!(
+                "invalid value '{h}' for '--hot-players': {} (the --players), or 0 for no hot set",
+                args::out_of_range(&h.to_string(), 2, self.players)
+            ));
+        }
+        Ok(())
+    }
+
     fn settings(&self) -> Settings {
         Settings {
             database: self.bank_database.clone(),

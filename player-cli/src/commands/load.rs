@@ -16,16 +16,16 @@ use crate::args;
 #[derive(Debug, Args)]
 pub struct LoadArgs {
     /// Players to create.
-    #[arg(long, value_parser = args::load_count)]
+    #[arg(long, allow_negative_numbers = true, value_parser = args::load_count)]
     pub count: u64,
     /// Players per multi-row INSERT (at most 21845: 3 placeholders a row, 65535 a statement).
-    #[arg(long, default_value = "1000", value_parser = args::batch_size)]
+    #[arg(long, default_value = "1000", allow_negative_numbers = true, value_parser = args::batch_size)]
     pub batch: usize,
     /// Coins each player starts with.
-    #[arg(long, default_value = "10000", value_parser = args::balance)]
+    #[arg(long, default_value = "10000", allow_negative_numbers = true, value_parser = args::balance)]
     pub coins: i32,
     /// Goods each player starts with.
-    #[arg(long, default_value = "10000", value_parser = args::balance)]
+    #[arg(long, default_value = "10000", allow_negative_numbers = true, value_parser = args::balance)]
     pub goods: i32,
     /// Insert everything in one transaction (all or nothing) instead of
     /// committing each batch. Mind TiDB's transaction size limit.

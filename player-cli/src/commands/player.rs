@@ -33,12 +33,13 @@ pub enum PlayerCommand {
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// Id of the new player (1 to 36 characters) [default: a random UUID].
+    #[arg(allow_negative_numbers = true)]
     pub id: Option<PlayerId>,
     /// Coins to start with.
-    #[arg(long, default_value = "0", value_parser = args::balance)]
+    #[arg(long, default_value = "0", allow_negative_numbers = true, value_parser = args::balance)]
     pub coins: i32,
     /// Goods to start with.
-    #[arg(long, default_value = "0", value_parser = args::balance)]
+    #[arg(long, default_value = "0", allow_negative_numbers = true, value_parser = args::balance)]
     pub goods: i32,
 }
 
@@ -46,6 +47,7 @@ pub struct CreateArgs {
 #[derive(Debug, Args)]
 pub struct GetArgs {
     /// Id of the player.
+    #[arg(allow_negative_numbers = true)]
     pub id: PlayerId,
     /// Print a JSON object instead of the tutorial's line.
     #[arg(long)]
@@ -56,10 +58,10 @@ pub struct GetArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Start after this id (pass the last id of a page to get the next one).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", allow_negative_numbers = true)]
     pub after: Option<PlayerId>,
     /// Players per page.
-    #[arg(long, default_value = "20", value_parser = args::page_size)]
+    #[arg(long, default_value = "20", allow_negative_numbers = true, value_parser = args::page_size)]
     pub limit: i64,
     /// Print a JSON array instead of the tutorial's lines.
     #[arg(long)]
@@ -70,12 +72,13 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// Id of the player.
+    #[arg(allow_negative_numbers = true)]
     pub id: PlayerId,
     /// New coins.
-    #[arg(long, value_parser = args::balance)]
+    #[arg(long, allow_negative_numbers = true, value_parser = args::balance)]
     pub coins: Option<i32>,
     /// New goods.
-    #[arg(long, value_parser = args::balance)]
+    #[arg(long, allow_negative_numbers = true, value_parser = args::balance)]
     pub goods: Option<i32>,
 }
 
@@ -83,6 +86,7 @@ pub struct UpdateArgs {
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
     /// Id of the player.
+    #[arg(allow_negative_numbers = true)]
     pub id: PlayerId,
 }
 

@@ -12,16 +12,16 @@ use crate::args::{self, PlayerId};
 #[derive(Debug, Args)]
 pub struct TradeArgs {
     /// Id of the player who gives goods and receives coins.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub seller: PlayerId,
     /// Id of the player who gives coins and receives goods.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub buyer: PlayerId,
     /// Goods that move from the seller to the buyer (at least 1).
-    #[arg(long, value_parser = args::positive)]
+    #[arg(long, allow_negative_numbers = true, value_parser = args::positive)]
     pub amount: i32,
     /// Coins that move from the buyer to the seller (at least 1).
-    #[arg(long, value_parser = args::positive)]
+    #[arg(long, allow_negative_numbers = true, value_parser = args::positive)]
     pub price: i32,
 }
 

@@ -220,7 +220,7 @@ fn bad_flags_are_usage_errors() {
         );
     }
     let out = cli(users.url(), &["--hot-players", "1", "--seconds", "1"]);
-    assert_refused(&out, 1, "hot players must be 0 or between 2");
+    assert_refused(&out, 2, "`1` is not between 2 and 100");
 }
 
 #[test]

@@ -112,7 +112,16 @@ impl FromStr for DatabaseUrl {
     type Err = ConnectError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let url = url::Url::parse(s).map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
+        let url = url::Url::parse(s).map_err(|e| {
+            ConnectError::InvalidUrl(match e {
+                url::ParseError::EmptyHost => "the host is missing".into(),
+                url::ParseError::RelativeUrlWithoutBase if s.trim().is_empty() => {
+                    "it is empty".into()
+                }
+                url::ParseError::RelativeUrlWithoutBase => "it must start with mysql://".into(),
+                e => e.to_string(),
+            })
+        })?;
         if url.scheme() != "mysql" {
             return Err(ConnectError::InvalidUrl(format!(
                 "the scheme must be mysql://, not {}://",
