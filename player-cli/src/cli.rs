@@ -1,6 +1,6 @@
 //! Command-line arguments.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
     load::LoadArgs, migrate::MigrateArgs, ping::PingArgs, player::PlayerCommand, trade::TradeArgs,
@@ -26,7 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the tutorial's scenarios (the default): empties `player` first.
-    Scenarios,
+    Scenarios(ScenariosArgs),
     /// Run the bank workload: concurrent random trades on a database of the
     /// bank's own, then check that no coin or goods was created, destroyed or
     /// overdrawn (exit 1 if one was).
@@ -44,4 +44,12 @@ pub enum Command {
     Load(LoadArgs),
     /// Check the connection: server version, TLS cipher, TiDB transaction mode.
     Ping(PingArgs),
+}
+
+/// Arguments of `scenarios`.
+#[derive(Debug, Args)]
+pub struct ScenariosArgs {
+    /// Print one JSON object instead of the tutorial's lines.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -52,9 +52,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     let mut code = ExitCode::SUCCESS;
     match cli.command {
-        None | Some(Command::Scenarios) => {
+        None => {
             let mut conn = config::connect_and_migrate(&url)?;
-            scenarios::run_all(&mut conn, &mut out)?;
+            scenarios::run_all(&mut conn, &mut out, false)?;
+        }
+        Some(Command::Scenarios(args)) => {
+            let mut conn = config::connect_and_migrate(&url)?;
+            scenarios::run_all(&mut conn, &mut out, args.json)?;
         }
         Some(Command::Bank(args)) => commands::bank::run(&url, &args, &mut out)?,
         Some(Command::Migrate(args)) => commands::migrate::run(&args, &url, &mut out)?,

@@ -9,6 +9,7 @@ use diesel::mysql::MysqlConnection;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use player_core::db::{self, DatabaseUrl};
 use player_core::{NewPlayer, players};
+use serde::Serialize;
 
 use crate::args;
 
@@ -31,6 +32,25 @@ pub struct LoadArgs {
     /// committing each batch. Mind TiDB's transaction size limit.
     #[arg(long)]
     pub transaction: bool,
+    /// Print a JSON object instead of the rows/s line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `load --json` prints, keys in this order:
+/// `{"loaded":2500,"batch":1000,"transaction":false,"seconds":0.42,"rows_per_sec":5952.4}`.
+#[derive(Debug, Serialize)]
+pub struct LoadJson {
+    /// Players created.
+    pub loaded: u64,
+    /// Players per INSERT.
+    pub batch: usize,
+    /// Whether the whole load was one transaction.
+    pub transaction: bool,
+    /// Wall time of the inserts, in seconds.
+    pub seconds: f64,
+    /// Players created per second.
+    pub rows_per_sec: f64,
 }
 
 /// Inserts `count` random players, shows a progress bar on stderr when it is a
@@ -47,10 +67,23 @@ pub fn run(a: &LoadArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Res
     let elapsed = started.elapsed();
     bar.finish_and_clear();
     let secs = elapsed.as_secs_f64();
+    let rate = loaded as f64 / secs.max(f64::EPSILON);
+    if a.json {
+        return super::write_json(
+            out,
+            &LoadJson {
+                loaded,
+                batch: a.batch,
+                transaction: a.transaction,
+                seconds: (secs * 1000.0).round() / 1000.0,
+                rows_per_sec: (rate * 10.0).round() / 10.0,
+            },
+        );
+    }
     writeln!(
         out,
         "loaded {loaded} players in {secs:.2} s: {:.0} rows/s",
-        loaded as f64 / secs.max(f64::EPSILON)
+        rate
     )?;
     Ok(())
 }

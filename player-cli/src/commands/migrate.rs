@@ -18,17 +18,25 @@ pub struct MigrateArgs {
     pub json: bool,
 }
 
-/// One migration as `migrate --json` reports it.
+/// What `migrate --json` prints: `{"migrations":[...]}`.
 #[derive(Debug, Serialize)]
-struct Status {
+pub struct MigrateJson {
+    /// Every migration the binary knows, oldest first.
+    pub migrations: Vec<Status>,
+}
+
+/// One migration as `migrate --json` and `setup --json` report it, keys in
+/// this order: `name`, `version`, `applied`, `applied_now`.
+#[derive(Debug, Serialize)]
+pub struct Status {
     /// Its folder name, e.g. `2026-11-24-000000_create_player`.
-    name: String,
+    pub name: String,
     /// Its version, the key in `__diesel_schema_migrations`.
-    version: String,
+    pub version: String,
     /// Applied before or by this run.
-    applied: bool,
+    pub applied: bool,
     /// Applied by this run.
-    applied_now: bool,
+    pub applied_now: bool,
 }
 
 /// Applies what is pending (unless `--status`) and prints every migration's state.
@@ -49,7 +57,12 @@ pub fn run(a: &MigrateArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::
         })
         .collect();
     if a.json {
-        return super::write_json(out, &serde_json::json!({ "migrations": statuses }));
+        return super::write_json(
+            out,
+            &MigrateJson {
+                migrations: statuses,
+            },
+        );
     }
     for s in &statuses {
         let state = match (s.applied_now, s.applied) {

@@ -41,6 +41,9 @@ pub struct CreateArgs {
     /// Goods to start with.
     #[arg(long, default_value = "0", allow_negative_numbers = true, value_parser = args::balance)]
     pub goods: i32,
+    /// Print the player as a JSON object instead of the tutorial's line.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `player get`.
@@ -80,6 +83,9 @@ pub struct UpdateArgs {
     /// New goods.
     #[arg(long, allow_negative_numbers = true, value_parser = args::balance)]
     pub goods: Option<i32>,
+    /// Print the player as a JSON object instead of the tutorial's line.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `player delete`.
@@ -88,6 +94,9 @@ pub struct DeleteArgs {
     /// Id of the player.
     #[arg(allow_negative_numbers = true)]
     pub id: PlayerId,
+    /// Print a JSON object instead of a line.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runtime errors of the `player` commands besides the library's.
@@ -98,7 +107,7 @@ pub enum PlayerError {
     NotFound(String),
 }
 
-/// A player as `--json` prints it.
+/// A player as `--json` prints it: `{"id":"alice","coins":100,"goods":0}`.
 #[derive(Debug, Serialize)]
 pub struct PlayerJson<'a> {
     /// Id, verbatim.
@@ -107,6 +116,15 @@ pub struct PlayerJson<'a> {
     pub coins: i32,
     /// Goods held.
     pub goods: i32,
+}
+
+/// What `player delete --json` prints: `{"id":"alice","deleted":true}`.
+#[derive(Debug, Serialize)]
+pub struct DeletedJson<'a> {
+    /// Id of the player deleted.
+    pub id: &'a str,
+    /// Always true: a player that does not exist is an error.
+    pub deleted: bool,
 }
 
 impl<'a> From<&'a Player> for PlayerJson<'a> {
@@ -145,16 +163,20 @@ fn create(conn: &mut MysqlConnection, a: CreateArgs, out: &mut impl Write) -> an
                 coins: new.coins,
                 goods: new.goods,
             };
-            writeln!(out, "{created}")?;
-            Ok(())
+            print_player(out, &created, a.json)
         }
     }
 }
 
 fn get(conn: &mut MysqlConnection, a: &GetArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let player = find(conn, &a.id)?;
-    if a.json {
-        write_json(out, &PlayerJson::from(&player))
+    print_player(out, &player, a.json)
+}
+
+/// Prints a player as the tutorial's line or, with `json`, as [`PlayerJson`].
+fn print_player(out: &mut impl Write, player: &Player, json: bool) -> anyhow::Result<()> {
+    if json {
+        write_json(out, &PlayerJson::from(player))
     } else {
         writeln!(out, "{player}")?;
         Ok(())
@@ -183,14 +205,22 @@ fn update(conn: &mut MysqlConnection, a: &UpdateArgs, out: &mut impl Write) -> a
     if !found {
         return Err(PlayerError::NotFound(a.id.to_string()).into());
     }
-    writeln!(out, "{}", find(conn, &a.id)?)?;
-    Ok(())
+    print_player(out, &find(conn, &a.id)?, a.json)
 }
 
 fn delete(conn: &mut MysqlConnection, a: &DeleteArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let found = players::delete(conn, a.id.as_str()).context("cannot delete the player")?;
     if !found {
         return Err(PlayerError::NotFound(a.id.to_string()).into());
+    }
+    if a.json {
+        return write_json(
+            out,
+            &DeletedJson {
+                id: a.id.as_str(),
+                deleted: true,
+            },
+        );
     }
     writeln!(out, "deleted player {}", a.id)?;
     Ok(())

@@ -299,9 +299,9 @@ fn unknown_flags_and_commands_are_usage_errors() {
         (&["--frobnicate"], 2, "unexpected argument '--frobnicate'"),
         (&["ping", "--verbose"], 2, "unexpected argument '--verbose'"),
         (
-            &["player", "create", "x", "--json"],
+            &["player", "delete", "x", "--coins", "1"],
             2,
-            "unexpected argument '--json'",
+            "unexpected argument '--coins'",
         ),
         (
             &["player", "rename", "1"],

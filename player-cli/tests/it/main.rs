@@ -7,6 +7,7 @@ mod bad_input;
 mod bank;
 mod common;
 mod connect_errors;
+mod json;
 mod load;
 mod migrate_ping;
 mod player;
