@@ -46,6 +46,19 @@ pub enum Command {
     Ping(PingArgs),
 }
 
+impl Command {
+    /// True for the commands that may change data (their own database, for
+    /// `bank`): they say on stderr which database before they start.
+    pub fn changes_data(&self) -> bool {
+        match self {
+            Command::Scenarios(_) | Command::Bank(_) | Command::Trade(_) | Command::Load(_) => true,
+            Command::Migrate(args) => !args.status,
+            Command::Player(cmd) => cmd.changes_data(),
+            Command::Ping(_) => false,
+        }
+    }
+}
+
 /// Arguments of `scenarios`.
 #[derive(Debug, Args)]
 pub struct ScenariosArgs {

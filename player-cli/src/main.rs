@@ -48,7 +48,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Bank(args)) => args.check().map_err(|msg| usage_error("bank", msg))?,
         _ => {}
     }
-    let url = config::database_url(cli.database_url.as_deref())?;
+    let (url, source) = config::database_url(cli.database_url.as_deref())?;
+    match &cli.command {
+        Some(Command::Bank(args)) => {
+            config::announce_bank_change(&url.with_database(&args.bank_database), &source)
+        }
+        Some(command) if !command.changes_data() => {}
+        _ => config::announce_change(&url, &source),
+    }
     let mut out = std::io::stdout().lock();
     let mut code = ExitCode::SUCCESS;
     match cli.command {

@@ -29,6 +29,13 @@ pub enum PlayerCommand {
     Delete(DeleteArgs),
 }
 
+impl PlayerCommand {
+    /// True for create, update and delete.
+    pub fn changes_data(&self) -> bool {
+        !matches!(self, Self::Get(_) | Self::List(_))
+    }
+}
+
 /// Arguments of `player create`.
 #[derive(Debug, Args)]
 pub struct CreateArgs {

@@ -16,7 +16,7 @@ fn check(cases: &[(&[&str], i32, &str)]) {
         let run = cli(db.url(), args);
         assert_eq!(run.code, *code, "{args:?}: {run:?}");
         assert_eq!(run.stdout, "", "{args:?} printed on stdout");
-        let first = run.stderr.lines().next().unwrap_or_default();
+        let first = run.stderr_lines().first().copied().unwrap_or_default();
         assert!(first.starts_with("error: "), "{args:?}: {}", run.stderr);
         assert!(
             run.stderr.contains(needle),
@@ -251,7 +251,13 @@ fn an_empty_database_url_is_one_clear_line() {
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(
         run.stderr,
-        "error: DATABASE_URL is set but empty: set it to a URL, or unset it to use mysql://root@127.0.0.1:4000/test\n"
+        "error: DATABASE_URL in the environment is set but empty: set it to a URL, or remove it to use mysql://root@127.0.0.1:4000/test\n"
+    );
+    let run = crate::common::cli_dotenv(&["player", "list"], &[], Some("DATABASE_URL=\n"));
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.starts_with("error: DATABASE_URL in /") && run.stderr.ends_with("/.env is set but empty: set it to a URL, or remove it to use mysql://root@127.0.0.1:4000/test\n"),
+        "{run:?}"
     );
     let run = cli_env(&["--database-url", "", "ping"], &[]);
     assert_eq!(run.code, 1, "{run:?}");
@@ -390,7 +396,11 @@ fn bad_database_urls_are_refused_before_connecting() {
         ] {
             let run = cli(&url, args);
             assert_eq!(run.code, 1, "{url} {args:?}: {run:?}");
-            assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+            assert!(
+                run.stderr_lines()[0].starts_with("error: "),
+                "{}",
+                run.stderr
+            );
             assert!(run.stderr.contains(needle), "{url}: {}", run.stderr);
             assert_eq!(run.stdout, "");
         }

@@ -18,8 +18,9 @@ fn cli(url: &str, args: &[&str]) -> Output {
         .expect("run player-cli")
 }
 
+/// What the command printed on stderr after the line naming the database it changes.
 fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    crate::common::without_notice(&String::from_utf8_lossy(&out.stderr)).to_owned()
 }
 
 /// Asserts a failure with exit code `code`, `text` on stderr (one line for a

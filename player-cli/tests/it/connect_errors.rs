@@ -19,7 +19,7 @@ fn run_with_url(url: &str) -> Output {
 
 /// Exit status 1, empty stdout, `error: ...` first and at most a `hint: ...` after it.
 fn assert_one_line_error(out: &Output, expected: &str) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let stderr = crate::common::without_notice(&String::from_utf8_lossy(&out.stderr)).to_owned();
     assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
     assert!(
         out.stdout.is_empty(),

@@ -10,6 +10,7 @@ mod connect_errors;
 mod json;
 mod load;
 mod migrate_ping;
+mod notice;
 mod player;
 mod scenarios;
 mod tls;

@@ -22,7 +22,10 @@ fn the_tutorial_trades() {
         (3, "buy player 1 coins not enough\n"),
         "{run:?}"
     );
-    assert_eq!(run.stderr, "");
+    assert_eq!(
+        run.stderr,
+        format!("changing {} (URL from --database-url)\n", db.url())
+    );
 
     let run = trade(&db, "2", "100");
     assert_eq!(
