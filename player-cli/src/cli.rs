@@ -31,6 +31,9 @@ pub enum Command {
     /// bank's own, then check that no coin or goods was created, destroyed or
     /// overdrawn (exit 1 if one was).
     Bank(crate::commands::bank::BankArgs),
+    /// Create the database of the URL if it is missing, then apply the
+    /// migrations (as `diesel setup` does).
+    Setup(crate::commands::setup::SetupArgs),
     /// Apply the pending migrations, then show which are applied.
     Migrate(MigrateArgs),
     /// Create, read, list, update or delete players.
@@ -51,7 +54,11 @@ impl Command {
     /// `bank`): they say on stderr which database before they start.
     pub fn changes_data(&self) -> bool {
         match self {
-            Command::Scenarios(_) | Command::Bank(_) | Command::Trade(_) | Command::Load(_) => true,
+            Command::Scenarios(_)
+            | Command::Setup(_)
+            | Command::Bank(_)
+            | Command::Trade(_)
+            | Command::Load(_) => true,
             Command::Migrate(args) => !args.status,
             Command::Player(cmd) => cmd.changes_data(),
             Command::Ping(_) => false,

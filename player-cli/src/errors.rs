@@ -62,7 +62,7 @@ fn connect_hint(err: &ConnectError) -> Option<&'static str> {
                 "check ssl_ca (the CA that signed the server's certificate; for TiDB Cloud the system bundle) and that the URL's host is the name in the certificate",
             ),
             ConnectFailure::UnknownDatabase => Some(
-                "create the database first (CREATE DATABASE name) or change the path of DATABASE_URL",
+                "create it and its tables with `player-cli setup`, or change the database in DATABASE_URL",
             ),
             ConnectFailure::Other => None,
         },

@@ -68,6 +68,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             scenarios::run_all(&mut conn, &mut out, args.json)?;
         }
         Some(Command::Bank(args)) => commands::bank::run(&url, &args, &mut out)?,
+        Some(Command::Setup(args)) => commands::setup::run(&args, &url, &mut out)?,
         Some(Command::Migrate(args)) => commands::migrate::run(&args, &url, &mut out)?,
         Some(Command::Player(cmd)) => commands::player::run(cmd, &url, &mut out)?,
         Some(Command::Trade(args)) => {

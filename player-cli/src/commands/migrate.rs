@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use clap::Args;
+use diesel::mysql::MysqlConnection;
 use player_core::db::{self, DatabaseUrl};
 use player_core::migrations;
 use serde::Serialize;
@@ -47,15 +48,7 @@ pub fn run(a: &MigrateArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::
     } else {
         migrations::run_pending(&mut conn)?
     };
-    let statuses: Vec<Status> = migrations::status(&mut conn)?
-        .into_iter()
-        .map(|m| Status {
-            applied_now: applied_now.contains(&m.version),
-            name: m.name,
-            version: m.version,
-            applied: m.applied,
-        })
-        .collect();
+    let statuses = statuses(&mut conn, &applied_now)?;
     if a.json {
         return super::write_json(
             out,
@@ -64,7 +57,25 @@ pub fn run(a: &MigrateArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::
             },
         );
     }
-    for s in &statuses {
+    print_statuses(out, &statuses)
+}
+
+/// Every migration's state, `applied_now` being the versions this run applied.
+pub fn statuses(conn: &mut MysqlConnection, applied_now: &[String]) -> anyhow::Result<Vec<Status>> {
+    Ok(migrations::status(conn)?
+        .into_iter()
+        .map(|m| Status {
+            applied_now: applied_now.contains(&m.version),
+            name: m.name,
+            version: m.version,
+            applied: m.applied,
+        })
+        .collect())
+}
+
+/// One line per migration (`NAME  applied now|applied|pending`), then the counts.
+pub fn print_statuses(out: &mut impl Write, statuses: &[Status]) -> anyhow::Result<()> {
+    for s in statuses {
         let state = match (s.applied_now, s.applied) {
             (true, _) => "applied now",
             (false, true) => "applied",
@@ -72,12 +83,8 @@ pub fn run(a: &MigrateArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::
         };
         writeln!(out, "{}  {state}", s.name)?;
     }
+    let applied_now = statuses.iter().filter(|s| s.applied_now).count();
     let pending = statuses.iter().filter(|s| !s.applied).count();
-    writeln!(
-        out,
-        "{} applied now, {} pending",
-        applied_now.len(),
-        pending
-    )?;
+    writeln!(out, "{applied_now} applied now, {pending} pending")?;
     Ok(())
 }

@@ -13,5 +13,6 @@ mod migrate_ping;
 mod notice;
 mod player;
 mod scenarios;
+mod setup;
 mod tls;
 mod trade;
