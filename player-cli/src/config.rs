@@ -119,9 +119,7 @@ pub fn announce_change(url: &DatabaseUrl, source: &UrlSource) {
 
 /// As [`announce_change`], for the bank's own database on the URL's server.
 pub fn announce_bank_change(bank_url: &DatabaseUrl, source: &UrlSource) {
-    eprintln!(
-        "changing {bank_url} (the bank's own database, on the server of the URL from {source})"
-    );
+    eprintln!("changing {bank_url} (the bank's database, on the server of {source})");
 }
 
 /// Connects and applies the migrations not yet applied.

@@ -2,12 +2,12 @@
 //! progress on stderr, a report on stdout, and an invariant check that makes
 //! the command fail when coins or goods were created, destroyed or overdrawn.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use player_bank::{Limit, Progress, Settings, Summary, TradeForm, TxnMode};
 use player_core::db::DatabaseUrl;
 use player_core::retry::RetryPolicy;
@@ -175,34 +175,51 @@ pub fn run(url: &DatabaseUrl, args: &BankArgs, out: &mut impl Write) -> anyhow::
     Ok(())
 }
 
-/// A bar (for a trade count) or a spinner (for a duration) on stderr, hidden
-/// when stderr is not a terminal, until `done`.
+/// A bar on stderr, only when stderr is a terminal, as wide as the terminal,
+/// until `done`: trades started out of `--trades`, or time elapsed out of
+/// `--seconds` (in milliseconds, so it moves smoothly), then the counts.
 fn show_progress(settings: &Settings, progress: &Progress, done: &AtomicBool) {
-    let bar = match settings.limit {
-        Limit::Trades(n) => ProgressBar::new(n).with_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} trades {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        ),
-        Limit::Duration(d) => ProgressBar::new(d.as_secs().max(1)).with_style(
-            ProgressStyle::with_template("{bar:30} {elapsed}/{len}s {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    if !std::io::stderr().is_terminal() {
+        return;
+    }
+    let (len, template) = match settings.limit {
+        Limit::Trades(n) => (n, "{wide_bar} {human_pos}/{human_len} trades  {msg}"),
+        Limit::Duration(d) => (
+            u64::try_from(d.as_millis()).unwrap_or(u64::MAX),
+            "{wide_bar} {seconds} s  {msg}",
         ),
     };
+    let style = ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key(
+            "seconds",
+            |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let secs = |ms: u64| ms as f64 / 1000.0;
+                let total = secs(state.len().unwrap_or(0));
+                let _ = write!(w, "{:.1}/{total:.1}", secs(state.pos()));
+            },
+        );
+    let bar =
+        ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr()).with_style(style);
     let started = std::time::Instant::now();
     while !done.load(Ordering::Relaxed) {
-        let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+        let count = |c: &std::sync::atomic::AtomicU64| HumanCount(c.load(Ordering::Relaxed));
         match settings.limit {
             Limit::Trades(_) => bar.set_position(progress.finished()),
-            Limit::Duration(_) => bar.set_position(started.elapsed().as_secs()),
+            Limit::Duration(_) => bar.set_position(
+                u64::try_from(started.elapsed().as_millis())
+                    .unwrap_or(u64::MAX)
+                    .min(len),
+            ),
         }
         bar.set_message(format!(
             "committed {} refused {} retried {} failed {}",
-            load(&progress.committed),
-            load(&progress.refused),
-            load(&progress.retried),
-            load(&progress.failed),
+            count(&progress.committed),
+            count(&progress.refused),
+            count(&progress.retried),
+            count(&progress.failed),
         ));
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(50));
     }
     bar.finish_and_clear();
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use clap::Args;
 use diesel::Connection;
 use diesel::mysql::MysqlConnection;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use player_core::db::{self, DatabaseUrl};
 use player_core::{NewPlayer, players};
 use serde::Serialize;
@@ -54,7 +54,8 @@ pub struct LoadJson {
 }
 
 /// Inserts `count` random players, shows a progress bar on stderr when it is a
-/// terminal, and ends with `loaded N players in S s: R rows/s` on `out`.
+/// terminal, and ends with `loaded 10,000 players in 0.04 s: 238,095 rows/s`
+/// (or a [`LoadJson`]) on `out`.
 pub fn run(a: &LoadArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Result<()> {
     let mut conn = db::connect(url)?;
     let bar = progress_bar(a.count);
@@ -82,8 +83,9 @@ pub fn run(a: &LoadArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Res
     }
     writeln!(
         out,
-        "loaded {loaded} players in {secs:.2} s: {:.0} rows/s",
-        rate
+        "loaded {} players in {secs:.2} s: {} rows/s",
+        HumanCount(loaded),
+        HumanCount(rate.round() as u64)
     )?;
     Ok(())
 }
@@ -107,19 +109,21 @@ fn insert_all(
     Ok(loaded)
 }
 
+/// A bar on stderr, only when stderr is a terminal, as wide as the terminal:
+/// `[bar] 18,000/200,000 players  150,989 rows/s  eta 2s`.
 fn progress_bar(count: u64) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(count), ProgressDrawTarget::stderr());
     let style = ProgressStyle::with_template(
-        "{bar:40} {human_pos}/{human_len} players, {rate} rows/s, eta {eta}",
+        "{wide_bar} {human_pos}/{human_len} players  {rate} rows/s  eta {eta}",
     )
     .unwrap_or_else(|_| ProgressStyle::default_bar())
     .with_key(
         "rate",
         |state: &ProgressState, w: &mut dyn std::fmt::Write| {
-            let _ = write!(w, "{:.0}", state.per_sec());
+            let _ = write!(w, "{}", HumanCount(state.per_sec() as u64));
         },
     );
     bar.set_style(style);

@@ -10,7 +10,7 @@ fn load_creates_count_players_in_batches_and_reports_rows_per_second() {
     let run = cli(db.url(), &["load", "--count", "2500", "--batch", "1000"]);
     assert_eq!(run.code, 0, "{run:?}");
     let last = run.stdout.lines().last().expect("a line");
-    assert!(last.starts_with("loaded 2500 players in "), "{last}");
+    assert!(last.starts_with("loaded 2,500 players in "), "{last}");
     assert!(last.ends_with(" rows/s"), "{last}");
     assert_eq!(
         crate::common::without_notice(&run.stderr),
@@ -46,7 +46,7 @@ fn load_in_one_transaction_with_the_largest_batch() {
     );
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
-        run.stdout.contains("loaded 21846 players"),
+        run.stdout.contains("loaded 21,846 players"),
         "{}",
         run.stdout
     );

@@ -113,7 +113,7 @@ fn bank_names_its_own_database() {
     assert_eq!(
         first,
         format!(
-            "changing {} (the bank's own database, on the server of the URL from --database-url)",
+            "changing {} (the bank's database, on the server of --database-url)",
             db.url()
         )
     );
