@@ -47,6 +47,9 @@ pub enum Command {
     Load(LoadArgs),
     /// Check the connection: server version, TLS cipher, TiDB transaction mode.
     Ping(PingArgs),
+    /// Print a shell completion script, e.g. `player-cli completions bash >
+    /// ~/.local/share/bash-completion/completions/player-cli`.
+    Completions(CompletionsArgs),
 }
 
 impl Command {
@@ -61,7 +64,7 @@ impl Command {
             | Command::Load(_) => true,
             Command::Migrate(args) => !args.status,
             Command::Player(cmd) => cmd.changes_data(),
-            Command::Ping(_) => false,
+            Command::Ping(_) | Command::Completions(_) => false,
         }
     }
 }
@@ -72,4 +75,12 @@ pub struct ScenariosArgs {
     /// Print one JSON object instead of the tutorial's lines.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }

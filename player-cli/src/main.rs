@@ -48,6 +48,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Bank(args)) => args.check().map_err(|msg| usage_error("bank", msg))?,
         _ => {}
     }
+    if let Some(Command::Completions(args)) = &cli.command {
+        // Needs no database: not even the URL is read.
+        // Into memory first: clap_complete panics on a failed write, and a
+        // closed stdout (`| head`) must end the command quietly.
+        let mut script = Vec::new();
+        clap_complete::generate(args.shell, &mut Cli::command(), "player-cli", &mut script);
+        let mut out = std::io::stdout().lock();
+        out.write_all(&script)?;
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let (url, source) = config::database_url(cli.database_url.as_deref())?;
     match &cli.command {
         Some(Command::Bank(args)) => {
@@ -78,6 +89,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Load(args)) => commands::load::run(&args, &url, &mut out)?,
         Some(Command::Ping(args)) => commands::ping::run(&args, &url, &mut out)?,
+        Some(Command::Completions(_)) => {} // printed above, before the URL was read
     }
     out.flush()?;
     Ok(code)

@@ -6,6 +6,7 @@
 mod bad_input;
 mod bank;
 mod common;
+mod completions;
 mod connect_errors;
 mod json;
 mod load;
