@@ -8,6 +8,7 @@ mod bank;
 mod common;
 mod completions;
 mod connect_errors;
+mod docs;
 mod json;
 mod load;
 mod migrate_ping;
