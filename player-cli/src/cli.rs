@@ -47,7 +47,9 @@ pub enum Command {
     Load(LoadArgs),
     /// Check the connection: server version, TLS cipher, TiDB transaction mode.
     Ping(PingArgs),
-    /// Print a shell completion script, e.g. `player-cli completions bash >
+    /// Print a shell completion script for bash, zsh, fish, elvish or powershell.
+    ///
+    /// For example: `player-cli completions bash >
     /// ~/.local/share/bash-completion/completions/player-cli`.
     Completions(CompletionsArgs),
 }

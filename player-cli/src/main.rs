@@ -16,8 +16,10 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 
 use player_core::TradeOutcome;
+use player_core::db::DatabaseUrl;
 
 use crate::cli::{Cli, Command};
+use crate::config::UrlSource;
 
 /// Exit status of a trade the balances did not allow.
 const EXIT_REFUSED: u8 = 3;
@@ -50,33 +52,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     if let Some(Command::Completions(args)) = &cli.command {
         // Needs no database: not even the URL is read.
-        // Into memory first: clap_complete panics on a failed write, and a
-        // closed stdout (`| head`) must end the command quietly.
-        let mut script = Vec::new();
-        clap_complete::generate(args.shell, &mut Cli::command(), "player-cli", &mut script);
-        let mut out = std::io::stdout().lock();
-        out.write_all(&script)?;
-        out.flush()?;
+        print_completions(args.shell)?;
         return Ok(ExitCode::SUCCESS);
     }
     let (url, source) = config::database_url(cli.database_url.as_deref())?;
-    match &cli.command {
-        Some(Command::Bank(args)) => {
-            config::announce_bank_change(&url.with_database(&args.bank_database), &source)
-        }
-        Some(command) if !command.changes_data() => {}
-        _ => config::announce_change(&url, &source),
-    }
+    announce(cli.command.as_ref(), &url, &source);
     let mut out = std::io::stdout().lock();
     let mut code = ExitCode::SUCCESS;
     match cli.command {
-        None => {
-            let mut conn = config::connect_and_migrate(&url)?;
-            scenarios::run_all(&mut conn, &mut out, false)?;
-        }
+        None => scenarios::run_all(&mut config::connect_and_migrate(&url)?, &mut out, false)?,
         Some(Command::Scenarios(args)) => {
-            let mut conn = config::connect_and_migrate(&url)?;
-            scenarios::run_all(&mut conn, &mut out, args.json)?;
+            scenarios::run_all(&mut config::connect_and_migrate(&url)?, &mut out, args.json)?
         }
         Some(Command::Bank(args)) => commands::bank::run(&url, &args, &mut out)?,
         Some(Command::Setup(args)) => commands::setup::run(&args, &url, &mut out)?,
@@ -93,6 +79,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(code)
+}
+
+/// For a command that changes data, says on stderr which database (the
+/// bank's own, for `bank`) and where the URL came from; read-only commands
+/// stay quiet.
+fn announce(command: Option<&Command>, url: &DatabaseUrl, source: &UrlSource) {
+    match command {
+        Some(Command::Bank(args)) => {
+            config::announce_bank_change(&url.with_database(&args.bank_database), source)
+        }
+        Some(command) if !command.changes_data() => {}
+        _ => config::announce_change(url, source),
+    }
+}
+
+/// Prints the completion script for `shell` on stdout.
+fn print_completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
+    // Into memory first: clap_complete panics on a failed write, and a closed
+    // stdout (`| head`) must end the command quietly.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "player-cli", &mut script);
+    let mut out = std::io::stdout().lock();
+    out.write_all(&script)?;
+    out.flush()?;
+    Ok(())
 }
 
 /// A usage error (exit status 2) of `subcommand`, found after parsing.
