@@ -87,7 +87,11 @@ fn unknown_database() {
     let db = TestDatabase::create();
     let missing = format!("{}_missing", db.name());
     let out = run_with_url(&format!("{}/{missing}", server_of(&db)));
-    assert_one_line_error(&out, "Unknown database");
+    let stderr = assert_one_line_error(&out, "Unknown database");
+    assert!(
+        stderr.contains("hint: create it and its tables with `player-cli setup`"),
+        "{stderr}"
+    );
     let exists = player_core::catalog::database_exists(&mut db.connect(), &missing).unwrap();
     assert!(!exists, "the missing database must not be created");
 }
