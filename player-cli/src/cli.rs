@@ -1,6 +1,6 @@
 //! Command-line arguments.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
     load::LoadArgs, migrate::MigrateArgs, ping::PingArgs, player::PlayerCommand, trade::TradeArgs,
@@ -26,11 +26,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the tutorial's scenarios (the default): empties `player` first.
-    Scenarios,
+    Scenarios(ScenariosArgs),
     /// Run the bank workload: concurrent random trades on a database of the
     /// bank's own, then check that no coin or goods was created, destroyed or
     /// overdrawn (exit 1 if one was).
     Bank(crate::commands::bank::BankArgs),
+    /// Create the database of the URL if it is missing, then apply the
+    /// migrations (as `diesel setup` does).
+    Setup(crate::commands::setup::SetupArgs),
     /// Apply the pending migrations, then show which are applied.
     Migrate(MigrateArgs),
     /// Create, read, list, update or delete players.
@@ -44,4 +47,42 @@ pub enum Command {
     Load(LoadArgs),
     /// Check the connection: server version, TLS cipher, TiDB transaction mode.
     Ping(PingArgs),
+    /// Print a shell completion script for bash, zsh, fish, elvish or powershell.
+    ///
+    /// For example: `player-cli completions bash >
+    /// ~/.local/share/bash-completion/completions/player-cli`.
+    Completions(CompletionsArgs),
+}
+
+impl Command {
+    /// True for the commands that may change data (their own database, for
+    /// `bank`): they say on stderr which database before they start.
+    pub fn changes_data(&self) -> bool {
+        match self {
+            Command::Scenarios(_)
+            | Command::Setup(_)
+            | Command::Bank(_)
+            | Command::Trade(_)
+            | Command::Load(_) => true,
+            Command::Migrate(args) => !args.status,
+            Command::Player(cmd) => cmd.changes_data(),
+            Command::Ping(_) | Command::Completions(_) => false,
+        }
+    }
+}
+
+/// Arguments of `scenarios`.
+#[derive(Debug, Args)]
+pub struct ScenariosArgs {
+    /// Print one JSON object instead of the tutorial's lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }

@@ -1,22 +1,125 @@
 //! Where the database URL comes from, and getting a migrated connection.
 
-use anyhow::Context;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
 use diesel::mysql::MysqlConnection;
 use player_core::db::{self, DatabaseUrl};
 
-/// The URL from `--database-url`, else `DATABASE_URL` (environment, then `.env`),
-/// else the tutorial's local server.
-pub fn database_url(flag: Option<&str>) -> anyhow::Result<DatabaseUrl> {
+/// Where the URL a command uses came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlSource {
+    /// The `--database-url` flag.
+    Flag,
+    /// `DATABASE_URL` in the environment.
+    Environment,
+    /// `DATABASE_URL` in this `.env` file.
+    DotEnv(PathBuf),
+    /// None of those: [`db::DEFAULT_DATABASE_URL`].
+    Default,
+}
+
+impl fmt::Display for UrlSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Flag => f.write_str("--database-url"),
+            Self::Environment => f.write_str("DATABASE_URL in the environment"),
+            Self::DotEnv(path) => write!(f, "DATABASE_URL in {}", path.display()),
+            Self::Default => f.write_str("the built-in default"),
+        }
+    }
+}
+
+/// The URL from `--database-url`, else `DATABASE_URL` (environment, then the
+/// first `.env` in the current folder or a parent), else the tutorial's local
+/// server; and where it came from.
+pub fn database_url(flag: Option<&str>) -> anyhow::Result<(DatabaseUrl, UrlSource)> {
     if let Some(url) = flag {
-        return Ok(url.parse()?);
+        return Ok((parse(url, &UrlSource::Flag)?, UrlSource::Flag));
     }
-    match dotenvy::dotenv() {
-        Ok(_) => {}
-        Err(e) if e.not_found() => {}
-        Err(e) => return Err(e).context("cannot read .env"),
+    let in_environment = std::env::var_os("DATABASE_URL").is_some();
+    // Loaded even when the environment has DATABASE_URL, for the other
+    // variables it may set; it never overrides the environment.
+    let dotenv = load_dotenv()?;
+    let source = match (in_environment, dotenv) {
+        (true, _) => UrlSource::Environment,
+        (false, Some(path)) if std::env::var_os("DATABASE_URL").is_some() => {
+            UrlSource::DotEnv(path)
+        }
+        _ => UrlSource::Default,
+    };
+    let url = match source {
+        UrlSource::Default => db::DEFAULT_DATABASE_URL.to_owned(),
+        _ => std::env::var("DATABASE_URL")
+            .map_err(|_| anyhow::anyhow!("DATABASE_URL ({source}) is not valid UTF-8"))?,
+    };
+    Ok((parse(&url, &source)?, source))
+}
+
+/// Loads the first `.env` found in the current folder or its parents (as
+/// `dotenvy::dotenv` searches) and returns its path. A malformed line is
+/// reported by its variable's name, never its value, which may hold a password.
+fn load_dotenv() -> anyhow::Result<Option<PathBuf>> {
+    let Some(path) = find_dotenv() else {
+        return Ok(None);
+    };
+    match dotenvy::from_path(&path) {
+        Ok(()) => Ok(Some(path)),
+        Err(dotenvy::Error::LineParse(line, _)) => Err(malformed(&path, &line)),
+        Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
     }
-    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| db::DEFAULT_DATABASE_URL.into());
+}
+
+/// The first `.env` file in the current folder or a parent.
+fn find_dotenv() -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    cwd.ancestors()
+        .map(|dir| dir.join(".env"))
+        .find(|path| path.is_file())
+}
+
+fn malformed(path: &Path, line: &str) -> anyhow::Error {
+    let key = line
+        .trim_start()
+        .trim_start_matches("export ")
+        .split('=')
+        .next()
+        .unwrap_or_default()
+        .trim();
+    let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let which = if plain {
+        format!("the line of {key}")
+    } else {
+        "a line".to_owned()
+    };
+    anyhow::anyhow!(
+        "cannot read {}: {which} is not KEY=VALUE (unbalanced quotes?); its text is not shown, it may hold a password",
+        path.display()
+    )
+}
+
+/// Parses a URL, refusing an empty one with a message that says where it was.
+fn parse(url: &str, source: &UrlSource) -> anyhow::Result<DatabaseUrl> {
+    if url.trim().is_empty() {
+        let default = db::DEFAULT_DATABASE_URL;
+        anyhow::bail!(match source {
+            UrlSource::Flag => format!("--database-url is empty: give a URL such as {default}"),
+            _ =>
+                format!("{source} is set but empty: set it to a URL, or remove it to use {default}"),
+        });
+    }
     Ok(url.parse()?)
+}
+
+/// Says on stderr which database a command is about to change and where its
+/// URL came from (the password masked), before anything is changed.
+pub fn announce_change(url: &DatabaseUrl, source: &UrlSource) {
+    eprintln!("changing {url} (URL from {source})");
+}
+
+/// As [`announce_change`], for the bank's own database on the URL's server.
+pub fn announce_bank_change(bank_url: &DatabaseUrl, source: &UrlSource) {
+    eprintln!("changing {bank_url} (the bank's database, on the server of {source})");
 }
 
 /// Connects and applies the migrations not yet applied.

@@ -52,6 +52,9 @@ fn connect_hint(err: &ConnectError) -> Option<&'static str> {
             ConnectFailure::Unreachable => Some(
                 "is the server running? Start the local one with `scripts/local-db.sh start`, or set DATABASE_URL",
             ),
+            ConnectFailure::Socket => Some(
+                "host `localhost` without a port (or with unix_socket) means the server's Unix socket; for TCP give a port (localhost:4000) or 127.0.0.1, or point unix_socket at the server's socket file",
+            ),
             ConnectFailure::AccessDenied => Some(
                 "check the user and password in DATABASE_URL (percent-encode special characters; TiDB Cloud users carry a prefix such as `xxxxxxxx.root`)",
             ),
@@ -62,7 +65,7 @@ fn connect_hint(err: &ConnectError) -> Option<&'static str> {
                 "check ssl_ca (the CA that signed the server's certificate; for TiDB Cloud the system bundle) and that the URL's host is the name in the certificate",
             ),
             ConnectFailure::UnknownDatabase => Some(
-                "create the database first (CREATE DATABASE name) or change the path of DATABASE_URL",
+                "create it and its tables with `player-cli setup`, or change the database in DATABASE_URL",
             ),
             ConnectFailure::Other => None,
         },

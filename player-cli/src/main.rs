@@ -18,8 +18,10 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 
 use player_core::TradeOutcome;
+use player_core::db::DatabaseUrl;
 
 use crate::cli::{Cli, Command};
+use crate::config::UrlSource;
 
 /// Exit status of a trade the balances did not allow.
 const EXIT_REFUSED: u8 = 3;
@@ -49,18 +51,27 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // What clap cannot check alone is checked here, before anything connects.
-    if let Some(Command::Trade(args)) = &cli.command {
-        args.check().map_err(|msg| usage_error("trade", msg))?;
+    match &cli.command {
+        Some(Command::Trade(args)) => args.check().map_err(|msg| usage_error("trade", msg))?,
+        Some(Command::Bank(args)) => args.check().map_err(|msg| usage_error("bank", msg))?,
+        _ => {}
     }
-    let url = config::database_url(cli.database_url.as_deref())?;
+    if let Some(Command::Completions(args)) = &cli.command {
+        // Needs no database: not even the URL is read.
+        print_completions(args.shell)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (url, source) = config::database_url(cli.database_url.as_deref())?;
+    announce(cli.command.as_ref(), &url, &source);
     let mut out = std::io::stdout().lock();
     let mut code = ExitCode::SUCCESS;
     match cli.command {
-        None | Some(Command::Scenarios) => {
-            let mut conn = config::connect_and_migrate(&url)?;
-            scenarios::run_all(&mut conn, &mut out)?;
+        None => scenarios::run_all(&mut config::connect_and_migrate(&url)?, &mut out, false)?,
+        Some(Command::Scenarios(args)) => {
+            scenarios::run_all(&mut config::connect_and_migrate(&url)?, &mut out, args.json)?
         }
         Some(Command::Bank(args)) => commands::bank::run(&url, &args, &mut out)?,
+        Some(Command::Setup(args)) => commands::setup::run(&args, &url, &mut out)?,
         Some(Command::Migrate(args)) => commands::migrate::run(&args, &url, &mut out)?,
         Some(Command::Player(cmd)) => commands::player::run(cmd, &url, &mut out)?,
         Some(Command::Trade(args)) => {
@@ -70,9 +81,35 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Load(args)) => commands::load::run(&args, &url, &mut out)?,
         Some(Command::Ping(args)) => commands::ping::run(&args, &url, &mut out)?,
+        Some(Command::Completions(_)) => {} // printed above, before the URL was read
     }
     out.flush()?;
     Ok(code)
+}
+
+/// For a command that changes data, says on stderr which database (the
+/// bank's own, for `bank`) and where the URL came from; read-only commands
+/// stay quiet.
+fn announce(command: Option<&Command>, url: &DatabaseUrl, source: &UrlSource) {
+    match command {
+        Some(Command::Bank(args)) => {
+            config::announce_bank_change(&url.with_database(&args.bank_database), source)
+        }
+        Some(command) if !command.changes_data() => {}
+        _ => config::announce_change(url, source),
+    }
+}
+
+/// Prints the completion script for `shell` on stdout.
+fn print_completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
+    // Into memory first: clap_complete panics on a failed write, and a closed
+    // stdout (`| head`) must end the command quietly.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "player-cli", &mut script);
+    let mut out = std::io::stdout().lock();
+    out.write_all(&script)?;
+    out.flush()?;
+    Ok(())
 }
 
 /// A usage error (exit status 2) of `subcommand`, found after parsing.

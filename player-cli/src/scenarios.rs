@@ -1,79 +1,165 @@
-//! The tutorial's two scenarios, printing exactly the tutorial's lines.
+//! The tutorial's two scenarios, printing exactly the tutorial's lines (or,
+//! with `--json`, one JSON object holding the same facts).
 
 use std::io::Write;
 
 use diesel::mysql::MysqlConnection;
-use player_core::{NewPlayer, PlayerId, Refusal, Trade, TradeOutcome, players};
+use player_core::{NewPlayer, Player, PlayerId, Refusal, Trade, TradeOutcome, players};
+use serde::Serialize;
+
+use crate::commands::player::PlayerJson;
+use crate::commands::trade::TradeJson;
+use crate::commands::write_json;
 
 /// Players the tutorial bulk-creates, and its batch size.
 const BULK_PLAYERS: usize = 1919;
 const BULK_BATCH: usize = 114;
 
-/// Empties `player` so the run can be repeated, then runs both scenarios.
-pub fn run_all(conn: &mut MysqlConnection, out: &mut impl Write) -> anyhow::Result<()> {
-    players::delete_all(conn)?;
-    simple_example(conn, out)?;
-    trade_example(conn, out)
+/// What `scenarios --json` prints, keys in this order:
+/// `{"simple_example":{"test":{..},"players":1920,"first_three":[..]},
+///   "trade_example":{"trades":[..],"players":[..]}}`.
+#[derive(Debug, Serialize)]
+pub struct ScenariosJson<'a> {
+    /// The first scenario.
+    pub simple_example: SimpleJson<'a>,
+    /// The second scenario.
+    pub trade_example: TradeExampleJson<'a>,
 }
 
-/// Creates, reads back, bulk-creates, counts and lists players.
-pub fn simple_example(conn: &mut MysqlConnection, out: &mut impl Write) -> anyhow::Result<()> {
-    // A player who has one coin and one goods.
-    let test: PlayerId = "test".parse()?;
-    players::create(conn, &NewPlayer::new(test.clone(), 1, 1))?;
-    let test = players::get(conn, &test)?.ok_or_else(|| anyhow::anyhow!("player test vanished"))?;
-    writeln!(out, "{test}")?;
+/// What the first scenario found.
+#[derive(Debug, Serialize)]
+pub struct SimpleJson<'a> {
+    /// Player `test`, read back after its creation.
+    pub test: PlayerJson<'a>,
+    /// Players counted after the bulk creation.
+    pub players: i64,
+    /// The first three players in id order.
+    pub first_three: Vec<PlayerJson<'a>>,
+}
 
-    // 1,919 players with random UUIDs, 114 per multi-row INSERT.
-    let random = std::iter::repeat_with(|| NewPlayer::random(10_000, 10_000)).take(BULK_PLAYERS);
-    players::bulk_create(conn, random, BULK_BATCH)?;
+/// What the second scenario did.
+#[derive(Debug, Serialize)]
+pub struct TradeExampleJson<'a> {
+    /// The two trades, in order, as `trade --json` prints one.
+    pub trades: Vec<TradeJson<'a>>,
+    /// Players `1` and `2` afterwards.
+    pub players: Vec<PlayerJson<'a>>,
+}
 
-    writeln!(out, "number of players: {}", players::count(conn)?)?;
+/// The first scenario's results.
+struct Simple {
+    test: Player,
+    count: i64,
+    first_three: Vec<Player>,
+}
 
-    for player in players::list(conn, None, 3)? {
+/// The second scenario's results.
+struct TradeExample<'a> {
+    trades: Vec<(Trade<'a>, TradeOutcome)>,
+    players: Vec<Player>,
+}
+
+/// Empties `player` so the run can be repeated, then runs both scenarios and
+/// prints the tutorial's lines, or one JSON object with `json`.
+pub fn run_all(conn: &mut MysqlConnection, out: &mut impl Write, json: bool) -> anyhow::Result<()> {
+    players::delete_all(conn)?;
+    let simple = simple_example(conn)?;
+    let (one, two): (PlayerId, PlayerId) = ("1".parse()?, "2".parse()?);
+    let traded = trade_example(conn, &one, &two)?;
+    if json {
+        return write_json(
+            out,
+            &ScenariosJson {
+                simple_example: SimpleJson {
+                    test: PlayerJson::from(&simple.test),
+                    players: simple.count,
+                    first_three: simple.first_three.iter().map(PlayerJson::from).collect(),
+                },
+                trade_example: TradeExampleJson {
+                    trades: traded
+                        .trades
+                        .iter()
+                        .map(|(t, outcome)| TradeJson::new(t, *outcome))
+                        .collect(),
+                    players: traded.players.iter().map(PlayerJson::from).collect(),
+                },
+            },
+        );
+    }
+    writeln!(out, "{}", simple.test)?;
+    writeln!(out, "number of players: {}", simple.count)?;
+    for player in &simple.first_three {
+        writeln!(out, "{player}")?;
+    }
+    for (trade, outcome) in &traded.trades {
+        writeln!(out, "{}", outcome_line(trade, *outcome))?;
+    }
+    for player in &traded.players {
         writeln!(out, "{player}")?;
     }
     Ok(())
 }
 
+/// Creates, reads back, bulk-creates, counts and lists players.
+fn simple_example(conn: &mut MysqlConnection) -> anyhow::Result<Simple> {
+    // A player who has one coin and one goods.
+    let test: PlayerId = "test".parse()?;
+    players::create(conn, &NewPlayer::new(test.clone(), 1, 1))?;
+    let test = players::get(conn, &test)?.ok_or_else(|| anyhow::anyhow!("player test vanished"))?;
+
+    // 1,919 players with random UUIDs, 114 per multi-row INSERT.
+    let random = std::iter::repeat_with(|| NewPlayer::random(10_000, 10_000)).take(BULK_PLAYERS);
+    players::bulk_create(conn, random, BULK_BATCH)?;
+
+    Ok(Simple {
+        test,
+        count: players::count(conn)?,
+        first_three: players::list(conn, None, 3)?,
+    })
+}
+
 /// Player 1 (100 coins) buys goods from player 2: first too dear, then affordable.
-pub fn trade_example(conn: &mut MysqlConnection, out: &mut impl Write) -> anyhow::Result<()> {
-    let (one, two): (PlayerId, PlayerId) = ("1".parse()?, "2".parse()?);
+fn trade_example<'a>(
+    conn: &mut MysqlConnection,
+    one: &'a PlayerId,
+    two: &'a PlayerId,
+) -> anyhow::Result<TradeExample<'a>> {
     players::create(conn, &NewPlayer::new(one.clone(), 100, 0))?;
     players::create(conn, &NewPlayer::new(two.clone(), 114_514, 20))?;
 
     // 10 goods for 500 coins: player 1 cannot afford it, nothing changes.
     let too_dear = Trade {
-        seller: &two,
-        buyer: &one,
+        seller: two,
+        buyer: one,
         amount: 10,
         price: 500,
     };
-    trade(conn, out, &too_dear)?;
     // 2 goods for 100 coins succeeds.
     let affordable = Trade {
         amount: 2,
         price: 100,
         ..too_dear
     };
-    trade(conn, out, &affordable)?;
-
-    for player in players::get_many(conn, &[one, two])? {
-        writeln!(out, "{player}")?;
+    let mut trades = Vec::new();
+    for trade in [too_dear, affordable] {
+        let outcome = player_core::trade(conn, &trade)?;
+        trades.push((trade, outcome));
     }
-    Ok(())
+    Ok(TradeExample {
+        trades,
+        players: players::get_many(conn, &[one.clone(), two.clone()])?,
+    })
 }
 
-/// Runs one trade and prints the tutorial's line for its outcome.
-fn trade(conn: &mut MysqlConnection, out: &mut impl Write, trade: &Trade) -> anyhow::Result<()> {
-    match player_core::trade(conn, trade)? {
-        TradeOutcome::Done => writeln!(out, "trade success")?,
+/// The tutorial's line for a trade's outcome.
+pub fn outcome_line(trade: &Trade<'_>, outcome: TradeOutcome) -> String {
+    match outcome {
+        TradeOutcome::Done => "trade success".to_owned(),
         TradeOutcome::Refused(Refusal::SellerLacksGoods) => {
-            writeln!(out, "sell player {} goods not enough", trade.seller)?
+            format!("sell player {} goods not enough", trade.seller)
         }
         TradeOutcome::Refused(Refusal::BuyerLacksCoins) => {
-            writeln!(out, "buy player {} coins not enough", trade.buyer)?
+            format!("buy player {} coins not enough", trade.buyer)
         }
     }
-    Ok(())
 }

@@ -128,6 +128,81 @@ pub fn database_exists(conn: &mut MysqlConnection, name: &str) -> QueryResult<bo
         .map(|n| n > 0)
 }
 
+/// The longest database name MySQL, MariaDB and TiDB accept, in characters.
+pub const MAX_DATABASE_NAME_LEN: usize = 64;
+
+/// A name no server would take for a database, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{name}` cannot be a database name: {reason}")]
+pub struct InvalidDatabaseName {
+    /// The name refused.
+    pub name: String,
+    /// Why.
+    pub reason: &'static str,
+}
+
+/// Errors of [`create_database`].
+#[derive(Debug, thiserror::Error)]
+pub enum CreateDatabaseError {
+    /// The name was refused before anything was sent.
+    #[error(transparent)]
+    InvalidName(#[from] InvalidDatabaseName),
+    /// The server refused the statement (the user may lack the CREATE privilege).
+    #[error("cannot create the database: {0}")]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Checks `name` against the rules MySQL and TiDB share for a quoted
+/// database name: 1 to 64 characters of the Basic Multilingual Plane, no NUL,
+/// no trailing space. Backticks are allowed (quoting doubles them).
+pub fn check_database_name(name: &str) -> Result<(), InvalidDatabaseName> {
+    let refuse = |reason| {
+        Err(InvalidDatabaseName {
+            name: name.to_owned(),
+            reason,
+        })
+    };
+    let len = name.chars().count();
+    if len == 0 {
+        return refuse("it is empty");
+    }
+    if len > MAX_DATABASE_NAME_LEN {
+        return refuse("it is longer than 64 characters");
+    }
+    if name.ends_with(' ') {
+        return refuse("it ends with a space");
+    }
+    if name.chars().any(|c| c == '\0' || u32::from(c) > 0xFFFF) {
+        return refuse("it holds NUL or a character outside the Basic Multilingual Plane");
+    }
+    Ok(())
+}
+
+/// `name` as a quoted identifier: in backticks, each backtick doubled.
+/// DDL statements cannot bind names, so this is how they are spliced safely.
+pub fn quote_identifier(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// Creates the database `name` unless the server already lists it; true when
+/// it was created. The name is checked ([`check_database_name`]) and quoted
+/// ([`quote_identifier`]) before it reaches the server.
+pub fn create_database(
+    conn: &mut MysqlConnection,
+    name: &str,
+) -> Result<bool, CreateDatabaseError> {
+    check_database_name(name)?;
+    if database_exists(conn, name)? {
+        // No CREATE: a user allowed into one database need not be allowed to create any.
+        return Ok(false);
+    }
+    diesel::connection::SimpleConnection::batch_execute(
+        conn,
+        &format!("CREATE DATABASE IF NOT EXISTS {}", quote_identifier(name)),
+    )?;
+    Ok(true)
+}
+
 /// The databases whose name starts with `prefix` (taken literally: `_` and
 /// `%` in it match only themselves).
 pub fn databases_like(conn: &mut MysqlConnection, prefix: &str) -> QueryResult<Vec<String>> {
@@ -206,7 +281,26 @@ fn single(conn: &mut MysqlConnection, sql: &str) -> QueryResult<Option<String>> 
 
 #[cfg(test)]
 mod tests {
-    use super::is_tidb;
+    use super::*;
+
+    #[test]
+    fn database_names_are_checked_and_quoted() {
+        assert_eq!(quote_identifier("a`b"), "`a``b`");
+        assert_eq!(quote_identifier("plain"), "`plain`");
+        for ok in ["test", "a`b", "my-db.2", "é".repeat(64).as_str()] {
+            assert_eq!(check_database_name(ok), Ok(()), "{ok}");
+        }
+        for (bad, reason) in [
+            ("", "empty"),
+            (&"n".repeat(65), "longer than 64"),
+            ("trailing ", "ends with a space"),
+            ("nul\0", "NUL"),
+            ("crab🦀", "Basic Multilingual Plane"),
+        ] {
+            let err = check_database_name(bad).expect_err(bad);
+            assert!(err.to_string().contains(reason), "{bad:?}: {err}");
+        }
+    }
 
     #[test]
     fn tidb_is_recognised_by_its_version_string() {

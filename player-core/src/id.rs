@@ -201,8 +201,14 @@ mod tests {
         assert_eq!(as_ref, "a  ");
         assert_eq!(twin.as_str(), "a  ");
         assert_eq!(format!("{twin:?}"), "\"a  \"");
-        assert_eq!("b".parse::<PlayerId>().map(|i| i.to_string()), Ok("b".to_owned()));
-        assert_eq!(PlayerId::try_from("").map(|i| i.to_string()), Err(InvalidId::Empty));
+        assert_eq!(
+            "b".parse::<PlayerId>().map(|i| i.to_string()),
+            Ok("b".to_owned())
+        );
+        assert_eq!(
+            PlayerId::try_from("").map(|i| i.to_string()),
+            Err(InvalidId::Empty)
+        );
         assert_eq!(PlayerId::random().as_str().len(), 36);
     }
 

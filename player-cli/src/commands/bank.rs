@@ -4,53 +4,54 @@
 //! or when a player's balances do not match its trades. Ctrl-C stops the
 //! workers after their trades in flight; the report and the check follow.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use player_bank::{Limit, Progress, ReconcileStatus, Settings, Summary, TradeForm, TxnMode};
 use player_core::db::DatabaseUrl;
 use player_core::retry::RetryPolicy;
 
+use crate::args;
 use crate::interrupt::{self, Interrupted};
 
 /// Flags of `player-cli bank`.
 #[derive(Debug, Args)]
 pub struct BankArgs {
     /// Threads trading at once, one pooled connection each.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    #[arg(long, default_value_t = 4, allow_negative_numbers = true, value_parser = args::workers)]
     pub workers: u32,
 
     /// Players seeded with known balances.
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+    #[arg(long, default_value_t = 100, allow_negative_numbers = true, value_parser = args::bank_players)]
     pub players: u32,
 
     /// How long to trade, in seconds (fractions allowed).
-    #[arg(long, default_value_t = 10.0, value_parser = positive_seconds, conflicts_with = "trades")]
+    #[arg(long, default_value_t = 10.0, allow_negative_numbers = true, value_parser = args::seconds, conflicts_with = "trades")]
     pub seconds: f64,
 
     /// Run this many trades instead of trading for a duration.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, allow_negative_numbers = true, value_parser = args::trades)]
     pub trades: Option<u64>,
 
     /// Size of a hot set of players (the first ones) that trades favour; 0 for none.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = args::hot_players)]
     pub hot_players: u32,
 
     /// Chance (0 to 1) that each side of a trade is drawn from the hot set.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true, value_parser = args::share)]
     pub hot_share: f64,
 
     /// Seed of the random trades [default: random, printed in the report].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = args::seed)]
     pub seed: Option<u64>,
 
     /// Retries of a trade after a retryable error (deadlock, lock wait timeout,
     /// TiDB write conflict...).
-    #[arg(long, default_value_t = RetryPolicy::default().max_retries)]
+    #[arg(long, default_value_t = RetryPolicy::default().max_retries, allow_negative_numbers = true, value_parser = args::retries)]
     pub max_retries: u32,
 
     /// Which trade the workers call: `transactional` (BEGIN, UPDATE, COMMIT
@@ -69,7 +70,7 @@ pub struct BankArgs {
 
     /// Seconds a worker waits for a connection (say, while the server
     /// restarts) before the run stops with an error.
-    #[arg(long, default_value_t = 10.0, value_parser = positive_seconds, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 10.0, allow_negative_numbers = true, value_parser = args::seconds, value_name = "SECONDS")]
     pub connect_timeout: f64,
 
     /// Print one JSON object on stdout instead of a table.
@@ -113,16 +114,19 @@ impl From<TxnModeArg> for TxnMode {
     }
 }
 
-fn positive_seconds(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
-        _ => Err(format!(
-            "`{s}` is not a number of seconds between 0 and 86400"
-        )),
-    }
-}
-
 impl BankArgs {
+    /// Checks what clap cannot: a hot set is 0 (none) or 2 to `--players` players.
+    pub fn check(&self) -> Result<(), String> {
+        let h = self.hot_players;
+        if h == 1 || h > self.players {
+            return Err(format!(
+                "invalid value '{h}' for '--hot-players': {} (the --players), or 0 for no hot set",
+                args::out_of_range(&h.to_string(), 2, self.players)
+            ));
+        }
+        Ok(())
+    }
+
     fn settings(&self) -> Settings {
         Settings {
             database: self.bank_database.clone(),
@@ -197,34 +201,51 @@ pub fn run(url: &DatabaseUrl, args: &BankArgs, out: &mut impl Write) -> anyhow::
     Ok(())
 }
 
-/// A bar (for a trade count) or a spinner (for a duration) on stderr, hidden
-/// when stderr is not a terminal, until `done`.
+/// A bar on stderr, only when stderr is a terminal, as wide as the terminal,
+/// until `done`: trades started out of `--trades`, or time elapsed out of
+/// `--seconds` (in milliseconds, so it moves smoothly), then the counts.
 fn show_progress(settings: &Settings, progress: &Progress, done: &AtomicBool) {
-    let bar = match settings.limit {
-        Limit::Trades(n) => ProgressBar::new(n).with_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} trades {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        ),
-        Limit::Duration(d) => ProgressBar::new(d.as_secs().max(1)).with_style(
-            ProgressStyle::with_template("{bar:30} {elapsed}/{len}s {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    if !std::io::stderr().is_terminal() {
+        return;
+    }
+    let (len, template) = match settings.limit {
+        Limit::Trades(n) => (n, "{wide_bar} {human_pos}/{human_len} trades  {msg}"),
+        Limit::Duration(d) => (
+            u64::try_from(d.as_millis()).unwrap_or(u64::MAX),
+            "{wide_bar} {seconds} s  {msg}",
         ),
     };
+    let style = ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key(
+            "seconds",
+            |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let secs = |ms: u64| ms as f64 / 1000.0;
+                let total = secs(state.len().unwrap_or(0));
+                let _ = write!(w, "{:.1}/{total:.1}", secs(state.pos()));
+            },
+        );
+    let bar =
+        ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr()).with_style(style);
     let started = std::time::Instant::now();
     while !done.load(Ordering::Relaxed) {
-        let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+        let count = |c: &std::sync::atomic::AtomicU64| HumanCount(c.load(Ordering::Relaxed));
         match settings.limit {
             Limit::Trades(_) => bar.set_position(progress.finished()),
-            Limit::Duration(_) => bar.set_position(started.elapsed().as_secs()),
+            Limit::Duration(_) => bar.set_position(
+                u64::try_from(started.elapsed().as_millis())
+                    .unwrap_or(u64::MAX)
+                    .min(len),
+            ),
         }
         bar.set_message(format!(
             "committed {} refused {} retried {} failed {}",
-            load(&progress.committed),
-            load(&progress.refused),
-            load(&progress.retried),
-            load(&progress.failed),
+            count(&progress.committed),
+            count(&progress.refused),
+            count(&progress.retried),
+            count(&progress.failed),
         ));
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(50));
     }
     bar.finish_and_clear();
 }

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use clap::Args;
+use diesel::mysql::MysqlConnection;
 use player_core::db::{self, DatabaseUrl};
 use player_core::migrations;
 use serde::Serialize;
@@ -18,17 +19,25 @@ pub struct MigrateArgs {
     pub json: bool,
 }
 
-/// One migration as `migrate --json` reports it.
+/// What `migrate --json` prints: `{"migrations":[...]}`.
 #[derive(Debug, Serialize)]
-struct Status {
+pub struct MigrateJson {
+    /// Every migration the binary knows, oldest first.
+    pub migrations: Vec<Status>,
+}
+
+/// One migration as `migrate --json` and `setup --json` report it, keys in
+/// this order: `name`, `version`, `applied`, `applied_now`.
+#[derive(Debug, Serialize)]
+pub struct Status {
     /// Its folder name, e.g. `2026-11-24-000000_create_player`.
-    name: String,
+    pub name: String,
     /// Its version, the key in `__diesel_schema_migrations`.
-    version: String,
+    pub version: String,
     /// Applied before or by this run.
-    applied: bool,
+    pub applied: bool,
     /// Applied by this run.
-    applied_now: bool,
+    pub applied_now: bool,
 }
 
 /// Applies what is pending (unless `--status`) and prints every migration's state.
@@ -39,7 +48,21 @@ pub fn run(a: &MigrateArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::
     } else {
         migrations::run_pending(&mut conn)?
     };
-    let statuses: Vec<Status> = migrations::status(&mut conn)?
+    let statuses = statuses(&mut conn, &applied_now)?;
+    if a.json {
+        return super::write_json(
+            out,
+            &MigrateJson {
+                migrations: statuses,
+            },
+        );
+    }
+    print_statuses(out, &statuses)
+}
+
+/// Every migration's state, `applied_now` being the versions this run applied.
+pub fn statuses(conn: &mut MysqlConnection, applied_now: &[String]) -> anyhow::Result<Vec<Status>> {
+    Ok(migrations::status(conn)?
         .into_iter()
         .map(|m| Status {
             applied_now: applied_now.contains(&m.version),
@@ -47,11 +70,12 @@ pub fn run(a: &MigrateArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::
             version: m.version,
             applied: m.applied,
         })
-        .collect();
-    if a.json {
-        return super::write_json(out, &serde_json::json!({ "migrations": statuses }));
-    }
-    for s in &statuses {
+        .collect())
+}
+
+/// One line per migration (`NAME  applied now|applied|pending`), then the counts.
+pub fn print_statuses(out: &mut impl Write, statuses: &[Status]) -> anyhow::Result<()> {
+    for s in statuses {
         let state = match (s.applied_now, s.applied) {
             (true, _) => "applied now",
             (false, true) => "applied",
@@ -59,12 +83,8 @@ pub fn run(a: &MigrateArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::
         };
         writeln!(out, "{}  {state}", s.name)?;
     }
+    let applied_now = statuses.iter().filter(|s| s.applied_now).count();
     let pending = statuses.iter().filter(|s| !s.applied).count();
-    writeln!(
-        out,
-        "{} applied now, {} pending",
-        applied_now.len(),
-        pending
-    )?;
+    writeln!(out, "{applied_now} applied now, {pending} pending")?;
     Ok(())
 }

@@ -29,23 +29,35 @@ pub enum PlayerCommand {
     Delete(DeleteArgs),
 }
 
+impl PlayerCommand {
+    /// True for create, update and delete.
+    pub fn changes_data(&self) -> bool {
+        !matches!(self, Self::Get(_) | Self::List(_))
+    }
+}
+
 /// Arguments of `player create`.
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// Id of the new player (1 to 36 characters) [default: a random UUID].
+    #[arg(allow_negative_numbers = true)]
     pub id: Option<PlayerId>,
     /// Coins to start with.
-    #[arg(long, default_value = "0", value_parser = args::balance)]
+    #[arg(long, default_value = "0", allow_negative_numbers = true, value_parser = args::balance)]
     pub coins: i32,
     /// Goods to start with.
-    #[arg(long, default_value = "0", value_parser = args::balance)]
+    #[arg(long, default_value = "0", allow_negative_numbers = true, value_parser = args::balance)]
     pub goods: i32,
+    /// Print the player as a JSON object instead of the tutorial's line.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `player get`.
 #[derive(Debug, Args)]
 pub struct GetArgs {
     /// Id of the player.
+    #[arg(allow_negative_numbers = true)]
     pub id: PlayerId,
     /// Print a JSON object instead of the tutorial's line.
     #[arg(long)]
@@ -56,10 +68,10 @@ pub struct GetArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Start after this id (pass the last id of a page to get the next one).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", allow_negative_numbers = true)]
     pub after: Option<PlayerId>,
     /// Players per page.
-    #[arg(long, default_value = "20", value_parser = args::page_size)]
+    #[arg(long, default_value = "20", allow_negative_numbers = true, value_parser = args::page_size)]
     pub limit: i64,
     /// Print a JSON array instead of the tutorial's lines.
     #[arg(long)]
@@ -70,20 +82,28 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// Id of the player.
+    #[arg(allow_negative_numbers = true)]
     pub id: PlayerId,
     /// New coins.
-    #[arg(long, value_parser = args::balance)]
+    #[arg(long, allow_negative_numbers = true, value_parser = args::balance)]
     pub coins: Option<i32>,
     /// New goods.
-    #[arg(long, value_parser = args::balance)]
+    #[arg(long, allow_negative_numbers = true, value_parser = args::balance)]
     pub goods: Option<i32>,
+    /// Print the player as a JSON object instead of the tutorial's line.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `player delete`.
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
     /// Id of the player.
+    #[arg(allow_negative_numbers = true)]
     pub id: PlayerId,
+    /// Print a JSON object instead of a line.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runtime errors of the `player` commands besides the library's.
@@ -94,7 +114,7 @@ pub enum PlayerError {
     NotFound(PlayerId),
 }
 
-/// A player as `--json` prints it.
+/// A player as `--json` prints it: `{"id":"alice","coins":100,"goods":0}`.
 #[derive(Debug, Serialize)]
 pub struct PlayerJson<'a> {
     /// Id, verbatim.
@@ -103,6 +123,15 @@ pub struct PlayerJson<'a> {
     pub coins: i32,
     /// Goods held.
     pub goods: i32,
+}
+
+/// What `player delete --json` prints: `{"id":"alice","deleted":true}`.
+#[derive(Debug, Serialize)]
+pub struct DeletedJson<'a> {
+    /// Id of the player deleted.
+    pub id: &'a str,
+    /// Always true: a player that does not exist is an error.
+    pub deleted: bool,
 }
 
 impl<'a> From<&'a Player> for PlayerJson<'a> {
@@ -141,16 +170,20 @@ fn create(conn: &mut MysqlConnection, a: CreateArgs, out: &mut impl Write) -> an
                 coins: new.coins,
                 goods: new.goods,
             };
-            writeln!(out, "{created}")?;
-            Ok(())
+            print_player(out, &created, a.json)
         }
     }
 }
 
 fn get(conn: &mut MysqlConnection, a: &GetArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let player = find(conn, &a.id)?;
-    if a.json {
-        write_json(out, &PlayerJson::from(&player))
+    print_player(out, &player, a.json)
+}
+
+/// Prints a player as the tutorial's line or, with `json`, as [`PlayerJson`].
+fn print_player(out: &mut impl Write, player: &Player, json: bool) -> anyhow::Result<()> {
+    if json {
+        write_json(out, &PlayerJson::from(player))
     } else {
         writeln!(out, "{player}")?;
         Ok(())
@@ -177,8 +210,7 @@ fn update(conn: &mut MysqlConnection, a: &UpdateArgs, out: &mut impl Write) -> a
     if !found {
         return Err(PlayerError::NotFound(a.id.clone()).into());
     }
-    writeln!(out, "{}", find(conn, &a.id)?)?;
-    Ok(())
+    print_player(out, &find(conn, &a.id)?, a.json)
 }
 
 fn delete(conn: &mut MysqlConnection, a: &DeleteArgs, out: &mut impl Write) -> anyhow::Result<()> {
@@ -187,6 +219,15 @@ fn delete(conn: &mut MysqlConnection, a: &DeleteArgs, out: &mut impl Write) -> a
     let found = players::delete(conn, &a.id).context("cannot delete the player")?;
     if !found {
         return Err(PlayerError::NotFound(a.id.clone()).into());
+    }
+    if a.json {
+        return write_json(
+            out,
+            &DeletedJson {
+                id: stored.as_str(),
+                deleted: true,
+            },
+        );
     }
     writeln!(out, "deleted player {stored}")?;
     Ok(())

@@ -1,33 +1,81 @@
 //! `trade`: the seller gives goods to the buyer for coins, in one transaction.
 
 use std::io::Write;
+use std::time::Duration;
 
 use clap::Args;
 use player_core::db::{self, DatabaseUrl};
 use player_core::retry::RetryPolicy;
 use player_core::{PlayerId, Refusal, Trade, TradeOutcome};
 
+use serde::Serialize;
+
 use crate::args;
+use crate::commands::write_json;
 
 /// Arguments of `trade`.
 #[derive(Debug, Args)]
 pub struct TradeArgs {
     /// Id of the player who gives goods and receives coins.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub seller: PlayerId,
     /// Id of the player who gives coins and receives goods.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub buyer: PlayerId,
     /// Goods that move from the seller to the buyer (at least 1).
-    #[arg(long, value_parser = args::positive)]
+    #[arg(long, allow_negative_numbers = true, value_parser = args::positive)]
     pub amount: i32,
     /// Coins that move from the buyer to the seller (at least 1).
-    #[arg(long, value_parser = args::positive)]
+    #[arg(long, allow_negative_numbers = true, value_parser = args::positive)]
     pub price: i32,
     /// Seconds the trade may take, retries included; a retry that could not
     /// end within them is not started (a lock held elsewhere, say).
     #[arg(long, default_value = "60", value_parser = args::seconds, value_name = "SECONDS", allow_negative_numbers = true)]
-    pub time_limit: std::time::Duration,
+    pub time_limit: f64,
+    /// Print a JSON object instead of the tutorial's line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `trade --json` prints, keys in this order:
+/// `{"seller":"2","buyer":"1","amount":2,"price":100,"outcome":"done","refusal":null}`.
+#[derive(Debug, Serialize)]
+pub struct TradeJson<'a> {
+    /// Id of the player who gives goods.
+    pub seller: &'a str,
+    /// Id of the player who gives coins.
+    pub buyer: &'a str,
+    /// Goods asked to move.
+    pub amount: i32,
+    /// Coins asked to move.
+    pub price: i32,
+    /// `done` or `refused`.
+    pub outcome: &'static str,
+    /// Why it was refused: `seller_lacks_goods` or `buyer_lacks_coins`; null when done.
+    pub refusal: Option<&'static str>,
+}
+
+impl<'a> TradeJson<'a> {
+    /// The JSON form of `trade` and how it came out.
+    pub fn new(trade: &Trade<'a>, outcome: TradeOutcome) -> Self {
+        let (outcome, refusal) = match outcome {
+            TradeOutcome::Done => ("done", None),
+            TradeOutcome::Refused(Refusal::SellerLacksGoods) => {
+                ("refused", Some("seller_lacks_goods"))
+            }
+            TradeOutcome::Refused(Refusal::BuyerLacksCoins) => {
+                ("refused", Some("buyer_lacks_coins"))
+            }
+        };
+        Self {
+            seller: trade.seller.as_str(),
+            buyer: trade.buyer.as_str(),
+            amount: trade.amount,
+            price: trade.price,
+            outcome,
+            refusal,
+        }
+    }
 }
 
 impl TradeArgs {
@@ -44,8 +92,9 @@ impl TradeArgs {
     }
 }
 
-/// Runs the trade and prints the tutorial's line for its outcome: `trade
-/// success`, `sell player ID goods not enough` or `buy player ID coins not enough`.
+/// Runs the trade and prints the tutorial's line for its outcome (`trade
+/// success`, `sell player ID goods not enough` or `buy player ID coins not
+/// enough`), or with `--json` a [`TradeJson`].
 pub fn run(a: &TradeArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Result<TradeOutcome> {
     let mut conn = db::connect(url)?;
     let trade = Trade {
@@ -54,16 +103,12 @@ pub fn run(a: &TradeArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Re
         amount: a.amount,
         price: a.price,
     };
-    let policy = RetryPolicy::default().with_time_limit(a.time_limit);
+    let policy = RetryPolicy::default().with_time_limit(Duration::from_secs_f64(a.time_limit));
     let outcome = player_core::trade_with_retry(&mut conn, &trade, &policy)?.outcome;
-    match outcome {
-        TradeOutcome::Done => writeln!(out, "trade success")?,
-        TradeOutcome::Refused(Refusal::SellerLacksGoods) => {
-            writeln!(out, "sell player {} goods not enough", a.seller)?
-        }
-        TradeOutcome::Refused(Refusal::BuyerLacksCoins) => {
-            writeln!(out, "buy player {} coins not enough", a.buyer)?
-        }
+    if a.json {
+        write_json(out, &TradeJson::new(&trade, outcome))?;
+    } else {
+        writeln!(out, "{}", crate::scenarios::outcome_line(&trade, outcome))?;
     }
     Ok(outcome)
 }

@@ -16,7 +16,7 @@ fn check(cases: &[(&[&str], i32, &str)]) {
         let run = cli(db.url(), args);
         assert_eq!(run.code, *code, "{args:?}: {run:?}");
         assert_eq!(run.stdout, "", "{args:?} printed on stdout");
-        let first = run.stderr.lines().next().unwrap_or_default();
+        let first = run.stderr_lines().first().copied().unwrap_or_default();
         assert!(first.starts_with("error: "), "{args:?}: {}", run.stderr);
         assert!(
             run.stderr.contains(needle),
@@ -80,7 +80,7 @@ fn empty_ids_are_usage_errors() {
 
 #[test]
 fn counts_out_of_range_are_usage_errors() {
-    let msg = "must be between 1 and 1000000000";
+    let msg = "is not between 1 and 1000000000";
     check(&[
         (&["load", "--count", "0"], 2, msg),
         (&["load", "--count=-5"], 2, msg),
@@ -94,19 +94,19 @@ fn counts_out_of_range_are_usage_errors() {
         (
             &["player", "list", "--limit", "0"],
             2,
-            "must be between 1 and 10000",
+            "`0` is not between 1 and 10000",
         ),
         (
             &["player", "list", "--limit", "10001"],
             2,
-            "must be between 1 and 10000",
+            "`10001` is not between 1 and 10000",
         ),
     ]);
 }
 
 #[test]
 fn batch_sizes_out_of_range_are_usage_errors() {
-    let msg = "must be between 1 and 21845 (one INSERT binds 3 values a row and at most 65535)";
+    let msg = "is not between 1 and 21845 (one INSERT binds 3 values a row and at most 65535)";
     check(&[
         (&["load", "--count", "10", "--batch", "0"], 2, msg),
         (&["load", "--count", "10", "--batch", "21846"], 2, msg),
@@ -115,22 +115,22 @@ fn batch_sizes_out_of_range_are_usage_errors() {
     ]);
 }
 
+/// A negative number, written `--flag -1` or `--flag=-1`, is a value out of
+/// range, worded the same way on every command: never "unexpected argument".
 #[test]
-fn zero_or_negative_amounts_and_balances_are_usage_errors() {
+fn negative_and_out_of_range_numbers_have_one_wording_everywhere() {
     let trade = |amount: &'static str, price: &'static str| -> Vec<&'static str> {
         vec![
             "trade", "--seller", "2", "--buyer", "1", "--amount", amount, "--price", price,
         ]
     };
-    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
-        (trade("0", "1"), 2, "must be between 1 and 2147483647"),
-        (trade("-1", "1"), 2, "'-1'"),
-        (trade("1", "0"), 2, "must be between 1 and 2147483647"),
-        (
-            trade("1", "2147483648"),
-            2,
-            "must be between 1 and 2147483647",
-        ),
+    let balances = "is not between 0 and 2147483647";
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (trade("0", "1"), "`0` is not between 1 and 2147483647"),
+        (trade("-1", "1"), "`-1` is not between 1 and 2147483647"),
+        (trade("1", "0"), "`0` is not between 1 and 2147483647"),
+        (trade("1", "-5"), "`-5` is not between 1 and 2147483647"),
+        (trade("1", "2147483648"), "`2147483648` is not between 1"),
         (
             vec![
                 "trade",
@@ -142,30 +142,137 @@ fn zero_or_negative_amounts_and_balances_are_usage_errors() {
                 "--price",
                 "1",
             ],
-            2,
-            "must be between 1",
+            "`-3` is not between 1",
         ),
         (
-            vec!["player", "create", "x", "--coins=-1"],
-            2,
-            "must be between 0 and 2147483647",
+            vec!["player", "create", "x", "--coins", "-1"],
+            "`-1` is not between 0 and 2147483647",
         ),
-        (
-            vec!["player", "update", "1", "--goods=-1"],
-            2,
-            "must be between 0 and 2147483647",
-        ),
+        (vec!["player", "create", "x", "--coins=-1"], balances),
+        (vec!["player", "create", "x", "--goods", "-7"], balances),
+        (vec!["player", "update", "1", "--goods", "-1"], balances),
         (
             vec!["player", "update", "1", "--goods", "2147483648"],
-            2,
-            "must be between 0",
+            balances,
+        ),
+        (
+            vec!["player", "list", "--limit", "-1"],
+            "`-1` is not between 1 and 10000",
+        ),
+        (
+            vec!["load", "--count", "-5"],
+            "`-5` is not between 1 and 1000000000",
+        ),
+        (
+            vec!["load", "--count", "5", "--batch", "-1"],
+            "`-1` is not between 1 and 21845",
+        ),
+        (vec!["load", "--count", "5", "--coins", "-1"], balances),
+        (vec!["load", "--count", "5", "--goods", "-1"], balances),
+        (
+            vec!["bank", "--workers", "-2"],
+            "`-2` is not between 1 and 1024",
+        ),
+        (
+            vec!["bank", "--players", "-2"],
+            "`-2` is not between 2 and 1000000",
+        ),
+        (
+            vec!["bank", "--seconds", "-3"],
+            "`-3` is not between 0.001 and 86400",
+        ),
+        (vec!["bank", "--trades", "-1"], "`-1` is not between 1"),
+        (
+            vec!["bank", "--hot-players", "-1"],
+            "`-1` is not between 0 and 1000000",
+        ),
+        (
+            vec!["bank", "--hot-players", "1"],
+            "`1` is not between 2 and 100",
+        ),
+        (
+            vec!["bank", "--players", "10", "--hot-players", "11"],
+            "`11` is not between 2 and 10",
+        ),
+        (
+            vec!["bank", "--hot-share", "1.5"],
+            "`1.5` is not between 0 and 1",
+        ),
+        (
+            vec!["bank", "--hot-share", "-0.1"],
+            "`-0.1` is not between 0 and 1",
+        ),
+        (
+            vec!["bank", "--seed", "-1"],
+            "`-1` is not between 0 and 18446744073709551615",
+        ),
+        (
+            vec!["bank", "--max-retries", "-1"],
+            "`-1` is not between 0 and 10000",
+        ),
+        (
+            vec!["bank", "--connect-timeout", "0"],
+            "`0` is not between 0.001 and 86400",
         ),
     ];
-    let cases: Vec<(&[&str], i32, &str)> = cases
-        .iter()
-        .map(|(a, c, m)| (a.as_slice(), *c, *m))
-        .collect();
+    let cases: Vec<(&[&str], i32, &str)> =
+        cases.iter().map(|(a, m)| (a.as_slice(), 2, *m)).collect();
     check(&cases);
+}
+
+#[test]
+fn ids_that_look_like_negative_numbers_are_ids() {
+    let db = tutorial_players_db();
+    let run = cli(db.url(), &["player", "create", "-1", "--coins", "3"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "id:-1, coins:3, goods:0\n"),
+        "{run:?}"
+    );
+    let run = cli(
+        db.url(),
+        &[
+            "trade", "--seller", "2", "--buyer", "-1", "--amount", "1", "--price", "3",
+        ],
+    );
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "trade success\n"),
+        "{run:?}"
+    );
+    let run = cli(db.url(), &["player", "get", "-1"]);
+    assert_eq!(run.stdout, "id:-1, coins:0, goods:1\n", "{run:?}");
+}
+
+#[test]
+fn an_empty_database_url_is_one_clear_line() {
+    use crate::common::cli_env;
+    let run = cli_env(&["player", "list"], &[("DATABASE_URL", "")]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "error: DATABASE_URL in the environment is set but empty: set it to a URL, or remove it to use mysql://root@127.0.0.1:4000/test\n"
+    );
+    let run = crate::common::cli_dotenv(&["player", "list"], &[], Some("DATABASE_URL=\n"));
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.starts_with("error: DATABASE_URL in /") && run.stderr.ends_with("/.env is set but empty: set it to a URL, or remove it to use mysql://root@127.0.0.1:4000/test\n"),
+        "{run:?}"
+    );
+    let run = cli_env(&["--database-url", "", "ping"], &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.stderr_lines().len(), 1, "{run:?}");
+    assert!(
+        run.stderr.starts_with("error: --database-url is empty"),
+        "{run:?}"
+    );
+    let run = cli_env(&["--database-url", "127.0.0.1:4000", "ping"], &[]);
+    assert!(
+        run.stderr.starts_with(
+            "error: DATABASE_URL is not a valid MySQL URL: it must start with mysql://\n"
+        ),
+        "{run:?}"
+    );
 }
 
 #[test]
@@ -198,9 +305,9 @@ fn unknown_flags_and_commands_are_usage_errors() {
         (&["--frobnicate"], 2, "unexpected argument '--frobnicate'"),
         (&["ping", "--verbose"], 2, "unexpected argument '--verbose'"),
         (
-            &["player", "create", "x", "--json"],
+            &["player", "delete", "x", "--coins", "1"],
             2,
-            "unexpected argument '--json'",
+            "unexpected argument '--coins'",
         ),
         (
             &["player", "rename", "1"],
@@ -289,7 +396,11 @@ fn bad_database_urls_are_refused_before_connecting() {
         ] {
             let run = cli(&url, args);
             assert_eq!(run.code, 1, "{url} {args:?}: {run:?}");
-            assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+            assert!(
+                run.stderr_lines()[0].starts_with("error: "),
+                "{}",
+                run.stderr
+            );
             assert!(run.stderr.contains(needle), "{url}: {}", run.stderr);
             assert_eq!(run.stdout, "");
         }

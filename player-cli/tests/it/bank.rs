@@ -19,8 +19,9 @@ fn cli(url: &str, args: &[&str]) -> Output {
         .expect("run player-cli")
 }
 
+/// What the command printed on stderr after the line naming the database it changes.
 fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    crate::common::without_notice(&String::from_utf8_lossy(&out.stderr)).to_owned()
 }
 
 /// Asserts a failure with exit code `code`, `text` on stderr (one line for a
@@ -242,7 +243,7 @@ fn bad_flags_are_usage_errors() {
         );
     }
     let out = cli(users.url(), &["--hot-players", "1", "--seconds", "1"]);
-    assert_refused(&out, 1, "hot players must be 0 or between 2");
+    assert_refused(&out, 2, "`1` is not between 2 and 100");
 }
 
 #[test]

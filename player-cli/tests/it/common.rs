@@ -18,9 +18,19 @@ pub struct Run {
 }
 
 impl Run {
-    /// The stderr lines.
+    /// The stderr lines, after the line naming the database a command
+    /// changes (see [`without_notice`]).
     pub fn stderr_lines(&self) -> Vec<&str> {
-        self.stderr.lines().collect()
+        without_notice(&self.stderr).lines().collect()
+    }
+}
+
+/// `stderr` without its first line when that line is the notice a command
+/// that changes data prints before it starts (`changing URL (URL from ...)`).
+pub fn without_notice(stderr: &str) -> &str {
+    match stderr.split_once('\n') {
+        Some((first, rest)) if first.starts_with("changing mysql://") => rest,
+        _ => stderr,
     }
 }
 

@@ -19,7 +19,7 @@ fn run_with_url(url: &str) -> Output {
 
 /// Exit status 1, empty stdout, `error: ...` first and at most a `hint: ...` after it.
 fn assert_one_line_error(out: &Output, expected: &str) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let stderr = crate::common::without_notice(&String::from_utf8_lossy(&out.stderr)).to_owned();
     assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
     assert!(
         out.stdout.is_empty(),
@@ -87,7 +87,11 @@ fn unknown_database() {
     let db = TestDatabase::create();
     let missing = format!("{}_missing", db.name());
     let out = run_with_url(&format!("{}/{missing}", server_of(&db)));
-    assert_one_line_error(&out, "Unknown database");
+    let stderr = assert_one_line_error(&out, "Unknown database");
+    assert!(
+        stderr.contains("hint: create it and its tables with `player-cli setup`"),
+        "{stderr}"
+    );
     let exists = player_core::catalog::database_exists(&mut db.connect(), &missing).unwrap();
     assert!(!exists, "the missing database must not be created");
 }
@@ -137,4 +141,45 @@ fn a_silent_server_times_out_with_a_hint() {
         "{stderr}"
     );
     drop(silent);
+}
+
+/// The test database's URL with host `localhost` instead of `127.0.0.1`, or
+/// `None` when the test server is elsewhere.
+fn on_localhost(db: &TestDatabase) -> Option<String> {
+    let mut url = url::Url::parse(db.url()).unwrap();
+    if url.host_str() != Some("127.0.0.1") {
+        eprintln!("the test server is not on 127.0.0.1; skipped");
+        return None;
+    }
+    url.set_host(Some("localhost")).unwrap();
+    Some(url.to_string())
+}
+
+#[test]
+fn localhost_with_a_port_connects_over_tcp() {
+    let db = TestDatabase::create();
+    let Some(url) = on_localhost(&db) else {
+        return;
+    };
+    assert!(url.starts_with("mysql://root@localhost:"), "{url}");
+    let out = run_with_url(&url);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(has_player_table(&db), "the scenarios ran on {url}");
+}
+
+#[test]
+fn a_unix_socket_that_is_not_there_says_how_to_use_tcp() {
+    let db = TestDatabase::create();
+    let Some(url) = on_localhost(&db) else {
+        return;
+    };
+    let url = format!("{url}?unix_socket=/nonexistent/mysqld.sock");
+    let out = run_with_url(&url);
+    let stderr = assert_one_line_error(&out, "through socket '/nonexistent/mysqld.sock'");
+    assert!(
+        stderr.contains("hint: host `localhost` without a port"),
+        "{stderr}"
+    );
+    assert!(!has_player_table(&db));
 }

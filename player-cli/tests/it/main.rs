@@ -6,11 +6,16 @@
 mod bad_input;
 mod bank;
 mod common;
+mod completions;
 mod connect_errors;
+mod docs;
+mod json;
 mod load;
 mod migrate_ping;
+mod notice;
 mod player;
 mod scenarios;
 mod secrets;
+mod setup;
 mod tls;
 mod trade;

@@ -67,7 +67,11 @@ fn scenarios_print_the_tutorial_lines_and_can_be_repeated() {
         let out = run_cli(&db, &[]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "run {run} failed: {stderr}");
-        assert!(stderr.is_empty(), "run {run} wrote to stderr: {stderr}");
+        assert_eq!(
+            stderr,
+            format!("changing {} (URL from --database-url)\n", db.url()),
+            "run {run}: only the database it changes on stderr"
+        );
         assert_tutorial_output(&String::from_utf8_lossy(&out.stdout));
     }
 }

@@ -24,7 +24,10 @@ fn the_tutorial_trades() {
         (3, "buy player 1 coins not enough\n"),
         "{run:?}"
     );
-    assert_eq!(run.stderr, "");
+    assert_eq!(
+        run.stderr,
+        format!("changing {} (URL from --database-url)\n", db.url())
+    );
 
     let run = trade(&db, "2", "100");
     assert_eq!(
@@ -102,6 +105,6 @@ fn the_time_limit_is_checked_before_connecting() {
             ],
         );
         assert_eq!(run.code, 2, "{bad}: {run:?}");
-        assert!(run.stderr.contains("seconds"), "{bad}: {run:?}");
+        assert!(run.stderr.contains("--time-limit <SECONDS>"), "{bad}: {run:?}");
     }
 }

@@ -28,10 +28,19 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest `connect_timeout` a URL may ask for.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(3_600);
 
+/// The address used for host `localhost` with a port: TCP on the loopback
+/// interface, where the client library would try its Unix socket.
+const LOCALHOST_TCP: &str = "127.0.0.1";
+
 /// What a masked password shows as.
 const MASK: &str = "***";
 
 /// A checked `mysql://` URL. Its `Display` and `Debug` mask the password.
+///
+/// Host `localhost` with a port is changed to `127.0.0.1` (unless the URL has
+/// `unix_socket`): the client library would otherwise try its Unix socket and
+/// ignore the port. `ssl_mode=verify_identity` then checks the certificate
+/// for `127.0.0.1`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl(url::Url);
 
@@ -80,6 +89,9 @@ impl From<TlsError> for ConnectError {
 pub enum ConnectFailure {
     /// Nothing answered at the host and port (or the host name is unknown).
     Unreachable,
+    /// The client library tried a Unix socket (host `localhost` without a
+    /// port, or `unix_socket`) and nothing answered there.
+    Socket,
     /// The server refused the user or the password.
     AccessDenied,
     /// TLS was required and the server does not offer it.
@@ -95,7 +107,10 @@ pub enum ConnectFailure {
 impl ConnectFailure {
     /// Sorts a client library message (Oracle's and MariaDB's wordings).
     fn of(message: &str) -> Self {
-        if message.contains("Can't connect") || message.contains("Unknown MySQL server host") {
+        if message.contains("through socket") {
+            Self::Socket
+        } else if message.contains("Can't connect") || message.contains("Unknown MySQL server host")
+        {
             Self::Unreachable
         } else if message.contains("Access denied") {
             Self::AccessDenied
@@ -185,6 +200,15 @@ impl FromStr for DatabaseUrl {
         let mut url = url;
         let tls = TlsSettings::from_url(&url, tls::CLIENT_ENFORCES_SSL_MODE)?;
         connect_timeout(&url)?;
+        if url.host_str() == Some("localhost")
+            && url.port().is_some()
+            && !url.query_pairs().any(|(k, _)| k == "unix_socket")
+        {
+            // The client library takes `localhost` to mean its Unix socket and
+            // ignores the port; a port says TCP was meant.
+            url.set_host(Some(LOCALHOST_TCP))
+                .map_err(|e| ConnectError::InvalidUrl(e.to_string()))?;
+        }
         if !tls.mode_given && tls.mode != tls::SslMode::Preferred {
             // Implied by ssl_ca: say it to the driver, whose default would not verify.
             url.query_pairs_mut()
@@ -456,6 +480,39 @@ mod tests {
                 "{url}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn localhost_with_a_port_is_tcp_unless_a_socket_is_given() {
+        assert_eq!(
+            parse("mysql://root:pw@localhost:4000/test").expose(),
+            "mysql://root:pw@127.0.0.1:4000/test"
+        );
+        assert_eq!(
+            parse("mysql://root@localhost:4000/test").to_string(),
+            "mysql://root@127.0.0.1:4000/test"
+        );
+        for kept in [
+            "mysql://root@localhost/test",
+            "mysql://root@localhost:4000/test?unix_socket=/run/mysqld/mysqld.sock",
+            "mysql://root@localhost.example.com:4000/test",
+        ] {
+            assert_eq!(parse(kept).expose(), kept);
+        }
+    }
+
+    #[test]
+    fn socket_failures_are_told_apart() {
+        assert_eq!(
+            ConnectFailure::of(
+                "Can't connect to local MySQL server through socket '/tmp/mysql.sock' (2)"
+            ),
+            ConnectFailure::Socket
+        );
+        assert_eq!(
+            ConnectFailure::of("Can't connect to MySQL server on '127.0.0.1:1' (111)"),
+            ConnectFailure::Unreachable
+        );
     }
 
     #[test]

@@ -1,0 +1,77 @@
+//! `setup`: create the database of the URL if it is missing, then apply the
+//! migrations (what `diesel setup` does).
+
+use std::io::Write;
+
+use clap::Args;
+use player_core::catalog;
+use player_core::db::{self, DatabaseUrl};
+use player_core::migrations;
+use serde::Serialize;
+
+use crate::commands::migrate::{self, Status};
+
+/// Arguments of `setup`.
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Print a JSON object instead of lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `setup --json` prints, keys in this order:
+/// `{"database":"test","created":true,"migrations":[...]}`.
+#[derive(Debug, Serialize)]
+pub struct SetupJson<'a> {
+    /// The database of the URL.
+    pub database: &'a str,
+    /// Whether this run created it.
+    pub created: bool,
+    /// Every migration, as `migrate --json` shows them.
+    pub migrations: Vec<Status>,
+}
+
+/// What `setup` refuses before it connects.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The URL has no database path.
+    #[error("the URL names no database: add one, as in mysql://root@127.0.0.1:4000/test")]
+    NoDatabase,
+    /// The database in the URL holds `%`: the driver does not percent-decode
+    /// it, so the name would not be what the URL seems to say.
+    #[error(
+        "the database name `{0}` is percent-encoded, which the MySQL driver does not decode: use a name without `%`"
+    )]
+    PercentEncoded(String),
+}
+
+/// Creates the URL's database if the server does not list it, applies the
+/// pending migrations, and prints what it did.
+pub fn run(a: &SetupArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Result<()> {
+    let name = url.database().ok_or(SetupError::NoDatabase)?;
+    if name.contains('%') {
+        return Err(SetupError::PercentEncoded(name.to_owned()).into());
+    }
+    catalog::check_database_name(name)?;
+
+    let created = catalog::create_database(&mut db::connect(&url.with_database(""))?, name)?;
+    let mut conn = db::connect(url)?;
+    let applied_now = migrations::run_pending(&mut conn)?;
+    let statuses = migrate::statuses(&mut conn, &applied_now)?;
+    if a.json {
+        return super::write_json(
+            out,
+            &SetupJson {
+                database: name,
+                created,
+                migrations: statuses,
+            },
+        );
+    }
+    if created {
+        writeln!(out, "created database {name}")?;
+    } else {
+        writeln!(out, "database {name} exists")?;
+    }
+    migrate::print_statuses(out, &statuses)
+}
