@@ -96,6 +96,27 @@ impl PrivateServer {
         let _ = child.wait();
     }
 
+    /// Freezes the server (SIGSTOP): its connections stay open and nothing
+    /// answers, as with a server that hangs or a network that drops packets.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a [`pause`](Self::pause)d server run again (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        if let Some(child) = &self.child {
+            let status = Command::new("kill")
+                .args([signal, &child.id().to_string()])
+                .status()
+                .expect("run kill");
+            assert!(status.success(), "kill {signal} failed");
+        }
+    }
+
     /// Starts the server again on the same port and data after [`stop`](Self::stop).
     pub fn restart(&mut self) {
         self.stop(false);

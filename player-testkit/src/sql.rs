@@ -96,13 +96,24 @@ struct Count {
 /// (MariaDB's `INNODB_TRX` is a cache that is not refreshed while it is read
 /// more often than every 100 ms, so it is no good for polling.)
 pub fn wait_for_lock_wait(observer: &mut MysqlConnection, id: u64) {
+    wait_for_a_lock_wait(observer, Some(id));
+}
+
+/// As [`wait_for_lock_wait`], for any connection (one in another process, say).
+pub fn wait_for_any_lock_wait(observer: &mut MysqlConnection) {
+    wait_for_a_lock_wait(observer, None);
+}
+
+fn wait_for_a_lock_wait(observer: &mut MysqlConnection, id: Option<u64>) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let waiting = diesel::sql_query(
             "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST \
-             WHERE ID = ? AND (INFO LIKE 'UPDATE %' OR INFO LIKE '%FOR UPDATE%') AND TIME_MS > 200",
+             WHERE (? IS NULL OR ID = ?) \
+             AND (INFO LIKE 'UPDATE %' OR INFO LIKE '%FOR UPDATE%') AND TIME_MS > 200",
         )
-        .bind::<Unsigned<BigInt>, _>(id)
+        .bind::<diesel::sql_types::Nullable<Unsigned<BigInt>>, _>(id)
+        .bind::<diesel::sql_types::Nullable<Unsigned<BigInt>>, _>(id)
         .get_result::<Count>(observer)
         .expect("read the process list")
         .n;
@@ -111,7 +122,7 @@ pub fn wait_for_lock_wait(observer: &mut MysqlConnection, id: u64) {
         }
         assert!(
             Instant::now() < deadline,
-            "connection {id} never waited for a lock"
+            "no connection ({id:?}) waited for a lock"
         );
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -9,6 +9,7 @@ pub mod player;
 pub mod setup;
 pub mod trade;
 
+use player_core::db::GuardedConnection;
 use serde::Serialize;
 
 /// Writes `value` as one line of JSON on `out`.
@@ -17,4 +18,19 @@ pub fn write_json(out: &mut impl std::io::Write, value: &impl Serialize) -> anyh
     serde_json::to_writer(&mut *out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(())
+}
+
+/// `result` of an operation run with [`GuardedConnection::within`], with the
+/// stall said first when the deadline ended it.
+pub fn unless_stalled<T, E>(conn: &GuardedConnection, result: Result<T, E>) -> anyhow::Result<T>
+where
+    E: Into<anyhow::Error>,
+{
+    result.map_err(|e| match conn.stalled() {
+        Some(after) => e.into().context(format!(
+            "the server did not answer within {} s",
+            after.as_secs()
+        )),
+        None => e.into(),
+    })
 }

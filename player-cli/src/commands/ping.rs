@@ -33,12 +33,17 @@ struct PingJson<'a> {
 /// Connects, reads the server's facts, times one round trip, and prints them.
 pub fn run(a: &PingArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Result<()> {
     let started = Instant::now();
-    let mut conn = db::connect(url)?;
+    let mut conn = db::connect_guarded(url)?;
     let connect = started.elapsed();
-    let info = server_info(&mut conn)?;
-    let started = Instant::now();
-    round_trip(&mut conn)?;
-    let round_trip = started.elapsed();
+    // A server that accepted the connection and then stopped answering gets
+    // as long as connecting did.
+    let read = conn.within(url.connect_timeout(), |c| {
+        let info = server_info(c)?;
+        let started = Instant::now();
+        round_trip(c)?;
+        diesel::QueryResult::Ok((info, started.elapsed()))
+    });
+    let (info, round_trip) = super::unless_stalled(&conn, read)?;
     let tls = url.tls();
     let ms = |d: Duration| (d.as_secs_f64() * 1e5).round() / 100.0;
     if a.json {

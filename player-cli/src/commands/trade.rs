@@ -13,6 +13,10 @@ use serde::Serialize;
 use crate::args;
 use crate::commands::write_json;
 
+/// How long past its time limit a trade may wait for a server that stopped
+/// answering before the connection is shut down.
+const STALL_GRACE: Duration = Duration::from_secs(5);
+
 /// Arguments of `trade`.
 #[derive(Debug, Args)]
 pub struct TradeArgs {
@@ -96,15 +100,22 @@ impl TradeArgs {
 /// success`, `sell player ID goods not enough` or `buy player ID coins not
 /// enough`), or with `--json` a [`TradeJson`].
 pub fn run(a: &TradeArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Result<TradeOutcome> {
-    let mut conn = db::connect(url)?;
+    let mut conn = db::connect_guarded(url)?;
     let trade = Trade {
         seller: &a.seller,
         buyer: &a.buyer,
         amount: a.amount,
         price: a.price,
     };
-    let policy = RetryPolicy::default().with_time_limit(Duration::from_secs_f64(a.time_limit));
-    let outcome = player_core::trade_with_retry(&mut conn, &trade, &policy)?.outcome;
+    let time_limit = Duration::from_secs_f64(a.time_limit);
+    let policy = RetryPolicy::default().with_time_limit(time_limit);
+    // The time limit bounds retries against a server that answers; the
+    // deadline, a server that stops answering in the middle of a statement.
+    let deadline = time_limit + STALL_GRACE;
+    let traded = conn.within(deadline, |c| {
+        player_core::trade_with_retry(c, &trade, &policy)
+    });
+    let outcome = super::unless_stalled(&conn, traded)?.outcome;
     if a.json {
         write_json(out, &TradeJson::new(&trade, outcome))?;
     } else {

@@ -105,6 +105,70 @@ fn the_time_limit_is_checked_before_connecting() {
             ],
         );
         assert_eq!(run.code, 2, "{bad}: {run:?}");
-        assert!(run.stderr.contains("--time-limit <SECONDS>"), "{bad}: {run:?}");
+        assert!(
+            run.stderr.contains("--time-limit <SECONDS>"),
+            "{bad}: {run:?}"
+        );
     }
+}
+
+/// A server that stops answering while the trade's statement is in flight:
+/// the trade gives up at its time limit plus a few seconds, says that nothing
+/// was applied, and exits 1, instead of waiting for ever.
+#[test]
+fn a_server_that_stops_answering_ends_the_trade_at_its_deadline() {
+    use diesel::connection::SimpleConnection;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let server = player_testkit::PrivateServer::start(&[]);
+    let url = server.url("test");
+    let mut observer = diesel::Connection::establish(&url).unwrap();
+    player_core::migrations::run_pending(&mut observer).unwrap();
+    insert(&mut observer, &[("a", 100, 10), ("b", 100, 10)]);
+    let mut holder: diesel::MysqlConnection = diesel::Connection::establish(&url).unwrap();
+    holder
+        .batch_execute("BEGIN; SELECT * FROM player WHERE id = 'b' FOR UPDATE")
+        .unwrap();
+
+    let started = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_player-cli"))
+        .args([
+            "--database-url",
+            &url,
+            "trade",
+            "--seller",
+            "a",
+            "--buyer",
+            "b",
+        ])
+        .args(["--amount", "3", "--price", "30", "--time-limit", "1"])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the trade waits for the lock, freeze the server.
+    player_testkit::sql::wait_for_any_lock_wait(&mut observer);
+    server.pause();
+    let out = child.wait_with_output().unwrap();
+    let took = started.elapsed();
+    server.resume();
+
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(took < Duration::from_secs(15), "{took:?}");
+    assert!(
+        stderr.contains("the server did not answer within 6 s")
+            && stderr.contains("nothing was applied"),
+        "{stderr}"
+    );
+    holder.batch_execute("ROLLBACK").unwrap();
+    assert_eq!(
+        player_testkit::sql::all(&mut observer)
+            .iter()
+            .map(|p| (p.coins, p.goods))
+            .collect::<Vec<_>>(),
+        [(100, 10), (100, 10)]
+    );
 }

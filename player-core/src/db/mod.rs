@@ -7,6 +7,7 @@
 //! plaintext connection.
 
 mod tls;
+mod watchdog;
 
 use std::fmt;
 use std::str::FromStr;
@@ -17,6 +18,7 @@ use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 
 pub use tls::{SslMode, TlsError, TlsSettings};
+pub use watchdog::{GuardedConnection, connect_guarded};
 
 /// The tutorial's server: a local `tiup playground` or `scripts/local-db.sh start`.
 pub const DEFAULT_DATABASE_URL: &str = "mysql://root@127.0.0.1:4000/test";
@@ -234,6 +236,15 @@ impl DatabaseUrl {
     /// [`DEFAULT_CONNECT_TIMEOUT`].
     pub fn connect_timeout(&self) -> Duration {
         connect_timeout(&self.0).unwrap_or_else(|e| unreachable!("checked when parsed: {e}"))
+    }
+
+    /// The TCP port the URL names (3306 when it names none), or `None` for a
+    /// Unix socket.
+    pub fn port(&self) -> Option<u16> {
+        if self.0.query_pairs().any(|(k, _)| k == "unix_socket") {
+            return None;
+        }
+        Some(self.0.port().unwrap_or(3306))
     }
 
     /// The database the URL names, if any.

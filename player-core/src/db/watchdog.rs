@@ -1,0 +1,152 @@
+//! A deadline for a server that stops answering in the middle of a statement.
+//!
+//! The MySQL client library waits for an answer as long as a year by default,
+//! and Diesel 2.3 can neither set its `MYSQL_OPT_READ_TIMEOUT` nor hand out
+//! the connection's socket. So [`connect_guarded`] finds the socket itself:
+//! the one socket that appeared in the process (`/proc/self/fd`) while the
+//! connection was opened. [`GuardedConnection::within`] then runs an
+//! operation and, if it has not returned by the deadline, shuts the socket
+//! down: the blocked read returns, the client library reports a lost
+//! connection, and the trade says what that means (`ConnectionLost` before
+//! `COMMIT` was sent, `OutcomeUnknown` after).
+//!
+//! Where the socket cannot be told apart (another thread opened a socket at
+//! the same moment, or the system has no `/proc`, as macOS), the connection
+//! works as any other, only without the deadline: [`GuardedConnection::is_guarded`].
+
+use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use diesel::mysql::MysqlConnection;
+use nix::sys::socket::{Shutdown, SockaddrStorage, getpeername, shutdown};
+
+use super::{ConnectError, DatabaseUrl};
+
+/// A connection whose operations can be given a deadline; it dereferences to
+/// the `MysqlConnection` every query takes.
+pub struct GuardedConnection {
+    conn: MysqlConnection,
+    /// The connection's socket, when it could be told apart.
+    socket: Option<RawFd>,
+    /// The deadline an operation overran, after which the socket was shut down.
+    stalled: Option<Duration>,
+}
+
+/// Opens one connection, as [`super::connect`] does, and finds its socket.
+pub fn connect_guarded(url: &DatabaseUrl) -> Result<GuardedConnection, ConnectError> {
+    let before = sockets();
+    let conn = super::connect(url)?;
+    let port = url.port();
+    let opened: Vec<RawFd> = sockets()
+        .into_iter()
+        .filter(|(fd, inode)| before.get(fd) != Some(inode))
+        .map(|(fd, _)| fd)
+        .filter(|fd| port.is_none_or(|port| peer_port(*fd) == Some(port)))
+        .collect();
+    let socket = match opened.as_slice() {
+        [one] => Some(*one),
+        _ => {
+            tracing::debug!(
+                candidates = opened.len(),
+                "no deadline: the connection's socket is not known"
+            );
+            None
+        }
+    };
+    Ok(GuardedConnection {
+        conn,
+        socket,
+        stalled: None,
+    })
+}
+
+impl GuardedConnection {
+    /// Whether [`within`](Self::within) can end a stalled operation.
+    pub fn is_guarded(&self) -> bool {
+        self.socket.is_some()
+    }
+
+    /// The deadline an operation overran, if one did: the connection was shut
+    /// down then, and is of no further use.
+    pub fn stalled(&self) -> Option<Duration> {
+        self.stalled
+    }
+
+    /// Runs `op` and returns what it returns. If it has not returned after
+    /// `limit`, the connection's socket is shut down so that it does, with a
+    /// lost-connection error (which the trade reports as `ConnectionLost` or
+    /// `OutcomeUnknown`), and [`stalled`](Self::stalled) says so.
+    pub fn within<T>(&mut self, limit: Duration, op: impl FnOnce(&mut MysqlConnection) -> T) -> T {
+        let Some(socket) = self.socket else {
+            return op(&mut self.conn);
+        };
+        let fired = AtomicBool::new(false);
+        let (done, finished) = mpsc::channel::<()>();
+        let fired_flag = &fired;
+        let result = std::thread::scope(|s| {
+            s.spawn(move || {
+                if finished.recv_timeout(limit) == Err(mpsc::RecvTimeoutError::Timeout) {
+                    fired_flag.store(true, Ordering::SeqCst);
+                    // The socket is still this connection's: `conn` is borrowed
+                    // by `op` until this scope ends, so it cannot be closed.
+                    let _ = shutdown(socket, Shutdown::Both);
+                }
+            });
+            let result = op(&mut self.conn);
+            drop(done);
+            result
+        });
+        if fired.load(Ordering::SeqCst) {
+            tracing::warn!(?limit, "the server stopped answering; connection shut down");
+            self.stalled = Some(limit);
+        }
+        result
+    }
+}
+
+impl Deref for GuardedConnection {
+    type Target = MysqlConnection;
+
+    fn deref(&self) -> &MysqlConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for GuardedConnection {
+    fn deref_mut(&mut self) -> &mut MysqlConnection {
+        &mut self.conn
+    }
+}
+
+/// The port a TCP socket is connected to.
+fn peer_port(fd: RawFd) -> Option<u16> {
+    let peer: SockaddrStorage = getpeername(fd).ok()?;
+    peer.as_sockaddr_in()
+        .map(|a| a.port())
+        .or_else(|| peer.as_sockaddr_in6().map(|a| a.port()))
+}
+
+/// The process's open sockets: file descriptor and socket inode.
+fn sockets() -> BTreeMap<RawFd, u64> {
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        return BTreeMap::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let fd: RawFd = entry.file_name().to_str()?.parse().ok()?;
+            let target = std::fs::read_link(entry.path()).ok()?;
+            let inode = target
+                .to_str()?
+                .strip_prefix("socket:[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()?;
+            Some((fd, inode))
+        })
+        .collect()
+}
