@@ -264,18 +264,25 @@ fn write_table(
     writeln!(
         out,
         "bank: {} workers, {} players, {:.1} s{interrupted}, seed {}, {} trade, txn mode {mode}",
-        summary.workers, summary.players, summary.seconds, summary.seed, summary.trade
+        summary.workers,
+        HumanCount(summary.players as u64),
+        summary.seconds,
+        summary.seed,
+        summary.trade
     )?;
     let rows: [(&str, String); 9] = [
-        ("committed", summary.committed.to_string()),
-        ("refused", summary.refused.to_string()),
-        ("retried", summary.retried.to_string()),
-        ("failed", summary.failed.to_string()),
+        ("committed", HumanCount(summary.committed).to_string()),
+        ("refused", HumanCount(summary.refused).to_string()),
+        ("retried", HumanCount(summary.retried).to_string()),
+        ("failed", HumanCount(summary.failed).to_string()),
         (
             "  of which outcome unknown",
-            summary.unknown_outcome.to_string(),
+            HumanCount(summary.unknown_outcome).to_string(),
         ),
-        ("trades/s", format!("{:.0}", summary.trades_per_sec)),
+        (
+            "trades/s",
+            HumanCount(summary.trades_per_sec.round() as u64).to_string(),
+        ),
         ("latency p50", format!("{:.2} ms", summary.p50_ms)),
         ("latency p99", format!("{:.2} ms", summary.p99_ms)),
         ("latency max", format!("{:.2} ms", summary.max_ms)),
@@ -290,7 +297,9 @@ fn write_table(
         Some(found) if summary.invariants_ok => writeln!(
             out,
             "invariants: ok ({} players, {} coins, {} goods, no negative balance)",
-            found.players, found.coins, found.goods
+            HumanCount(found.players.unsigned_abs()),
+            HumanCount(found.coins.unsigned_abs()),
+            HumanCount(found.goods.unsigned_abs())
         )?,
         Some(_) => {
             for v in &summary.violations {
