@@ -24,6 +24,23 @@ const FAST: RetryPolicy = RetryPolicy {
     time_limit: Duration::from_secs(60),
 };
 
+/// The trade every test here makes: seller "a" sells 3 goods to buyer "b" for
+/// 30 coins, in `form`, with `policy`.
+fn a_sells_3_to_b(
+    form: Form,
+    conn: &mut MysqlConnection,
+    policy: &RetryPolicy,
+) -> Result<player_core::Traded, TradeError> {
+    let (a, b) = (id("a"), id("b"));
+    let trade = Trade {
+        seller: &a,
+        buyer: &b,
+        amount: 3,
+        price: 30,
+    };
+    form.with_retry(conn, &trade, policy)
+}
+
 /// The balances after seller "a" sold 3 goods to buyer "b" for 30 coins, once,
 /// from a: 100 coins, 10 goods and b: 100 coins, 10 goods.
 fn traded_once() -> Vec<Player> {
@@ -70,18 +87,7 @@ fn tidb_write_conflict_9007_is_retried_and_the_trade_lands_once() {
         let (_db, mut conn) = setup();
         install_write_conflict_trigger(&mut conn);
         conn.batch_execute("SET @inject_9007 = 2").unwrap();
-        let traded = form
-            .with_retry(
-                &mut conn,
-                &Trade {
-                    seller: &id("a"),
-                    buyer: &id("b"),
-                    amount: 3,
-                    price: 30,
-                },
-                &FAST,
-            )
-            .unwrap();
+        let traded = a_sells_3_to_b(form, &mut conn, &FAST).unwrap();
         assert_eq!(traded.outcome, TradeOutcome::Done);
         assert_eq!(traded.retries, 2);
         assert_eq!(all(&mut conn), traded_once());
@@ -95,16 +101,7 @@ fn retries_are_bounded_and_the_last_error_is_kept() {
         install_write_conflict_trigger(&mut conn);
         conn.batch_execute("SET @inject_9007 = 1000").unwrap();
         let before = all(&mut conn);
-        match form.with_retry(
-            &mut conn,
-            &Trade {
-                seller: &id("a"),
-                buyer: &id("b"),
-                amount: 3,
-                price: 30,
-            },
-            &FAST.with_max_retries(3),
-        ) {
+        match a_sells_3_to_b(form, &mut conn, &FAST.with_max_retries(3)) {
             Err(TradeError::RetriesExhausted { retries, source }) => {
                 assert_eq!(retries, 3);
                 assert!(source.to_string().contains("Write conflict"), "{source}");
@@ -114,16 +111,7 @@ fn retries_are_bounded_and_the_last_error_is_kept() {
         assert_eq!(all(&mut conn), before);
         // With retries off, the error is reported at the first failure.
         assert!(matches!(
-            form.with_retry(
-                &mut conn,
-                &Trade {
-                    seller: &id("a"),
-                    buyer: &id("b"),
-                    amount: 3,
-                    price: 30
-                },
-                &RetryPolicy::NEVER
-            ),
+            a_sells_3_to_b(form, &mut conn, &RetryPolicy::NEVER),
             Err(TradeError::RetriesExhausted { retries: 0, .. })
         ));
     }
@@ -140,18 +128,7 @@ fn lock_wait_timeout_1205_is_retried() {
         let mut observer = db.connect();
         let started = Instant::now();
         let traded = std::thread::scope(|s| {
-            let trade = s.spawn(|| {
-                form.with_retry(
-                    &mut conn,
-                    &Trade {
-                        seller: &id("a"),
-                        buyer: &id("b"),
-                        amount: 3,
-                        price: 30,
-                    },
-                    &FAST,
-                )
-            });
+            let trade = s.spawn(|| a_sells_3_to_b(form, &mut conn, &FAST));
             // Hold the lock well past one timeout (1 s) after the trade started
             // waiting, then let the retry through.
             wait_for_lock_wait(&mut observer, trade_conn_id);
@@ -192,18 +169,7 @@ fn deadlock_1213_with_the_trade_as_victim_is_retried() {
 
         let traded = std::thread::scope(|s| {
             // The trade locks a, then waits for b.
-            let trade = s.spawn(|| {
-                form.with_retry(
-                    &mut conn,
-                    &Trade {
-                        seller: &id("a"),
-                        buyer: &id("b"),
-                        amount: 3,
-                        price: 30,
-                    },
-                    &FAST,
-                )
-            });
+            let trade = s.spawn(|| a_sells_3_to_b(form, &mut conn, &FAST));
             wait_for_lock_wait(&mut observer, trade_conn_id);
             // Now the other transaction asks for a: a cycle, which InnoDB breaks by
             // rolling the trade back; the other transaction gets a and goes on.
@@ -231,18 +197,7 @@ fn killed_while_waiting_for_a_lock(form: Form) -> (Result<player_core::Traded, T
     let before = all(&mut observer);
 
     let result = std::thread::scope(|s| {
-        let trade = s.spawn(|| {
-            form.with_retry(
-                &mut conn,
-                &Trade {
-                    seller: &id("a"),
-                    buyer: &id("b"),
-                    amount: 3,
-                    price: 30,
-                },
-                &FAST,
-            )
-        });
+        let trade = s.spawn(|| a_sells_3_to_b(form, &mut conn, &FAST));
         wait_for_lock_wait(&mut observer, trade_conn_id);
         kill(&mut observer, trade_conn_id).unwrap();
         trade.join().unwrap()
@@ -289,16 +244,7 @@ fn a_lock_held_past_the_time_limit_ends_the_trade_within_it() {
         let _blocker = hold_row_lock(&db, "b");
         let policy = FAST.with_time_limit(Duration::from_millis(2_500));
         let started = Instant::now();
-        let result = form.with_retry(
-            &mut conn,
-            &Trade {
-                seller: &id("a"),
-                buyer: &id("b"),
-                amount: 3,
-                price: 30,
-            },
-            &policy,
-        );
+        let result = a_sells_3_to_b(form, &mut conn, &policy);
         let took = started.elapsed();
         match result {
             Err(TradeError::TimeLimit {
