@@ -6,7 +6,7 @@ use diesel::dsl::count_star;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 use diesel::r2d2::CustomizeConnection;
-use player_core::db::{self, DatabaseUrl, Pool};
+use player_core::db::{self, ConnectError, DatabaseUrl, GuardedConnection, Pool};
 use player_core::schema::player;
 use player_core::{NewPlayer, PlayerId, catalog, players};
 
@@ -156,14 +156,14 @@ pub(crate) fn seed(bank_url: &DatabaseUrl, settings: &Settings) -> Result<Totals
 #[derive(Debug, Clone, Copy)]
 struct SetTxnMode(TxnMode);
 
-impl CustomizeConnection<MysqlConnection, diesel::r2d2::Error> for SetTxnMode {
-    fn on_acquire(&self, conn: &mut MysqlConnection) -> Result<(), diesel::r2d2::Error> {
+impl CustomizeConnection<GuardedConnection, ConnectError> for SetTxnMode {
+    fn on_acquire(&self, conn: &mut GuardedConnection) -> Result<(), ConnectError> {
         // The text protocol: a `SET` of a TiDB variable need not be preparable.
         conn.batch_execute(&format!(
             "SET SESSION tidb_txn_mode = '{}'",
             self.0.as_str()
         ))
-        .map_err(diesel::r2d2::Error::QueryError)
+        .map_err(ConnectError::Session)
     }
 }
 

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel::mysql::MysqlConnection;
-use diesel::r2d2::{ConnectionManager, PooledConnection};
+use diesel::r2d2::PooledConnection;
 use hdrhistogram::Histogram;
-use player_core::db::Pool;
+use player_core::db::{GuardedManager, Pool};
 use player_core::retry::RetryPolicy;
 use player_core::{Trade, TradeError, TradeOutcome, Traded};
 use rand::rngs::StdRng;
@@ -178,7 +178,7 @@ struct Shared<'a> {
     interrupted: AtomicBool,
 }
 
-type Conn = PooledConnection<ConnectionManager<MysqlConnection>>;
+type Conn = PooledConnection<GuardedManager>;
 
 impl Shared<'_> {
     /// Whether another trade may start.
@@ -295,7 +295,9 @@ impl Shared<'_> {
                         .map_err(|e| format!("cannot get a connection: {e}"))?,
                 ),
             };
-            let result = (self.trade)(c, trade, policy);
+            // A server that stops answering mid-trade is cut off at the
+            // deadline: the trade then says what the lost connection means.
+            let result = c.within(policy.deadline(), |c| (self.trade)(c, trade, policy));
             let retries = match &result {
                 Ok(traded) => traded.retries,
                 Err(

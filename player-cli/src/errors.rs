@@ -44,7 +44,7 @@ fn connect_hint(err: &ConnectError) -> Option<&'static str> {
         ConnectError::Tls(TlsError::MissingCa(_) | TlsError::UnreadableFile { .. }) => Some(
             "ssl_ca is the CA bundle: /etc/ssl/certs/ca-certificates.crt on Debian/Ubuntu, /etc/ssl/cert.pem on macOS",
         ),
-        ConnectError::Tls(_) => None,
+        ConnectError::Tls(_) | ConnectError::Session(_) => None,
         ConnectError::Timeout { .. } => Some(
             "something took the connection but never answered: check that host and port are a MySQL server's, or raise connect_timeout (seconds) in DATABASE_URL",
         ),

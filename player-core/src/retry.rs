@@ -191,6 +191,13 @@ impl RetryPolicy {
         Self { time_limit, ..self }
     }
 
+    /// How long a transaction with this policy may take before its server is
+    /// taken to have stopped answering: the time limit and 5 s more (see
+    /// `db::GuardedConnection::within`).
+    pub fn deadline(&self) -> Duration {
+        self.time_limit.saturating_add(Duration::from_secs(5))
+    }
+
     /// Whether a retry may start: `spent` so far, then `pause`, then one more
     /// attempt as long as `last_attempt` must end within the time limit.
     pub fn retry_fits(&self, spent: Duration, last_attempt: Duration, pause: Duration) -> bool {

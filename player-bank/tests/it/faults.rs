@@ -211,3 +211,42 @@ fn a_server_that_stays_down_stops_the_run_with_an_error() {
     assert!(aborted.contains("cannot get a connection"), "{aborted}");
     assert!(started.elapsed() < Duration::from_secs(20));
 }
+
+/// A server that stops answering (frozen, as a network that drops packets
+/// would leave it) in the middle of a run: each trade in flight is cut off at
+/// its deadline (time limit + 5 s), no new connection can be had, and the run
+/// stops with an error instead of hanging for ever.
+#[test]
+fn a_server_that_stops_answering_ends_the_run_instead_of_hanging() {
+    let server = PrivateServer::start(&[]);
+    let url: DatabaseUrl = format!("{}?connect_timeout=1", server.url("test"))
+        .parse()
+        .unwrap();
+    let settings = Settings {
+        connect_timeout: Duration::from_secs(1),
+        retry: RetryPolicy::default().with_time_limit(Duration::from_secs(1)),
+        ..settings(2, Duration::from_secs(120))
+    };
+    let bank = Bank::prepare(&url, &settings).unwrap();
+    let progress = Progress::default();
+
+    let (summary, took) = std::thread::scope(|s| {
+        let run = s.spawn(|| bank.run(&progress).unwrap());
+        while progress.committed.load(Ordering::Relaxed) < 100 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server.pause();
+        let frozen = std::time::Instant::now();
+        let summary = run.join().unwrap();
+        (summary, frozen.elapsed())
+    });
+    server.resume();
+
+    eprintln!("ended {took:?} after the freeze: {summary:?}");
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    let aborted = summary.aborted.as_deref().expect("the run must stop early");
+    assert!(aborted.contains("cannot get a connection"), "{aborted}");
+    // The trades in flight were cut off: lost before COMMIT (retried on a new
+    // connection, which could not be had) or with their outcome unknown.
+    assert!(summary.retried + summary.unknown_outcome > 0, "{summary:?}");
+}

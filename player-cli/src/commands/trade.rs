@@ -13,10 +13,6 @@ use serde::Serialize;
 use crate::args;
 use crate::commands::write_json;
 
-/// How long past its time limit a trade may wait for a server that stopped
-/// answering before the connection is shut down.
-const STALL_GRACE: Duration = Duration::from_secs(5);
-
 /// Arguments of `trade`.
 #[derive(Debug, Args)]
 pub struct TradeArgs {
@@ -107,12 +103,10 @@ pub fn run(a: &TradeArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Re
         amount: a.amount,
         price: a.price,
     };
-    let time_limit = Duration::from_secs_f64(a.time_limit);
-    let policy = RetryPolicy::default().with_time_limit(time_limit);
+    let policy = RetryPolicy::default().with_time_limit(Duration::from_secs_f64(a.time_limit));
     // The time limit bounds retries against a server that answers; the
     // deadline, a server that stops answering in the middle of a statement.
-    let deadline = time_limit + STALL_GRACE;
-    let traded = conn.within(deadline, |c| {
+    let traded = conn.within(policy.deadline(), |c| {
         player_core::trade_with_retry(c, &trade, &policy)
     });
     let outcome = super::unless_stalled(&conn, traded)?.outcome;

@@ -18,7 +18,7 @@ use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 
 pub use tls::{SslMode, TlsError, TlsSettings};
-pub use watchdog::{GuardedConnection, connect_guarded};
+pub use watchdog::{GuardedConnection, GuardedManager, connect_guarded};
 
 /// The tutorial's server: a local `tiup playground` or `scripts/local-db.sh start`.
 pub const DEFAULT_DATABASE_URL: &str = "mysql://root@127.0.0.1:4000/test";
@@ -66,6 +66,9 @@ pub enum ConnectError {
         /// How long it waited.
         after: Duration,
     },
+    /// The connection was opened but setting up its session failed.
+    #[error("cannot set up the session: {0}")]
+    Session(#[source] diesel::result::Error),
     /// The server could not be reached or refused the connection.
     #[error("cannot connect to {url}: {message}")]
     Connect {
@@ -324,13 +327,15 @@ pub fn connect(url: &DatabaseUrl) -> Result<MysqlConnection, ConnectError> {
     }
 }
 
-/// A pool of connections, as [`pool`] builds it.
-pub type Pool = diesel::r2d2::Pool<diesel::r2d2::ConnectionManager<MysqlConnection>>;
+/// A pool of connections, as [`pool`] builds it: each a [`GuardedConnection`],
+/// so that work on it can be given a deadline.
+pub type Pool = diesel::r2d2::Pool<GuardedManager>;
 
 /// A pool of up to `size` connections to `url`, for work spread over threads.
 ///
-/// Connections are checked with a ping when taken out, so one the server
-/// dropped (restart, `KILL`) is replaced, not handed out.
+/// Connections are checked with a ping when taken out (itself bounded by the
+/// connect timeout), so one the server dropped (restart, `KILL`) or that
+/// stalled is replaced, not handed out.
 pub fn pool(url: &DatabaseUrl, size: u32) -> Result<Pool, ConnectError> {
     build_pool(
         url,
@@ -340,9 +345,7 @@ pub fn pool(url: &DatabaseUrl, size: u32) -> Result<Pool, ConnectError> {
 
 /// The settings [`pool`] uses, to change them (a connection customizer, a
 /// timeout) before [`build_pool`].
-pub fn pool_builder(
-    size: u32,
-) -> diesel::r2d2::Builder<diesel::r2d2::ConnectionManager<MysqlConnection>> {
+pub fn pool_builder(size: u32) -> diesel::r2d2::Builder<GuardedManager> {
     Pool::builder()
         .max_size(size.max(1))
         .test_on_check_out(true)
@@ -356,11 +359,11 @@ pub fn pool_builder(
 /// its timeout and then say only that it timed out.
 pub fn build_pool(
     url: &DatabaseUrl,
-    builder: diesel::r2d2::Builder<diesel::r2d2::ConnectionManager<MysqlConnection>>,
+    builder: diesel::r2d2::Builder<GuardedManager>,
 ) -> Result<Pool, ConnectError> {
     connect(url)?;
     builder
-        .build(diesel::r2d2::ConnectionManager::new(url.expose()))
+        .build(GuardedManager::new(url))
         .map_err(|e| url.connect_error(&e))
 }
 

@@ -18,10 +18,11 @@ use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{Mutex, PoisonError, mpsc};
 use std::time::Duration;
 
 use diesel::mysql::MysqlConnection;
+use diesel::r2d2::{ManageConnection, R2D2Connection};
 use nix::sys::socket::{Shutdown, SockaddrStorage, getpeername, shutdown};
 
 use super::{ConnectError, DatabaseUrl};
@@ -37,7 +38,11 @@ pub struct GuardedConnection {
 }
 
 /// Opens one connection, as [`super::connect`] does, and finds its socket.
+/// Guarded connections are opened one at a time in the process, so that
+/// each new socket can be told apart from another one's.
 pub fn connect_guarded(url: &DatabaseUrl) -> Result<GuardedConnection, ConnectError> {
+    static CONNECTING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = CONNECTING.lock().unwrap_or_else(PoisonError::into_inner);
     let before = sockets();
     let conn = super::connect(url)?;
     let port = url.port();
@@ -119,6 +124,37 @@ impl Deref for GuardedConnection {
 impl DerefMut for GuardedConnection {
     fn deref_mut(&mut self) -> &mut MysqlConnection {
         &mut self.conn
+    }
+}
+
+/// Opens [`GuardedConnection`]s for an r2d2 pool ([`super::pool`]).
+#[derive(Debug, Clone)]
+pub struct GuardedManager(DatabaseUrl);
+
+impl GuardedManager {
+    /// A manager of connections to `url`.
+    pub fn new(url: &DatabaseUrl) -> Self {
+        Self(url.clone())
+    }
+}
+
+impl ManageConnection for GuardedManager {
+    type Connection = GuardedConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<GuardedConnection, ConnectError> {
+        connect_guarded(&self.0)
+    }
+
+    /// A ping, given the connect timeout: a stalled server fails it rather
+    /// than blocking the caller of `Pool::get`.
+    fn is_valid(&self, conn: &mut GuardedConnection) -> Result<(), ConnectError> {
+        conn.within(self.0.connect_timeout(), R2D2Connection::ping)
+            .map_err(ConnectError::Session)
+    }
+
+    fn has_broken(&self, conn: &mut GuardedConnection) -> bool {
+        std::thread::panicking() || conn.stalled.is_some() || conn.conn.is_broken()
     }
 }
 
