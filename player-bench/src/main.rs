@@ -16,6 +16,7 @@ mod load;
 mod machine;
 mod memory;
 mod player_cli;
+mod proxy;
 mod report;
 mod sql_files;
 mod trades;
