@@ -81,7 +81,12 @@ impl Drop for LatencyProxy {
             let _ = accept.join();
         }
         // The pumps end when their sockets do.
-        for s in self.streams.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for s in self
+            .streams
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
             let _ = s.shutdown(Shutdown::Both);
         }
     }
@@ -145,7 +150,10 @@ fn pump(mut from: TcpStream, mut to: TcpStream, delay: Duration) -> io::Result<(
                 match from.read(&mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
-                        if tx.send((Instant::now() + delay, buf[..n].to_vec())).is_err() {
+                        if tx
+                            .send((Instant::now() + delay, buf[..n].to_vec()))
+                            .is_err()
+                        {
                             break;
                         }
                     }
