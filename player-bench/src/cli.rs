@@ -67,10 +67,10 @@ pub struct Args {
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub memory_counts: Option<Vec<usize>>,
 
-    /// Round-trip times in ms for the round-trip part (e.g. 0,1,5): every side then
-    /// also runs through a latency proxy on 127.0.0.1 adding half of each to each
-    /// direction. 0 is added when missing. Giving it runs the `rtt` part, which
-    /// `--only` alone does not select by default [`--only rtt` default: 0,1,5].
+    /// Round-trip times in ms of the `rtt` part (e.g. 0,1,5), which runs every side
+    /// through a latency proxy on 127.0.0.1 adding half of each to each direction;
+    /// 0 is added when missing. The part runs when this is given, or with
+    /// `--only rtt` (then 0,1,5); a run without either leaves it out.
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = rtt_ms)]
     pub rtt_ms: Option<Vec<f64>>,
 

@@ -290,6 +290,24 @@ mod tests {
                 CommandCounts::between(&before, &after, &overhead, count).expect("MariaDB counts");
             assert_eq!(counts.statements, 3.0, "{counts}");
             assert!(counts.round_trips >= 4.0, "{counts}");
+
+            setup(&mut conn).expect("setup");
+            let before = session_counters(&mut conn).expect("counters");
+            trade_ours(&mut conn, count, Form::OneStatement).expect("our trades");
+            let after = session_counters(&mut conn).expect("counters");
+            check_balances(&mut conn, count, "one statement").expect("balances");
+            let counts =
+                CommandCounts::between(&before, &after, &overhead, count).expect("MariaDB counts");
+            assert_eq!(counts.statements, 1.0, "{counts}");
+
+            // The client's lone UPDATE ... JOIN moves the same.
+            write_file(&file, |w| {
+                sql_files::write_trades_one_statement(w, count, A, B)
+            })
+            .expect("write");
+            setup(&mut conn).expect("setup");
+            client.run_file(&file).expect("client trades");
+            check_balances(&mut conn, count, "client, one statement").expect("balances");
         }
     }
 }
