@@ -155,8 +155,8 @@ const COLOURS: [&str; 6] = [
 ];
 
 /// An SVG line chart of several series over the same x ticks (evenly spaced),
-/// y on a log-10 scale (values span orders of magnitude), each point labelled,
-/// with a legend.
+/// y on a log-10 scale (values span orders of magnitude), with a legend that
+/// gives each series' values in tick order.
 pub fn svg_series(
     series: &[Series],
     ticks: &[String],
@@ -164,10 +164,10 @@ pub fn svg_series(
     x_label: &str,
     y_label: &str,
 ) -> String {
-    const W: f64 = 720.0;
+    const W: f64 = 760.0;
     const H: f64 = 440.0;
     const LEFT: f64 = 70.0;
-    const RIGHT: f64 = 230.0;
+    const RIGHT: f64 = 250.0;
     const TOP: f64 = 40.0;
     const BOTTOM: f64 = 50.0;
     let (plot_w, plot_h) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
@@ -255,6 +255,13 @@ pub fn svg_series(
         TOP + plot_h / 2.0,
         escape(y_label)
     );
+    let _ = writeln!(
+        s,
+        r##"<text x="{}" y="{}" font-size="11" fill="#555">values at {}</text>"##,
+        W - RIGHT + 15.0,
+        TOP - 8.0,
+        escape(&ticks.join(" → "))
+    );
     for (k, line) in series.iter().enumerate() {
         let colour = COLOURS[k % COLOURS.len()];
         let points: Vec<(usize, f64)> = line
@@ -275,23 +282,29 @@ pub fn svg_series(
         for &(i, v) in &points {
             let _ = writeln!(
                 s,
-                r#"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="{colour}"/><text x="{:.1}" y="{:.1}" font-size="10" fill="{colour}">{}</text>"#,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="{colour}"/>"#,
                 px(i),
                 py(v),
-                px(i) + 6.0,
-                py(v) - 5.0,
-                crate::report::thousands(v)
             );
         }
-        let ly = TOP + 10.0 + 20.0 * k as f64;
+        // The figures go in the legend, where lines that run close cannot hide them.
+        let figures: Vec<String> = line
+            .values
+            .iter()
+            .map(|v| v.map_or("n/a".into(), crate::report::thousands))
+            .collect();
+        let ly = TOP + 10.0 + 34.0 * k as f64;
         let lx = W - RIGHT + 15.0;
         let _ = writeln!(
             s,
-            r#"<line x1="{lx}" x2="{}" y1="{ly}" y2="{ly}" stroke="{colour}" stroke-width="3"/><text x="{}" y="{}">{}</text>"#,
+            r##"<line x1="{lx}" x2="{}" y1="{ly}" y2="{ly}" stroke="{colour}" stroke-width="3"/><text x="{}" y="{}">{}</text><text x="{}" y="{}" font-size="11" fill="#555">{}</text>"##,
             lx + 20.0,
             lx + 26.0,
             ly + 4.0,
-            escape(&line.name)
+            escape(&line.name),
+            lx + 26.0,
+            ly + 18.0,
+            escape(&figures.join(" → "))
         );
     }
     s.push_str("</svg>\n");
@@ -369,7 +382,7 @@ mod tests {
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert_eq!(svg.matches("<polyline").count(), 2);
         assert_eq!(svg.matches("<circle").count(), 5);
-        assert!(svg.contains("a &amp; b"));
+        assert!(svg.contains("a &amp; b") && svg.contains("2,000 → n/a → 30"));
         // Decades from 10 to 10,000 label the log axis.
         assert!(svg.contains(">10<") && svg.contains(">10,000<"), "{svg}");
     }

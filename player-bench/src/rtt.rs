@@ -698,7 +698,7 @@ fn targets_section(
 
 /// Trades/s against RTT, one line per side, y on a log scale.
 fn chart_svg(opts: &Options, grid: &Grid) -> String {
-    let ticks: Vec<String> = opts.rtts_ms.iter().map(|r| format!("{r}")).collect();
+    let ticks: Vec<String> = opts.rtts_ms.iter().map(|r| format!("{r} ms")).collect();
     let series: Vec<Series> = TradeSide::ALL
         .iter()
         .enumerate()
@@ -712,7 +712,7 @@ fn chart_svg(opts: &Options, grid: &Grid) -> String {
         &series,
         &ticks,
         "Trades on one connection against round-trip time",
-        "round-trip time, ms (through a latency proxy)",
+        "round-trip time (through a latency proxy; ticks evenly spaced)",
         "trades/s (log scale)",
     )
 }
