@@ -4,10 +4,11 @@
 //! its time excludes its start-up and connecting (which, through the proxy,
 //! cost round trips of their own).
 //!
-//! A probed file runs a probe twice, the work, and a probe again: the second
-//! probe less the first is what one probe adds to the counters and to the time
+//! A probed file runs a probe three times, the work, and a probe again. The
+//! first probe warms up (the session's first `SHOW STATUS` is the slowest); the
+//! third less the second is what one probe adds to the counters and to the time
 //! itself (the server's clock is read at the start of a probe, so the time from
-//! the second probe to the last holds one probe and the work).
+//! the third probe to the last holds one probe and the work).
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -20,10 +21,15 @@ use crate::counters::{CommandCounts, SessionCounters};
 const PROBE: &str = "SELECT 'probe' AS tag, UNIX_TIMESTAMP(NOW(6)) AS at;\n\
                      SHOW SESSION STATUS LIKE 'Com\\_%';\n";
 
-/// Writes the two probes that go before the work.
+/// Probes before the work: a warm-up, and the two that measure one probe.
+const HEAD: usize = 3;
+
+/// Writes the probes that go before the work.
 pub fn write_head(out: &mut impl Write) -> io::Result<()> {
-    out.write_all(PROBE.as_bytes())?;
-    out.write_all(PROBE.as_bytes())
+    for _ in 0..HEAD {
+        out.write_all(PROBE.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// Writes the probe that goes after the work.
@@ -31,9 +37,9 @@ pub fn write_tail(out: &mut impl Write) -> io::Result<()> {
     out.write_all(PROBE.as_bytes())
 }
 
-/// What a probed run did: the server's time between the second and the last
-/// probe less one probe's, and the commands per unit of work, if the server
-/// keeps counters.
+/// What a probed run did: the server's time between the last probe before
+/// the work and the one after, less one probe's, and the commands per unit of
+/// work, if the server keeps counters.
 #[derive(Debug)]
 pub struct Probed {
     /// The work's duration by the server's clock.
@@ -62,11 +68,12 @@ pub fn parse(stdout: &str, units: usize) -> anyhow::Result<Probed> {
         }
     }
     ensure!(
-        probes.len() == 3,
-        "expected 3 probes in the client's output, found {}",
+        probes.len() == HEAD + 1,
+        "expected {} probes in the client's output, found {}",
+        HEAD + 1,
         probes.len()
     );
-    let (first, before, after) = (&probes[0], &probes[1], &probes[2]);
+    let (first, before, after) = (&probes[HEAD - 2], &probes[HEAD - 1], &probes[HEAD]);
     let seconds = (after.0 - before.0) - (before.0 - first.0);
     ensure!(seconds > 0.0, "the work took no time by the server's clock");
     let sent: SessionCounters = after
@@ -90,8 +97,9 @@ mod tests {
     #[test]
     fn reads_time_and_counters_between_the_probes() {
         // Each probe counts itself as a SELECT; the work was two UPDATEs.
-        // A probe takes 1 ms; the work 0.5 s.
-        let out = "tag\tat\nprobe\t100.000000\nVariable_name\tValue\nCom_select\t1\nCom_update\t0\n\
+        // A probe takes 1 ms (after a slow first one); the work 0.5 s.
+        let out = "tag\tat\nprobe\t99.000000\nVariable_name\tValue\nCom_select\t0\nCom_update\t0\n\
+                   tag\tat\nprobe\t100.000000\nVariable_name\tValue\nCom_select\t1\nCom_update\t0\n\
                    tag\tat\nprobe\t100.001000\nVariable_name\tValue\nCom_select\t2\nCom_update\t0\n\
                    tag\tat\nprobe\t100.502000\nVariable_name\tValue\nCom_select\t3\nCom_update\t2\n";
         let p = parse(out, 2).expect("parses");
@@ -100,6 +108,13 @@ mod tests {
         assert_eq!((c.statements, c.round_trips), (1.0, 1.0));
         assert_eq!(c.to_string(), "UPDATE 1.0");
         assert!(parse("tag\tat\nprobe\t1.0\n", 1).is_err());
+        let head = String::from_utf8({
+            let mut b = Vec::new();
+            write_head(&mut b).expect("write");
+            b
+        })
+        .expect("UTF-8");
+        assert_eq!(head.matches("SELECT 'probe'").count(), HEAD);
     }
 
     #[test]

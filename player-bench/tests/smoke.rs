@@ -54,7 +54,7 @@ fn the_rtt_part_prints_its_tables_and_chart() {
         "--rtt-ms",
         "1",
         "--rtt-trades",
-        "6",
+        "20",
         "--rtt-rows",
         "228",
         "--player-cli",
