@@ -1,10 +1,10 @@
 """The TiDB peewee tutorial's own code, timed for player-bench.
 
-    python bench_peewee.py load  --url mysql://root@127.0.0.1:4000/DB --count N [--batch 114]
+    python bench_peewee.py load  --url mysql://root@127.0.0.1:4000/DB --count N [--batch 114] [--rows CSV]
     python bench_peewee.py trade --url mysql://root@127.0.0.1:4000/DB --count N \
         --seller A --buyer B [--amount 1] [--price 1]
 
-The `player` table must already exist (the caller creates it); nothing here
+--url defaults to $DATABASE_URL. The `player` table must already exist (the caller creates it); nothing here
 creates or drops tables. Prints one JSON line on stdout:
     {"mode": ..., "count": N, "seconds": ..., "per_second": ...}
 where "seconds" is the wall time of the measured loop only. With
@@ -14,6 +14,7 @@ stderr as one JSON object. Errors: a message on stderr, exit status 1.
 
 import argparse
 import json
+import os
 import sys
 import time
 import uuid
@@ -88,9 +89,23 @@ def com_counters() -> dict:
     return {name.lower(): int(value) for name, value in cursor.fetchall()}
 
 
-def load(count: int, batch: int) -> Callable[[], None]:
+def players_from_csv(path: str, count: int) -> List[Player]:
+    # The caller's rows (id,coins,goods lines), so every loader inserts the same players.
+    players = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if len(players) == count:
+                break
+            id, coins, goods = line.rstrip("\n").split(",")
+            players.append(Player(id=id, coins=int(coins), goods=int(goods)))
+    if len(players) < count:
+        raise ValueError(f"{path} holds {len(players)} players, fewer than --count {count}")
+    return players
+
+
+def load(count: int, batch: int, rows: str = None) -> Callable[[], None]:
     # The rows are made before the clock starts; only bulk_create is timed.
-    players = random_player(count)
+    players = players_from_csv(rows, count) if rows else random_player(count)
     return lambda: Player.bulk_create(players, batch)
 
 
@@ -117,9 +132,14 @@ def main() -> None:
     global db
     parser = Parser(description="Time the TiDB peewee tutorial's code.")
     parser.add_argument("mode", choices=["load", "trade"])
-    parser.add_argument("--url", required=True, help="mysql://user[:password]@host:port/database")
+    parser.add_argument("--url", default=os.environ.get("DATABASE_URL"),
+                        help="mysql://user[:password]@host:port/database [default: $DATABASE_URL, which keeps "
+                             "a password out of the process list]")
     parser.add_argument("--count", type=int, required=True, help="players to insert, or trades to make")
     parser.add_argument("--batch", type=int, default=114, help="load: players per INSERT (tutorial: 114)")
+    parser.add_argument("--rows", metavar="CSV",
+                        help="load: insert the first --count players of this id,coins,goods file "
+                             "instead of the tutorial's random_player()")
     parser.add_argument("--seller", help="trade: first seller's id")
     parser.add_argument("--buyer", help="trade: first buyer's id")
     parser.add_argument("--amount", type=int, default=1, help="trade: goods per trade")
@@ -129,6 +149,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.count < 0 or args.batch < 1:
         parser.error("--count must be >= 0 and --batch >= 1")
+    if not args.url:
+        parser.error("--url or DATABASE_URL is required")
     if args.mode == "trade" and not (args.seller and args.buyer):
         parser.error("trade needs --seller and --buyer")
 
@@ -139,7 +161,7 @@ def main() -> None:
     db.connect()
 
     if args.mode == "load":
-        run = load(args.count, args.batch)
+        run = load(args.count, args.batch, args.rows)
     else:
         run = trades(args.count, args.seller, args.buyer, args.amount, args.price)
 

@@ -32,6 +32,18 @@ pub fn run(
         eprintln!("bank: skipped ({why})");
         return Ok(None);
     }
+    run_with(cli, workers, players, seconds, &[]).map(Some)
+}
+
+/// Runs the bank workload once per worker count, with `extra` arguments for
+/// `player-cli bank` (e.g. `--trade one-statement`).
+pub fn run_with(
+    cli: &PlayerCli,
+    workers: &[usize],
+    players: usize,
+    seconds: u64,
+    extra: &[&str],
+) -> anyhow::Result<Vec<Summary>> {
     let mut runs = Vec::new();
     for &w in workers {
         let (w_s, p_s, s_s) = (w.to_string(), players.to_string(), seconds.to_string());
@@ -44,10 +56,17 @@ pub fn run(
             "--seconds",
             &s_s,
             "--json",
-        ];
+        ]
+        .into_iter()
+        .chain(extra.iter().copied());
         // It exits non-zero when an invariant broke, and prints its report
         // all the same: keep the report, `check` fails the part afterwards.
         let out = cli.output(&[], args)?;
+        let w = if extra.is_empty() {
+            w.to_string()
+        } else {
+            format!("{w} {}", extra.join(" "))
+        };
         let run = parse(&String::from_utf8_lossy(&out.stdout)).map_err(|e| {
             anyhow::anyhow!(
                 "player-cli bank --workers {w} ({}): {e:#}; stderr: {}",
@@ -63,14 +82,14 @@ pub fn run(
             );
         }
         eprintln!(
-            "  bank {w} workers: {} trades/s, p99 {} ms, invariants {}",
+            "  bank --workers {w}: {} trades/s, p99 {} ms, invariants {}",
             thousands(run.trades_per_sec),
             ms(&run, run.p99_ms),
             if run.invariants_ok { "ok" } else { "VIOLATED" }
         );
         runs.push(run);
     }
-    Ok(Some(runs))
+    Ok(runs)
 }
 
 /// Fails if any run broke an invariant or lost trades: that is a bug, not a slow figure.

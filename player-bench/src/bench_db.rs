@@ -70,6 +70,23 @@ impl BenchDb {
         Ok(())
     }
 
+    /// Drops the database `name` if it exists and is one of the benchmark's
+    /// (its name starts with [`NAME_PREFIX`]); a failure is only reported.
+    pub fn drop_other(&mut self, name: &str) {
+        let ours = name.starts_with(NAME_PREFIX)
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !ours {
+            eprintln!("not dropping the database {name}: not the benchmark's");
+            return;
+        }
+        let drop = format!("DROP DATABASE IF EXISTS `{name}`");
+        if let Err(e) = diesel::sql_query(drop).execute(&mut self.conn) {
+            eprintln!("could not drop the database {name}: {e}");
+        }
+    }
+
     /// The server's `SELECT VERSION()`.
     pub fn server_version(&mut self) -> anyhow::Result<String> {
         Ok(player_core::catalog::version(&mut self.conn)?)

@@ -67,6 +67,39 @@ pub struct Args {
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub memory_counts: Option<Vec<usize>>,
 
+    /// Round-trip times in ms of the `rtt` part (e.g. 0,1,5), which runs every side
+    /// through a latency proxy on 127.0.0.1 adding half of each to each direction;
+    /// 0 is added when missing. The part runs when this is given, or with
+    /// `--only rtt` (then 0,1,5); a run without either leaves it out.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = rtt_ms)]
+    pub rtt_ms: Option<Vec<f64>>,
+
+    /// Trades per run of the round-trip part, fewer at long RTTs [default: 200; --quick: 20].
+    #[arg(long, value_name = "N")]
+    pub rtt_trades: Option<usize>,
+
+    /// Players per load of the round-trip part, fewer at long RTTs [default: 11400; --quick: 1140].
+    #[arg(long, value_name = "N")]
+    pub rtt_rows: Option<usize>,
+
+    /// Repetitions of each round-trip measurement [default: 3; --quick: 1].
+    #[arg(long, value_name = "N")]
+    pub rtt_repeat: Option<usize>,
+
+    /// Seconds of each bank run through the proxy [default: 5; --quick: 1].
+    #[arg(long, value_name = "S")]
+    pub rtt_bank_seconds: Option<u64>,
+
+    /// Python with peewee and PyMySQL for the tutorial's side [default:
+    /// .local/peewee-venv/bin/python, which `scripts/bench.sh` installs]. Without
+    /// it the peewee columns are skipped with the reason.
+    #[arg(long, value_name = "PATH")]
+    pub peewee_python: Option<PathBuf>,
+
+    /// Also write the chart of trades/s against RTT as SVG to this file (e.g. docs/rtt-trades.svg).
+    #[arg(long, value_name = "PATH")]
+    pub rtt_chart: Option<PathBuf>,
+
     /// The command-line client [default: `mariadb`, else `mysql`, from PATH].
     #[arg(long, value_name = "PATH")]
     pub client: Option<PathBuf>,
@@ -97,6 +130,8 @@ pub enum Part {
     Bank,
     /// Peak memory of `player-cli load`.
     Memory,
+    /// Trades, loads and the bank through a latency proxy, against round-trip time.
+    Rtt,
 }
 
 impl Part {
@@ -107,12 +142,35 @@ impl Part {
             Part::Trades => "trades",
             Part::Bank => "bank",
             Part::Memory => "memory",
+            Part::Rtt => "rtt",
         }
     }
 }
 
 /// Every part, in the order they run.
-pub const ALL_PARTS: [Part; 4] = [Part::Load, Part::Trades, Part::Bank, Part::Memory];
+pub const ALL_PARTS: [Part; 5] = [
+    Part::Load,
+    Part::Trades,
+    Part::Bank,
+    Part::Memory,
+    Part::Rtt,
+];
+
+/// Round-trip times of the `rtt` part when `--rtt-ms` is not given.
+pub const DEFAULT_RTTS_MS: [f64; 3] = [0.0, 1.0, 5.0];
+
+/// Parses one round-trip time: 0 to 1000 ms.
+fn rtt_ms(s: &str) -> Result<f64, String> {
+    let ms: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of milliseconds"))?;
+    if (0.0..=1_000.0).contains(&ms) {
+        Ok(ms)
+    } else {
+        Err(format!("{ms} ms is not between 0 and 1000"))
+    }
+}
 
 /// Batch sizes of the bulk load (114 is the tutorial's).
 pub const BATCH_SIZES: [usize; 3] = [114, 1_000, 5_000];
@@ -137,6 +195,16 @@ pub struct Sizes {
     pub bank_players: usize,
     /// Player counts of the memory part.
     pub memory_counts: Vec<usize>,
+    /// Round-trip times of the rtt part, 0 first, each once, ascending.
+    pub rtts_ms: Vec<f64>,
+    /// Trades per run of the rtt part.
+    pub rtt_trades: usize,
+    /// Players per load of the rtt part.
+    pub rtt_rows: usize,
+    /// Repetitions of the rtt part.
+    pub rtt_repeat: usize,
+    /// Seconds per bank run of the rtt part.
+    pub rtt_bank_seconds: u64,
 }
 
 impl Args {
@@ -161,14 +229,60 @@ impl Args {
                     vec![100_000, 1_000_000]
                 }
             }),
+            rtts_ms: {
+                let mut rtts = self.rtt_ms.clone().unwrap_or(DEFAULT_RTTS_MS.to_vec());
+                rtts.push(0.0);
+                rtts.sort_by(f64::total_cmp);
+                rtts.dedup();
+                rtts
+            },
+            rtt_trades: self.rtt_trades.unwrap_or(pick(200, 20)).max(1),
+            rtt_rows: self.rtt_rows.unwrap_or(pick(11_400, 1_140)).max(1),
+            rtt_repeat: self.rtt_repeat.unwrap_or(pick(3, 1)).max(1),
+            rtt_bank_seconds: self
+                .rtt_bank_seconds
+                .unwrap_or(if quick { 1 } else { 5 })
+                .max(1),
         }
     }
 
-    /// The parts to run, in their order.
+    /// The parts to run, in their order: those of `--only`, else all but
+    /// `rtt`, which runs when `--rtt-ms` is given (with the others, or with
+    /// those of `--only`).
     pub fn parts(&self) -> Vec<Part> {
         ALL_PARTS
             .into_iter()
-            .filter(|p| self.only.is_empty() || self.only.contains(p))
+            .filter(|p| match p {
+                Part::Rtt => self.rtt_ms.is_some() || self.only.contains(p),
+                _ => self.only.is_empty() || self.only.contains(p),
+            })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rtt_part_runs_when_asked_for() {
+        let parse = |args: &[&str]| {
+            Args::try_parse_from(std::iter::once("player-bench").chain(args.iter().copied()))
+                .expect("valid arguments")
+        };
+        assert!(!parse(&[]).parts().contains(&Part::Rtt));
+        let with = parse(&["--rtt-ms", "5,1"]);
+        assert_eq!(with.parts(), ALL_PARTS.to_vec());
+        assert_eq!(with.sizes().rtts_ms, vec![0.0, 1.0, 5.0]);
+        assert_eq!(
+            parse(&["--only", "trades", "--rtt-ms", "0.5"]).parts(),
+            vec![Part::Trades, Part::Rtt]
+        );
+        assert_eq!(
+            parse(&["--only", "rtt"]).sizes().rtts_ms,
+            DEFAULT_RTTS_MS.to_vec()
+        );
+        assert!(Args::try_parse_from(["player-bench", "--rtt-ms", "-1"]).is_err());
+        assert!(Args::try_parse_from(["player-bench", "--rtt-ms", "x"]).is_err());
     }
 }

@@ -56,15 +56,29 @@ impl Client {
     /// from process start to exit. Fails if the client exits non-zero.
     pub fn run_file(&self, file: &Path) -> anyhow::Result<Duration> {
         let input = File::open(file).with_context(|| format!("open {}", file.display()))?;
-        self.run(&[], Stdio::from(input))
+        self.run(&[], Stdio::from(input), false)
+            .map(|(took, _)| took)
+    }
+
+    /// Like [`Client::run_file`], and also returns what the client printed
+    /// (batch mode: tab-separated, a header line per result).
+    pub fn run_file_output(&self, file: &Path) -> anyhow::Result<(Duration, String)> {
+        let input = File::open(file).with_context(|| format!("open {}", file.display()))?;
+        self.run(&[], Stdio::from(input), true)
     }
 
     /// Runs one statement (`client --local-infile=1 -e SQL DB`), timed like [`Client::run_file`].
     pub fn run_statement(&self, sql: &str) -> anyhow::Result<Duration> {
-        self.run(&["--local-infile=1", "-e", sql], Stdio::null())
+        self.run(&["--local-infile=1", "-e", sql], Stdio::null(), false)
+            .map(|(took, _)| took)
     }
 
-    fn run(&self, args: &[&str], stdin: Stdio) -> anyhow::Result<Duration> {
+    fn run(
+        &self,
+        args: &[&str],
+        stdin: Stdio,
+        capture: bool,
+    ) -> anyhow::Result<(Duration, String)> {
         let mut cmd = Command::new(&self.program);
         // Must come first; replaces every other option file, so nothing on this
         // machine changes what is measured.
@@ -75,7 +89,11 @@ impl Client {
         .args(args)
         .arg(&self.database)
         .stdin(stdin)
-        .stdout(Stdio::null())
+        .stdout(if capture {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stderr(Stdio::piped());
         let start = Instant::now();
         let child = cmd
@@ -98,7 +116,7 @@ impl Client {
                 }
             );
         }
-        Ok(elapsed)
+        Ok((elapsed, String::from_utf8_lossy(&out.stdout).into_owned()))
     }
 }
 

@@ -45,6 +45,7 @@ pub fn read_overhead(conn: &mut MysqlConnection) -> anyhow::Result<SessionCounte
 }
 
 /// Commands per unit of work (a trade, a batch), from counter differences.
+#[derive(Debug)]
 pub struct CommandCounts {
     per_unit: BTreeMap<String, f64>,
     /// SQL statements per unit.
@@ -65,14 +66,35 @@ impl CommandCounts {
         if !after.contains_key("com_commit") || units == 0 {
             return None;
         }
-        let per_unit: BTreeMap<String, f64> = after
+        let sent = after
             .iter()
             .map(|(k, v)| {
                 let sent = v - before.get(k).unwrap_or(&0.0) - overhead.get(k).unwrap_or(&0.0);
-                (k.trim_start_matches("com_").to_owned(), sent / units as f64)
+                (k.clone(), sent)
+            })
+            .collect();
+        Self::from_deltas(&sent, units)
+    }
+
+    /// From counters already differenced (`com_select` → commands sent), such
+    /// as `bench_peewee.py --print-counters` prints. Counters outside
+    /// [`COUNTERS`] are ignored. `None` when `units` is 0 or nothing was sent.
+    pub fn from_deltas(sent: &SessionCounters, units: usize) -> Option<Self> {
+        if units == 0 {
+            return None;
+        }
+        let per_unit: BTreeMap<String, f64> = sent
+            .iter()
+            .filter(|(k, _)| COUNTERS.iter().any(|c| c.eq_ignore_ascii_case(k)))
+            .map(|(k, v)| {
+                let k = k.to_ascii_lowercase();
+                (k.trim_start_matches("com_").to_owned(), v / units as f64)
             })
             .filter(|(_, v)| *v > 0.0)
             .collect();
+        if per_unit.is_empty() {
+            return None;
+        }
         let get = |k: &str| per_unit.get(k).copied().unwrap_or(0.0);
         // A statement is BEGIN, COMMIT, ROLLBACK, or one SELECT, INSERT or UPDATE
         // (of one table, or several joined: `update_multi`), run as
@@ -150,5 +172,25 @@ mod tests {
             c.to_string(),
             "BEGIN 1.0, COMMIT 1.0, SELECT 1.0, SET_OPTION 4.0, STMT_CLOSE 1.0, STMT_EXECUTE 1.0, STMT_PREPARE 1.0"
         );
+    }
+
+    #[test]
+    fn deltas_as_peewee_prints_them() {
+        // Two of the tutorial's trades: SELECT, SELECT, UPDATE, UPDATE, COMMIT,
+        // COMMIT, all text; a counter we do not know is ignored.
+        let sent: SessionCounters = [
+            ("com_select", 4.0),
+            ("com_update", 4.0),
+            ("com_commit", 4.0),
+            ("com_show_status", 3.0),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let c = CommandCounts::from_deltas(&sent, 2).expect("counts");
+        assert_eq!((c.statements, c.round_trips), (6.0, 6.0));
+        assert_eq!(c.to_string(), "COMMIT 2.0, SELECT 2.0, UPDATE 2.0");
+        assert!(CommandCounts::from_deltas(&SessionCounters::new(), 2).is_none());
+        assert!(CommandCounts::from_deltas(&sent, 0).is_none());
     }
 }

@@ -12,6 +12,7 @@ use crate::bench_db::BenchDb;
 use crate::cli::BATCH_SIZES;
 use crate::client::Client;
 use crate::counters::{CommandCounts, SessionCounters, read_overhead, session_counters};
+use crate::peewee::{self, Peewee};
 use crate::report::{Section, Verdict, median, per_second, progress, ratio, thousands};
 use crate::sql_files::{self, Commit, write_file};
 
@@ -19,6 +20,8 @@ use crate::sql_files::{self, Commit, write_file};
 pub const CLIENT_TARGET: f64 = 0.9;
 /// Our best shape must reach this share of `LOAD DATA`.
 pub const LOAD_DATA_TARGET: f64 = 0.8;
+/// At the tutorial's batch size, our rate must reach this multiple of peewee's `bulk_create`.
+pub const PEEWEE_TARGET: f64 = 4.0;
 
 /// One batch shape: a batch size and a commit mode.
 #[derive(Debug, Clone, Copy)]
@@ -35,12 +38,25 @@ struct ShapeRates {
     file: PathBuf,
     /// What Diesel sent per batch, from its first run.
     counts: Option<CommandCounts>,
+    /// peewee's `bulk_create`, at the tutorial's shape only (batch 114, a commit per batch).
+    peewee: Vec<f64>,
+    /// What peewee sent per batch, from its first run.
+    peewee_counts: Option<CommandCounts>,
+}
+
+impl ShapeRates {
+    /// Whether peewee's `bulk_create` has this shape: the tutorial's batch,
+    /// committed per batch (peewee commits after each INSERT outside `atomic()`).
+    fn peewee_shape(&self) -> bool {
+        self.shape.batch == peewee::BATCH && self.shape.commit == Commit::PerBatch
+    }
 }
 
 /// Runs the bulk-load comparison on `rows` and returns its section.
 pub fn run(
     db: &mut BenchDb,
     client: &Client,
+    peewee: Result<&Peewee, &str>,
     rows: &[NewPlayer],
     repeat: usize,
 ) -> anyhow::Result<Section> {
@@ -56,6 +72,8 @@ pub fn run(
                 client: Vec::new(),
                 file,
                 counts: None,
+                peewee: Vec::new(),
+                peewee_counts: None,
             });
         }
     }
@@ -81,6 +99,19 @@ pub fn run(
                     &mut s.client
                 }
                 .push(rate);
+            }
+            if let (Ok(peewee), true) = (peewee, s.peewee_shape()) {
+                db.reset()?;
+                let run = peewee.load(db.url(), &csv, rows.len(), s.shape.batch)?;
+                db.expect_count(rows.len(), "load peewee bulk_create")?;
+                progress(
+                    &format!("load peewee bulk_create, batch {}", s.shape.batch),
+                    run.per_second,
+                );
+                s.peewee.push(run.per_second);
+                if s.peewee_counts.is_none() {
+                    s.peewee_counts = run.counts;
+                }
             }
         }
         if load_data_error.is_none() {
@@ -110,6 +141,9 @@ pub fn run(
         median(&load_data_rates),
         median(&startup),
     );
+    if let Err(why) = peewee {
+        section.note(format!("peewee: skipped ({why})."));
+    }
     if let Some(e) = load_data_error {
         section.note(format!(
             "LOAD DATA LOCAL INFILE was refused ({e}); enable `local_infile` on the server to measure the ceiling."
@@ -138,6 +172,9 @@ fn section(
             "Diesel / client",
             &format!("target ≥ {CLIENT_TARGET}"),
             "Diesel round trips / batch",
+            "peewee",
+            "Diesel / peewee",
+            &format!("target ≥ {PEEWEE_TARGET}"),
         ],
     );
     let mut best: Option<(f64, Shape)> = None;
@@ -157,12 +194,24 @@ fn section(
                 .as_ref()
                 .map_or("n/a".into(), |c| format!("{:.2}", c.round_trips)),
         ]);
+        let row = section.last_row();
+        if !s.peewee.is_empty() {
+            let tutorial = median(&s.peewee);
+            row.push(thousands(tutorial));
+            row.push(ratio(ours / tutorial));
+            row.push(Verdict::of(ours >= PEEWEE_TARGET * tutorial).to_string());
+        } else {
+            row.extend([String::new(), String::new(), String::new()]);
+        }
     }
     section.row(vec![
         "LOAD DATA LOCAL INFILE".into(),
         "one statement".into(),
         String::new(),
         thousands(load_data),
+        String::new(),
+        String::new(),
+        String::new(),
         String::new(),
         String::new(),
         String::new(),
@@ -183,6 +232,14 @@ fn section(
             "Diesel's commands per batch (batch {}, per batch), from the server's session counters: {c}. \
              The client sends each batch as one text statement: one round trip.",
             thousands(BATCH_SIZES[0] as f64)
+        ));
+    }
+    if let Some(c) = shapes.iter().find_map(|s| s.peewee_counts.as_ref()) {
+        section.note(format!(
+            "peewee's commands per batch (the tutorial's `Player.bulk_create(players, {})` of the same rows, \
+             timed around the call by bench_peewee.py): {c}: {:.1} round trips.",
+            peewee::BATCH,
+            c.round_trips
         ));
     }
     section.note(format!(

@@ -15,8 +15,12 @@ mod data;
 mod load;
 mod machine;
 mod memory;
+mod peewee;
 mod player_cli;
+mod probe;
+mod proxy;
 mod report;
+mod rtt;
 mod sql_files;
 mod trades;
 
@@ -28,6 +32,7 @@ use clap::Parser;
 use crate::bench_db::BenchDb;
 use crate::cli::{Args, Part};
 use crate::client::Client;
+use crate::peewee::Peewee;
 use crate::player_cli::PlayerCli;
 use crate::report::Section;
 
@@ -65,22 +70,37 @@ fn run(args: &Args) -> anyhow::Result<usize> {
     let client = Client::new(args.client.clone(), db.url())?;
     let player_cli = PlayerCli::new(args.player_cli.clone(), db.url())?;
 
+    let parts = args.parts();
+    let peewee = Peewee::find(args.peewee_python.clone());
+    if let Err(why) = &peewee {
+        if parts
+            .iter()
+            .any(|p| matches!(p, Part::Load | Part::Trades | Part::Rtt))
+        {
+            eprintln!("peewee: its columns are skipped ({why})");
+        }
+    }
+    let peewee = peewee.as_ref().map_err(String::as_str);
+
     let mut out = Output::new(args.markdown);
     let server = db.server_version()?;
     let settings = server_settings(&mut db);
     out.show(&machine::section(&server, &client.version()?, &settings));
 
     let mut broken = 0;
-    for part in args.parts() {
+    for part in parts {
         eprintln!("{}:", part.name());
         let result: anyhow::Result<Option<Section>> = match part {
             Part::Load => {
                 let rows = data::players(sizes.rows, data::SEED);
-                load::run(&mut db, &client, &rows, sizes.repeat).map(Some)
+                load::run(&mut db, &client, peewee, &rows, sizes.repeat).map(Some)
             }
-            Part::Trades => trades::run(&mut db, &client, sizes.trades, sizes.repeat).map(Some),
+            Part::Trades => {
+                trades::run(&mut db, &client, peewee, sizes.trades, sizes.repeat).map(Some)
+            }
             Part::Bank => run_bank(args, &sizes, &player_cli, &mut out),
             Part::Memory => memory::run(&mut db, &player_cli, &sizes.memory_counts),
+            Part::Rtt => run_rtt(args, &sizes, &mut db, peewee, &player_cli, &mut out),
         };
         match result {
             Ok(Some(section)) => out.show(&section),
@@ -138,6 +158,45 @@ fn run_bank(
     }
     bank::check(&runs)?;
     Ok(None)
+}
+
+/// The round-trip part: prints its sections, writes its chart if asked, and
+/// fails on a bank run that broke, after printing what was measured.
+fn run_rtt(
+    args: &Args,
+    sizes: &cli::Sizes,
+    db: &mut BenchDb,
+    peewee: Result<&Peewee, &str>,
+    player_cli: &PlayerCli,
+    out: &mut Output,
+) -> anyhow::Result<Option<Section>> {
+    let opts = rtt::Options {
+        rtts_ms: sizes.rtts_ms.clone(),
+        trades: sizes.rtt_trades,
+        rows: sizes.rtt_rows,
+        repeat: sizes.rtt_repeat,
+        budget: std::time::Duration::from_secs(if args.quick { 2 } else { 10 }),
+        bank_seconds: sizes.rtt_bank_seconds,
+        bank_players: sizes.bank_players,
+        bank_database: format!("{}_bank", args.database),
+        client: args.client.clone(),
+    };
+    let rows = data::players(sizes.rtt_rows, data::SEED);
+    let result = rtt::run(db, peewee, player_cli, &rows, &opts);
+    db.drop_other(&opts.bank_database);
+    let outcome = result?;
+    for section in &outcome.sections {
+        out.show(section);
+    }
+    if let Some(path) = &args.rtt_chart {
+        std::fs::write(path, &outcome.chart)?;
+        eprintln!("rtt: chart written to {}", path.display());
+        out.collect_only(format!(
+            "![Trades per second against round-trip time, one line per side]({})\n",
+            link_from(args.write_results.as_deref(), path)
+        ));
+    }
+    outcome.broken.map_or(Ok(None), Err)
 }
 
 /// Server settings that decide commit cost, where the server has them.

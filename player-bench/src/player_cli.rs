@@ -25,6 +25,14 @@ impl PlayerCli {
         })
     }
 
+    /// The same binary, pointed at `url` (e.g. through the latency proxy).
+    pub fn with_url(&self, url: &DatabaseUrl) -> Self {
+        Self {
+            program: self.program.clone(),
+            url: url.clone(),
+        }
+    }
+
     /// Why `subcommand` cannot be run, if it cannot: the binary is missing or has
     /// no such command (it was built from a branch without it).
     pub fn missing(&self, subcommand: &str) -> Option<String> {

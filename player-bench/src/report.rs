@@ -60,6 +60,14 @@ impl Section {
         self.rows.push(cells);
     }
 
+    /// The last row added, to append cells to.
+    ///
+    /// # Panics
+    /// If no row was added yet.
+    pub fn last_row(&mut self) -> &mut Vec<String> {
+        self.rows.last_mut().expect("a row was added")
+    }
+
     /// Adds a note printed under the table.
     pub fn note(&mut self, note: impl Into<String>) {
         self.notes.push(note.into());

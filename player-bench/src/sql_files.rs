@@ -148,6 +148,40 @@ pub fn write_trades(out: &mut impl Write, count: usize, a: &str, b: &str) -> io:
     Ok(())
 }
 
+/// Writes `count` trades like [`write_trades`], each as the one statement of
+/// `player_core::trade_in_one_statement`, sent alone in autocommit: the
+/// `UPDATE ... JOIN` of `player-core/src/trade/one_statement.rs`, with the
+/// values inline and the smaller id first in the join, as the core writes it.
+/// The client does not look at the rows it changed (the core does, and decides
+/// on locked rows when there are none); the balance check afterwards does.
+pub fn write_trades_one_statement(
+    out: &mut impl Write,
+    count: usize,
+    a: &str,
+    b: &str,
+) -> io::Result<()> {
+    let (qa, qb) = (quote(a)?, quote(b)?);
+    for i in 0..count {
+        let (seller, buyer) = trade_direction(i, &qa, &qb);
+        let (first, second) = if trade_direction(i, a, b).0 <= trade_direction(i, a, b).1 {
+            ("seller", "buyer")
+        } else {
+            ("buyer", "seller")
+        };
+        writeln!(
+            out,
+            "UPDATE `player` AS `{first}` JOIN `player` AS `{second}` \
+             ON `seller`.`id` = {seller} AND `buyer`.`id` = {buyer} \
+             SET `seller`.`goods` = `seller`.`goods` - 1, `seller`.`coins` = `seller`.`coins` + 1, \
+             `buyer`.`goods` = `buyer`.`goods` + 1, `buyer`.`coins` = `buyer`.`coins` - 1 \
+             WHERE `seller`.`goods` >= 1 AND `buyer`.`coins` >= 1 \
+             AND `seller`.`coins` <= 2147483647 - 1 AND `buyer`.`goods` <= 2147483647 - 1 \
+             AND `seller`.`id` <> `buyer`.`id`;"
+        )?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +233,36 @@ mod tests {
                 .lines()
                 .nth(7)
                 .is_some_and(|l| l.contains("= 'b' FOR UPDATE"))
+        );
+    }
+
+    #[test]
+    fn one_statement_trades_are_the_cores_update_join() {
+        let trades = text(|b| write_trades_one_statement(b, 2, "a", "b"));
+        let lines: Vec<&str> = trades.lines().collect();
+        assert_eq!(lines.len(), 2);
+        // The same text as player-core's statement, values inline.
+        assert!(
+            lines[0].starts_with(
+                "UPDATE `player` AS `seller` JOIN `player` AS `buyer` \
+                 ON `seller`.`id` = 'a' AND `buyer`.`id` = 'b' \
+                 SET `seller`.`goods` = `seller`.`goods` - 1, `seller`.`coins` = `seller`.`coins` + 1, \
+                 `buyer`.`goods` = `buyer`.`goods` + 1, `buyer`.`coins` = `buyer`.`coins` - 1 \
+                 WHERE `seller`.`goods` >= 1 AND `buyer`.`coins` >= 1 \
+                 AND `seller`.`coins` <= 2147483647 - 1 AND `buyer`.`goods` <= 2147483647 - 1 \
+             AND `seller`.`id` <> `buyer`.`id`;"
+            ),
+            "{}",
+            lines[0]
+        );
+        // The second trade sells the other way; the smaller id still comes first.
+        assert!(
+            lines[1].starts_with(
+                "UPDATE `player` AS `buyer` JOIN `player` AS `seller` \
+                 ON `seller`.`id` = 'b' AND `buyer`.`id` = 'a' SET"
+            ),
+            "{}",
+            lines[1]
         );
     }
 

@@ -10,22 +10,55 @@ use player_core::{NewPlayer, PlayerId, Trade, TradeOutcome, players};
 use crate::bench_db::BenchDb;
 use crate::client::Client;
 use crate::counters::{CommandCounts, read_overhead, session_counters};
+use crate::peewee::Peewee;
 use crate::report::{Section, Verdict, median, per_second, progress, ratio, thousands};
 use crate::sql_files::{self, CLIENT_STATEMENTS_PER_TRADE, trade_direction, write_file};
 
-/// The two traders.
-const A: &str = "bench-trader-a";
-const B: &str = "bench-trader-b";
+/// The first trader.
+pub const A: &str = "bench-trader-a";
+/// The second trader.
+pub const B: &str = "bench-trader-b";
 /// What each trader holds at the start, of coins and of goods.
 const START: i32 = 1_000_000;
 
 /// Our rate must reach this share of the client's.
 pub const TARGET: f64 = 1.0;
+/// Our rate must reach this multiple of the tutorial's peewee trade.
+pub const PEEWEE_TARGET: f64 = 2.0;
 
-/// Runs the trade comparison with `count` trades per side and returns its section.
+/// Which of the core's trades our side calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// `player_core::trade`: BEGIN, the joined UPDATE, COMMIT in `conn.transaction`.
+    Transactional,
+    /// `player_core::trade_in_one_statement`: the joined UPDATE alone, in autocommit.
+    OneStatement,
+}
+
+impl Form {
+    /// The function's name, for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Form::Transactional => "Diesel player_core::trade",
+            Form::OneStatement => "Diesel trade_in_one_statement",
+        }
+    }
+}
+
+/// A side of the comparison on one connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Ours(Form),
+    Client,
+    Peewee,
+}
+
+/// Runs the trade comparison with `count` trades per side and returns its
+/// section. `peewee` is the tutorial's side, or why it is missing.
 pub fn run(
     db: &mut BenchDb,
     client: &Client,
+    peewee: Result<&Peewee, &str>,
     count: usize,
     repeat: usize,
 ) -> anyhow::Result<Section> {
@@ -33,37 +66,65 @@ pub fn run(
     let file = dir.path().join("trades.sql");
     write_file(&file, |w| sql_files::write_trades(w, count, A, B))?;
 
+    let mut sides = vec![
+        Side::Ours(Form::Transactional),
+        Side::Ours(Form::OneStatement),
+        Side::Client,
+    ];
+    if peewee.is_ok() {
+        sides.push(Side::Peewee);
+    }
     let overhead = read_overhead(db.conn())?;
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-    let mut per_trade = None;
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); sides.len()];
+    let mut counts: Vec<Option<CommandCounts>> = sides.iter().map(|_| None).collect();
     for round in 0..repeat {
-        for ours_turn in [round % 2 == 0, round % 2 != 0] {
+        // Rotate who goes first so a drift in the machine hits every side alike.
+        for k in 0..sides.len() {
+            let i = (k + round) % sides.len();
             setup(db.conn())?;
-            let label = if ours_turn {
-                "trades Diesel"
-            } else {
-                "trades client"
-            };
-            let took = if ours_turn {
-                let before = session_counters(db.conn())?;
-                let took = trade_ours(db.conn(), count)?;
-                let after = session_counters(db.conn())?;
-                if per_trade.is_none() {
-                    per_trade = CommandCounts::between(&before, &after, &overhead, count);
+            let (label, took) = match sides[i] {
+                Side::Ours(form) => {
+                    let before = session_counters(db.conn())?;
+                    let took = trade_ours(db.conn(), count, form)?;
+                    let after = session_counters(db.conn())?;
+                    if counts[i].is_none() {
+                        counts[i] = CommandCounts::between(&before, &after, &overhead, count);
+                    }
+                    (form.label(), took)
                 }
-                took
-            } else {
-                client.run_file(&file)?
+                Side::Client => ("client", client.run_file(&file)?),
+                Side::Peewee => {
+                    let run = peewee.map_err(|why| anyhow::anyhow!("{why}"))?.trade(
+                        db.url(),
+                        count,
+                        A,
+                        B,
+                    )?;
+                    if counts[i].is_none() {
+                        counts[i] = run.counts;
+                    }
+                    (
+                        "peewee",
+                        Duration::from_secs_f64(count as f64 / run.per_second),
+                    )
+                }
             };
             check_balances(db.conn(), count, label)?;
             let rate = per_second(count, took);
-            progress(label, rate);
-            if ours_turn { &mut ours } else { &mut theirs }.push(rate);
+            progress(&format!("trades {label}"), rate);
+            rates[i].push(rate);
         }
     }
     db.reset()?;
 
-    let (ours, theirs) = (median(&ours), median(&theirs));
+    let medians: Vec<f64> = rates.iter().map(|r| median(r)).collect();
+    let rate_of = |side: Side| {
+        sides
+            .iter()
+            .position(|s| *s == side)
+            .map_or(f64::NAN, |i| medians[i])
+    };
+    let (theirs, tutorial) = (rate_of(Side::Client), rate_of(Side::Peewee));
     let mut section = Section::new(
         format!(
             "Trades on one connection ({} trades, trades/s, median of {repeat})",
@@ -76,40 +137,68 @@ pub fn run(
             "round trips / trade",
             "vs client",
             &format!("target ≥ {TARGET}"),
+            "ours / peewee",
+            &format!("target ≥ {PEEWEE_TARGET}"),
         ],
     );
-    let (statements, round_trips) = per_trade
-        .as_ref()
-        .map_or(("n/a".into(), "n/a".into()), |c| {
-            (
+    for (i, side) in sides.iter().enumerate() {
+        let rate = medians[i];
+        let (statements, round_trips) = match (side, &counts[i]) {
+            (Side::Client, _) => (
+                CLIENT_STATEMENTS_PER_TRADE.to_string(),
+                CLIENT_STATEMENTS_PER_TRADE.to_string(),
+            ),
+            (_, Some(c)) => (
                 format!("{:.1}", c.statements),
                 format!("{:.1}", c.round_trips),
-            )
-        });
-    section.row(vec![
-        "Diesel player_core::trade".into(),
-        thousands(ours),
-        statements,
-        round_trips,
-        ratio(ours / theirs),
-        Verdict::of(ours >= TARGET * theirs).to_string(),
-    ]);
-    section.row(vec![
-        "client, same pattern".into(),
-        thousands(theirs),
-        CLIENT_STATEMENTS_PER_TRADE.to_string(),
-        CLIENT_STATEMENTS_PER_TRADE.to_string(),
-        "1.00".into(),
-        String::new(),
-    ]);
-    if let Some(c) = per_trade {
-        section.note(format!(
-            "Diesel's commands per trade, from the server's session counters: {c}."
-        ));
+            ),
+            (_, None) => ("n/a".into(), "n/a".into()),
+        };
+        let ours = matches!(side, Side::Ours(_));
+        let verdict = |met: bool, other: f64| {
+            if ours && other.is_finite() {
+                Verdict::of(met).to_string()
+            } else {
+                String::new()
+            }
+        };
+        section.row(vec![
+            match side {
+                Side::Ours(form) => form.label().into(),
+                Side::Client => "client, same pattern".into(),
+                Side::Peewee => "peewee, the tutorial's trade".into(),
+            },
+            thousands(rate),
+            statements,
+            round_trips,
+            ratio(rate / theirs),
+            verdict(rate >= TARGET * theirs, theirs),
+            if ours {
+                ratio(rate / tutorial)
+            } else {
+                String::new()
+            },
+            verdict(rate >= PEEWEE_TARGET * tutorial, tutorial),
+        ]);
+    }
+    for (i, side) in sides.iter().enumerate() {
+        if let (Some(c), Side::Ours(_) | Side::Peewee) = (&counts[i], side) {
+            let who = match side {
+                Side::Ours(form) => form.label(),
+                _ => "peewee",
+            };
+            section.note(format!(
+                "{who}: commands per trade, from the server's session counters: {c}."
+            ));
+        }
+    }
+    if let Err(why) = peewee {
+        section.note(format!("peewee: skipped ({why})."));
     }
     section.note(
         "Each trade moves one good for one coin between two players, in alternating directions; \
-         balances are checked after every run. The client is timed from process start to exit.",
+         balances are checked after every run. The client is timed from process start to exit, \
+         peewee around its loop (bench_peewee.py), ours around ours.",
     );
     Ok(section)
 }
@@ -120,7 +209,7 @@ fn traders() -> anyhow::Result<(PlayerId, PlayerId)> {
 }
 
 /// Empties `player` and inserts the two traders.
-fn setup(conn: &mut MysqlConnection) -> anyhow::Result<()> {
+pub fn setup(conn: &mut MysqlConnection) -> anyhow::Result<()> {
     let (a, b) = traders()?;
     players::delete_all(conn)?;
     players::bulk_create(
@@ -134,8 +223,12 @@ fn setup(conn: &mut MysqlConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `count` trades with `player_core::trade`, timed around the loop.
-fn trade_ours(conn: &mut MysqlConnection, count: usize) -> anyhow::Result<Duration> {
+/// `count` trades with the core's trade of `form`, timed around the loop.
+pub fn trade_ours(
+    conn: &mut MysqlConnection,
+    count: usize,
+    form: Form,
+) -> anyhow::Result<Duration> {
     let (a, b) = traders()?;
     let start = Instant::now();
     for i in 0..count {
@@ -146,7 +239,10 @@ fn trade_ours(conn: &mut MysqlConnection, count: usize) -> anyhow::Result<Durati
             amount: 1,
             price: 1,
         };
-        let outcome = player_core::trade(conn, &trade)?;
+        let outcome = match form {
+            Form::Transactional => player_core::trade(conn, &trade)?,
+            Form::OneStatement => player_core::trade_in_one_statement(conn, &trade)?,
+        };
         ensure!(
             outcome == TradeOutcome::Done,
             "trade {i} was not done: {outcome:?}"
@@ -156,7 +252,7 @@ fn trade_ours(conn: &mut MysqlConnection, count: usize) -> anyhow::Result<Durati
 }
 
 /// Fails unless both traders hold what `count` alternating trades leave them.
-fn check_balances(conn: &mut MysqlConnection, count: usize, after: &str) -> anyhow::Result<()> {
+pub fn check_balances(conn: &mut MysqlConnection, count: usize, after: &str) -> anyhow::Result<()> {
     let odd = i32::from(count % 2 == 1);
     let expected = [(A, START + odd, START - odd), (B, START - odd, START + odd)];
     let (a, b) = traders()?;
@@ -195,13 +291,31 @@ mod tests {
             setup(&mut conn).expect("setup");
             let overhead = read_overhead(&mut conn).expect("counters");
             let before = session_counters(&mut conn).expect("counters");
-            trade_ours(&mut conn, count).expect("our trades");
+            trade_ours(&mut conn, count, Form::Transactional).expect("our trades");
             let after = session_counters(&mut conn).expect("counters");
             check_balances(&mut conn, count, "Diesel").expect("our balances");
             let counts =
                 CommandCounts::between(&before, &after, &overhead, count).expect("MariaDB counts");
             assert_eq!(counts.statements, 3.0, "{counts}");
             assert!(counts.round_trips >= 4.0, "{counts}");
+
+            setup(&mut conn).expect("setup");
+            let before = session_counters(&mut conn).expect("counters");
+            trade_ours(&mut conn, count, Form::OneStatement).expect("our trades");
+            let after = session_counters(&mut conn).expect("counters");
+            check_balances(&mut conn, count, "one statement").expect("balances");
+            let counts =
+                CommandCounts::between(&before, &after, &overhead, count).expect("MariaDB counts");
+            assert_eq!(counts.statements, 1.0, "{counts}");
+
+            // The client's lone UPDATE ... JOIN moves the same.
+            write_file(&file, |w| {
+                sql_files::write_trades_one_statement(w, count, A, B)
+            })
+            .expect("write");
+            setup(&mut conn).expect("setup");
+            client.run_file(&file).expect("client trades");
+            check_balances(&mut conn, count, "client, one statement").expect("balances");
         }
     }
 }

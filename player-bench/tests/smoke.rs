@@ -44,6 +44,59 @@ fn load_and_trades_print_their_tables() {
 }
 
 #[test]
+fn the_rtt_part_prints_its_tables_and_chart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let chart = dir.path().join("rtt.svg");
+    let out = bench(&[
+        "--quick",
+        "--only",
+        "rtt",
+        "--rtt-ms",
+        "1",
+        "--rtt-trades",
+        "20",
+        "--rtt-rows",
+        "228",
+        "--player-cli",
+        "/nonexistent/player-cli",
+        "--rtt-chart",
+        chart.to_str().expect("UTF-8 path"),
+        "--markdown",
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("### Trades against round-trip time"),
+        "{stdout}"
+    );
+    // Every trade side at RTT 0 and 1, peewee's when its Python is there.
+    for side in [
+        "| ours, transactional ",
+        "| ours, one statement ",
+        "| client, lock then update ",
+        "| client, one UPDATE ... JOIN ",
+    ] {
+        assert!(stdout.contains(side), "{side}: {stdout}");
+    }
+    assert!(
+        stdout.contains("| peewee (tutorial) ")
+            || stderr.contains("peewee: its columns are skipped"),
+        "{stdout}{stderr}"
+    );
+    assert!(
+        stdout.contains("### Bulk load against round-trip time"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("### Round-trip targets"), "{stdout}");
+    assert!(stderr.contains("bank: skipped"), "{stderr}");
+    let svg = std::fs::read_to_string(&chart).expect("chart written");
+    assert!(
+        svg.starts_with("<svg") && svg.contains("<polyline"),
+        "{svg}"
+    );
+}
+
+#[test]
 fn parts_without_player_cli_are_skipped() {
     let out = bench(&[
         "--quick",

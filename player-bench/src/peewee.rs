@@ -1,0 +1,218 @@
+//! The tutorial's own code as a side of the comparison: `peewee/bench_peewee.py`
+//! (peewee with PyMySQL, the tutorial's `bulk_create` and `trade`), run with the
+//! Python of the virtual environment `scripts/bench.sh` installs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, bail};
+use player_core::db::DatabaseUrl;
+use serde::Deserialize;
+
+use crate::counters::{CommandCounts, SessionCounters};
+
+/// The harness, next to this crate's sources.
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/peewee/bench_peewee.py");
+/// The interpreter of the environment `scripts/bench.sh` makes (git-ignored).
+const VENV_PYTHON: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../.local/peewee-venv/bin/python"
+);
+
+/// The tutorial's batch size for `bulk_create`.
+pub const BATCH: usize = 114;
+
+/// A Python with peewee and PyMySQL, and the harness.
+#[derive(Debug, Clone)]
+pub struct Peewee {
+    python: PathBuf,
+    script: PathBuf,
+}
+
+/// One timed run of the harness.
+#[derive(Debug)]
+pub struct PeeweeRun {
+    /// Players inserted, or trades made, per second of the timed loop.
+    pub per_second: f64,
+    /// What the connection sent per player batch or per trade, from its session counters.
+    pub counts: Option<CommandCounts>,
+}
+
+/// The harness's stdout line.
+#[derive(Debug, Deserialize)]
+struct Printed {
+    count: usize,
+    per_second: f64,
+}
+
+impl Peewee {
+    /// `python` (else the environment's), checked: it runs, and imports peewee
+    /// and PyMySQL. `Err` holds the reason to print when the column is skipped.
+    pub fn find(python: Option<PathBuf>) -> Result<Self, String> {
+        let python = python.unwrap_or_else(|| PathBuf::from(VENV_PYTHON));
+        let script = PathBuf::from(SCRIPT);
+        if !script.is_file() {
+            return Err(format!("{} not found", script.display()));
+        }
+        if !python.is_file() {
+            return Err(format!(
+                "{} not found; `scripts/bench.sh` installs it (or pass --peewee-python)",
+                python.display()
+            ));
+        }
+        let out = Command::new(&python)
+            .args(["-c", "import peewee, pymysql; print(peewee.__version__)"])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{} cannot import peewee and PyMySQL: {}",
+                python.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(Self { python, script })
+    }
+
+    /// The tutorial's `Player.bulk_create` of the first `count` players of
+    /// `csv` (a file of `sql_files::write_csv`) in batches of `batch`.
+    pub fn load(
+        &self,
+        url: &DatabaseUrl,
+        csv: &Path,
+        count: usize,
+        batch: usize,
+    ) -> anyhow::Result<PeeweeRun> {
+        let batches = count.div_ceil(batch.max(1));
+        self.run(
+            url,
+            &[
+                "load",
+                "--count",
+                &count.to_string(),
+                "--batch",
+                &batch.to_string(),
+                "--rows",
+                &csv.to_string_lossy(),
+            ],
+            batches,
+        )
+    }
+
+    /// `count` of the tutorial's trades of one good for one coin, alternating
+    /// between `a` selling to `b` and back.
+    pub fn trade(
+        &self,
+        url: &DatabaseUrl,
+        count: usize,
+        a: &str,
+        b: &str,
+    ) -> anyhow::Result<PeeweeRun> {
+        self.run(
+            url,
+            &[
+                "trade",
+                "--count",
+                &count.to_string(),
+                "--seller",
+                a,
+                "--buyer",
+                b,
+                "--amount",
+                "1",
+                "--price",
+                "1",
+            ],
+            count,
+        )
+    }
+
+    /// Runs the harness with `--print-counters`; the URL goes in `DATABASE_URL`,
+    /// out of the process list.
+    fn run(&self, url: &DatabaseUrl, args: &[&str], units: usize) -> anyhow::Result<PeeweeRun> {
+        let out = Command::new(&self.python)
+            .arg(&self.script)
+            .args(args)
+            .arg("--print-counters")
+            .env("DATABASE_URL", url.expose())
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("cannot start {}", self.python.display()))?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            bail!(
+                "bench_peewee.py {} failed ({}): {}",
+                args.join(" "),
+                out.status,
+                stderr.trim()
+            );
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        parse(&stdout, &stderr, units)
+    }
+}
+
+/// The run of a harness that printed `stdout` and `stderr`, `units` batches or trades.
+fn parse(stdout: &str, stderr: &str, units: usize) -> anyhow::Result<PeeweeRun> {
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .context("bench_peewee.py printed no JSON line")?;
+    let printed: Printed = serde_json::from_str(line).context("bench_peewee.py's JSON line")?;
+    anyhow::ensure!(
+        printed.per_second.is_finite() && printed.per_second > 0.0 && printed.count > 0,
+        "bench_peewee.py measured nothing: {line}"
+    );
+    let counts = stderr
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str::<BTreeMap<String, f64>>(l.trim()).ok())
+        .and_then(|sent: SessionCounters| CommandCounts::from_deltas(&sent, units));
+    Ok(PeeweeRun {
+        per_second: printed.per_second,
+        counts,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_rate_and_the_counters() {
+        let run = parse(
+            "{\"mode\": \"trade\", \"count\": 10, \"seconds\": 0.5, \"per_second\": 20.0}\n",
+            "{\"com_select\": 20, \"com_update\": 20, \"com_commit\": 20}\n",
+            10,
+        )
+        .expect("parses");
+        assert_eq!(run.per_second, 20.0);
+        let counts = run.counts.expect("counts");
+        assert_eq!((counts.statements, counts.round_trips), (6.0, 6.0));
+        let no_counters = parse(
+            "{\"mode\": \"load\", \"count\": 10, \"seconds\": 1.0, \"per_second\": 10.0}",
+            "",
+            1,
+        )
+        .expect("parses");
+        assert!(no_counters.counts.is_none());
+        assert!(parse("nothing", "", 1).is_err());
+        assert!(
+            parse(
+                "{\"mode\": \"load\", \"count\": 0, \"seconds\": 0, \"per_second\": 0.0}",
+                "",
+                1
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn a_missing_python_is_a_reason_not_an_error() {
+        let why = Peewee::find(Some("/nonexistent/python".into())).expect_err("missing");
+        assert!(why.contains("not found"), "{why}");
+    }
+}
