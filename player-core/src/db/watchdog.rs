@@ -14,12 +14,11 @@
 //! the same moment, or the system has no `/proc`, as macOS), the connection
 //! works as any other, only without the deadline: [`GuardedConnection::is_guarded`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::{Deref, DerefMut};
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError, mpsc};
-use std::time::Duration;
+use std::sync::{Condvar, Mutex, MutexGuard, Once, PoisonError};
+use std::time::{Duration, Instant};
 
 use diesel::mysql::MysqlConnection;
 use diesel::r2d2::{ManageConnection, R2D2Connection};
@@ -89,27 +88,108 @@ impl GuardedConnection {
         let Some(socket) = self.socket else {
             return op(&mut self.conn);
         };
-        let fired = AtomicBool::new(false);
-        let (done, finished) = mpsc::channel::<()>();
-        let fired_flag = &fired;
-        let result = std::thread::scope(|s| {
-            s.spawn(move || {
-                if finished.recv_timeout(limit) == Err(mpsc::RecvTimeoutError::Timeout) {
-                    fired_flag.store(true, Ordering::SeqCst);
-                    // The socket is still this connection's: `conn` is borrowed
-                    // by `op` until this scope ends, so it cannot be closed.
-                    let _ = shutdown(socket, Shutdown::Both);
-                }
-            });
-            let result = op(&mut self.conn);
-            drop(done);
-            result
-        });
-        if fired.load(Ordering::SeqCst) {
+        let watch = Watchdog::global().arm(socket, Instant::now() + limit);
+        let result = op(&mut self.conn);
+        // After this, the watchdog no longer touches the socket, which the
+        // connection (borrowed by `op` until now) still owns.
+        if Watchdog::global().disarm(watch) {
             tracing::warn!(?limit, "the server stopped answering; connection shut down");
             self.stalled = Some(limit);
         }
         result
+    }
+}
+
+/// One thread for the whole process that shuts down the sockets of
+/// operations past their deadline; arming and disarming cost a lock each.
+struct Watchdog {
+    state: Mutex<Watches>,
+    wake: Condvar,
+}
+
+/// The operations being watched, by the number `arm` gave them.
+struct Watches {
+    next: u64,
+    armed: BTreeMap<u64, (RawFd, Instant)>,
+    /// Operations whose socket was shut down, until they are disarmed.
+    fired: BTreeSet<u64>,
+}
+
+impl Watchdog {
+    fn global() -> &'static Watchdog {
+        static WATCHDOG: Watchdog = Watchdog {
+            state: Mutex::new(Watches {
+                next: 0,
+                armed: BTreeMap::new(),
+                fired: BTreeSet::new(),
+            }),
+            wake: Condvar::new(),
+        };
+        static STARTED: Once = Once::new();
+        STARTED.call_once(|| {
+            let started = std::thread::Builder::new()
+                .name("player-core-watchdog".into())
+                .spawn(|| WATCHDOG.run());
+            if let Err(e) = started {
+                tracing::error!(%e, "no watchdog thread: deadlines will not be kept");
+            }
+        });
+        &WATCHDOG
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Watches> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Watches `socket` until `deadline`; returns the watch's number.
+    fn arm(&self, socket: RawFd, deadline: Instant) -> u64 {
+        let mut watches = self.lock();
+        watches.next += 1;
+        let id = watches.next;
+        watches.armed.insert(id, (socket, deadline));
+        self.wake.notify_one();
+        id
+    }
+
+    /// Stops watching; true if the deadline had passed and the socket was shut down.
+    fn disarm(&self, id: u64) -> bool {
+        let mut watches = self.lock();
+        watches.armed.remove(&id);
+        watches.fired.remove(&id)
+    }
+
+    fn run(&self) {
+        let mut watches = self.lock();
+        loop {
+            let now = Instant::now();
+            let due: Vec<(u64, RawFd)> = watches
+                .armed
+                .iter()
+                .filter(|(_, (_, deadline))| *deadline <= now)
+                .map(|(id, (socket, _))| (*id, *socket))
+                .collect();
+            for (id, socket) in due {
+                // Under the lock: the operation has not been disarmed, so its
+                // connection, which owns the socket, is still open.
+                let _ = shutdown(socket, Shutdown::Both);
+                watches.armed.remove(&id);
+                watches.fired.insert(id);
+            }
+            let next = watches.armed.values().map(|(_, deadline)| *deadline).min();
+            watches = match next {
+                Some(deadline) => {
+                    let wait = deadline.saturating_duration_since(Instant::now());
+                    self.wake
+                        .wait_timeout(watches, wait)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+                None => self
+                    .wake
+                    .wait(watches)
+                    .unwrap_or_else(PoisonError::into_inner),
+            };
+        }
     }
 }
 
