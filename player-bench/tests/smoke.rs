@@ -53,10 +53,12 @@ fn the_rtt_part_prints_its_tables_and_chart() {
         "rtt",
         "--rtt-ms",
         "1",
+        // Enough work that a probe's jitter on a busy machine stays below
+        // it: the client's time is the work's less one probe's.
         "--rtt-trades",
-        "20",
+        "50",
         "--rtt-rows",
-        "228",
+        "1140",
         "--player-cli",
         "/nonexistent/player-cli",
         "--rtt-chart",
