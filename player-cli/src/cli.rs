@@ -1,5 +1,7 @@
 //! Command-line arguments.
 
+use std::time::Duration;
+
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
@@ -16,6 +18,14 @@ pub struct Cli {
     /// else mysql://root@127.0.0.1:4000/test].
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
+
+    /// Seconds one step of the work may wait for the server (a statement or
+    /// a few, a batch of `load`, the migrations) before the command shuts the
+    /// connection and fails: a server that stopped answering, or a lock that
+    /// is never released. The default outlasts the server's lock wait (50 s).
+    /// `trade` has its own, `--time-limit` plus 5 s, as has `bank`.
+    #[arg(long, global = true, default_value = "65", value_name = "SECONDS", value_parser = crate::args::seconds, allow_negative_numbers = true)]
+    pub stall_timeout: f64,
 
     /// What to do.
     #[command(subcommand)]
@@ -52,6 +62,13 @@ pub enum Command {
     /// For example: `player-cli completions bash >
     /// ~/.local/share/bash-completion/completions/player-cli`.
     Completions(CompletionsArgs),
+}
+
+impl Cli {
+    /// `--stall-timeout` as a duration.
+    pub fn stall_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.stall_timeout)
+    }
 }
 
 impl Command {

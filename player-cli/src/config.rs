@@ -1,9 +1,8 @@
-//! Where the database URL comes from, and getting a migrated connection.
+//! Where the database URL comes from, and saying so.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use diesel::mysql::MysqlConnection;
 use player_core::db::{self, DatabaseUrl};
 
 /// Where the URL a command uses came from.
@@ -120,14 +119,4 @@ pub fn announce_change(url: &DatabaseUrl, source: &UrlSource) {
 /// As [`announce_change`], for the bank's own database on the URL's server.
 pub fn announce_bank_change(bank_url: &DatabaseUrl, source: &UrlSource) {
     eprintln!("changing {bank_url} (the bank's database, on the server of {source})");
-}
-
-/// Connects and applies the migrations not yet applied.
-pub fn connect_and_migrate(url: &DatabaseUrl) -> anyhow::Result<MysqlConnection> {
-    let mut conn = db::connect(url)?;
-    let applied = player_core::migrations::run_pending(&mut conn)?;
-    if !applied.is_empty() {
-        tracing::info!(?applied, "applied migrations");
-    }
-    Ok(conn)
 }

@@ -7,9 +7,16 @@ use player_bank::BankError;
 use player_core::TradeError;
 use player_core::db::{ConnectError, ConnectFailure, TlsError};
 
-/// A next step for `err`, found by walking its chain once and looking at the
-/// libraries' public error variants.
+use crate::commands::Stalled;
+
+/// A next step for `err`: for a [`Stalled`] step, else found by walking its
+/// chain once and looking at the libraries' public error variants.
 pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
+    if err.downcast_ref::<Stalled>().is_some() {
+        return Some(
+            "the server stopped answering, or the work waited on a lock never released (a table lock, a DDL, a transaction left open); a change in flight may or may not have been applied, so read it back; if the server is only slow, raise --stall-timeout (for `trade`, --time-limit)",
+        );
+    }
     err.chain().find_map(|e| {
         if let Some(e) = e.downcast_ref::<ConnectError>() {
             return connect_hint(e);

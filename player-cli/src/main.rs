@@ -63,23 +63,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let (url, source) = config::database_url(cli.database_url.as_deref())?;
     announce(cli.command.as_ref(), &url, &source);
+    let stall = cli.stall_timeout();
     let mut out = std::io::stdout().lock();
     let mut code = ExitCode::SUCCESS;
     match cli.command {
-        None => scenarios::run_all(&mut config::connect_and_migrate(&url)?, &mut out, false)?,
-        Some(Command::Scenarios(args)) => {
-            scenarios::run_all(&mut config::connect_and_migrate(&url)?, &mut out, args.json)?
-        }
+        None => scenarios::run(&url, stall, &mut out, false)?,
+        Some(Command::Scenarios(args)) => scenarios::run(&url, stall, &mut out, args.json)?,
         Some(Command::Bank(args)) => commands::bank::run(&url, &args, &mut out)?,
-        Some(Command::Setup(args)) => commands::setup::run(&args, &url, &mut out)?,
-        Some(Command::Migrate(args)) => commands::migrate::run(&args, &url, &mut out)?,
-        Some(Command::Player(cmd)) => commands::player::run(cmd, &url, &mut out)?,
+        Some(Command::Setup(args)) => commands::setup::run(&args, &url, stall, &mut out)?,
+        Some(Command::Migrate(args)) => commands::migrate::run(&args, &url, stall, &mut out)?,
+        Some(Command::Player(cmd)) => commands::player::run(cmd, &url, stall, &mut out)?,
         Some(Command::Trade(args)) => {
             if let TradeOutcome::Refused(_) = commands::trade::run(&args, &url, &mut out)? {
                 code = ExitCode::from(EXIT_REFUSED);
             }
         }
-        Some(Command::Load(args)) => commands::load::run(&args, &url, &mut out)?,
+        Some(Command::Load(args)) => commands::load::run(&args, &url, stall, &mut out)?,
         Some(Command::Ping(args)) => commands::ping::run(&args, &url, &mut out)?,
         Some(Command::Completions(_)) => {} // printed above, before the URL was read
     }

@@ -3,13 +3,16 @@
 
 use std::io::Write;
 
+use std::time::Duration;
+
 use diesel::mysql::MysqlConnection;
-use player_core::{NewPlayer, Player, PlayerId, Refusal, Trade, TradeOutcome, players};
+use player_core::db::{self, DatabaseUrl};
+use player_core::{NewPlayer, Player, PlayerId, Refusal, Trade, TradeOutcome, migrations, players};
 use serde::Serialize;
 
 use crate::commands::player::PlayerJson;
 use crate::commands::trade::TradeJson;
-use crate::commands::write_json;
+use crate::commands::{step, write_json};
 
 /// Players the tutorial bulk-creates, and its batch size.
 const BULK_PLAYERS: usize = 1919;
@@ -59,13 +62,25 @@ struct TradeExample<'a> {
     players: Vec<Player>,
 }
 
-/// Empties `player` so the run can be repeated, then runs both scenarios and
-/// prints the tutorial's lines, or one JSON object with `json`.
-pub fn run_all(conn: &mut MysqlConnection, out: &mut impl Write, json: bool) -> anyhow::Result<()> {
-    players::delete_all(conn)?;
-    let simple = simple_example(conn)?;
+/// Connects, applies the pending migrations, empties `player` so the run can
+/// be repeated, then runs both scenarios and prints the tutorial's lines, or
+/// one JSON object with `json`. Each of those steps is given `stall` (see
+/// [`step`]).
+pub fn run(
+    url: &DatabaseUrl,
+    stall: Duration,
+    out: &mut impl Write,
+    json: bool,
+) -> anyhow::Result<()> {
+    let mut conn = db::connect_guarded(url)?;
+    let applied = step(&mut conn, stall, migrations::run_pending)?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied migrations");
+    }
+    step(&mut conn, stall, players::delete_all)?;
+    let simple = step(&mut conn, stall, simple_example)?;
     let (one, two): (PlayerId, PlayerId) = ("1".parse()?, "2".parse()?);
-    let traded = trade_example(conn, &one, &two)?;
+    let traded = step(&mut conn, stall, |c| trade_example(c, &one, &two))?;
     if json {
         return write_json(
             out,

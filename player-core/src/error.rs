@@ -1,5 +1,6 @@
 use crate::PlayerId;
 use crate::players::MAX_BATCH_SIZE;
+use crate::retry::{ErrorClass, classify};
 
 /// Errors of the player queries.
 #[derive(Debug, thiserror::Error)]
@@ -24,4 +25,12 @@ pub enum Error {
     /// The database refused or failed a statement.
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+}
+
+impl Error {
+    /// True when the connection was lost with the statement in flight: whether
+    /// a write sent in autocommit took effect is then unknown.
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(self, Self::Database(e) if classify(e) == ErrorClass::ConnectionLost)
+    }
 }

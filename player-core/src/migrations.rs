@@ -8,9 +8,10 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 /// Every migration of the workspace's `migrations/` folder.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
 
-/// A migration failed to apply, or its state could not be read.
+/// A migration failed to apply, or its state could not be read. The cause
+/// is its source, so `{:#}` prints it once.
 #[derive(Debug, thiserror::Error)]
-#[error("applying migrations failed: {0}")]
+#[error("cannot apply or read the migrations")]
 pub struct MigrationError(#[source] Box<dyn std::error::Error + Send + Sync>);
 
 /// One embedded migration and whether the database has it.

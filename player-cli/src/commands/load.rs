@@ -4,17 +4,19 @@
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use diesel::Connection;
+use diesel::connection::TransactionManager;
 use diesel::mysql::MysqlConnection;
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
-use player_core::db::{self, DatabaseUrl};
+use player_core::db::{self, DatabaseUrl, GuardedConnection};
 use player_core::{NewPlayer, players};
 use serde::Serialize;
 
 use crate::args;
+use crate::commands::step;
 use crate::interrupt::{self, Interrupted};
 
 /// Arguments of `load`.
@@ -65,8 +67,13 @@ pub struct LoadJson {
 /// saying how many players were committed: the batches done so far, each an
 /// `INSERT` committed on its own, or none with `--transaction`, whose
 /// transaction is then rolled back.
-pub fn run(a: &LoadArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Result<()> {
-    let mut conn = db::connect(url)?;
+pub fn run(
+    a: &LoadArgs,
+    url: &DatabaseUrl,
+    stall: Duration,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let mut conn = db::connect_guarded(url)?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     interrupt::on_ctrl_c(
@@ -80,14 +87,8 @@ pub fn run(a: &LoadArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Res
     let bar = progress_bar(a.count);
     let started = Instant::now();
     let loaded = if a.transaction {
-        let inserted = conn.transaction(|conn| match insert_all(conn, a, &bar, &stop)? {
-            Loaded::All(n) => Ok(n),
-            // An error rolls the transaction back.
-            Loaded::Stopped(n) => Err(Stop::Interrupted(n)),
-        });
-        match inserted {
-            Ok(n) => Loaded::All(n),
-            Err(Stop::Interrupted(n)) => {
+        match in_one_transaction(&mut conn, a, stall, &bar, &stop)? {
+            Loaded::Stopped(n) => {
                 bar.finish_and_clear();
                 return Err(Interrupted(format!(
                     "the transaction was rolled back: no players committed \
@@ -96,10 +97,10 @@ pub fn run(a: &LoadArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Res
                 ))
                 .into());
             }
-            Err(Stop::Failed(e)) => return Err(e.into()),
+            all => all,
         }
     } else {
-        insert_all(&mut conn, a, &bar, &stop)?
+        insert_all(&mut conn, a, stall, &bar, &stop)?
     };
     let elapsed = started.elapsed();
     bar.finish_and_clear();
@@ -152,31 +153,56 @@ impl Loaded {
     }
 }
 
-/// Why the `--transaction` load's transaction ends in an error (and so is
-/// rolled back).
-#[derive(Debug, thiserror::Error)]
-enum Stop {
-    #[error("interrupted after {0} players")]
-    Interrupted(u64),
-    #[error(transparent)]
-    Failed(#[from] player_core::Error),
-}
-
-impl From<diesel::result::Error> for Stop {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Failed(e.into())
+/// `--transaction`: BEGIN, the batches, then COMMIT, or ROLLBACK after an
+/// error or Ctrl-C ([`Loaded::Stopped`]). Diesel's `conn.transaction` would run
+/// the batches inside a closure that holds the plain connection, where no batch
+/// can have a deadline of its own, so its transaction manager is called step by
+/// step instead.
+fn in_one_transaction(
+    conn: &mut GuardedConnection,
+    a: &LoadArgs,
+    stall: Duration,
+    bar: &ProgressBar,
+    stop: &AtomicBool,
+) -> anyhow::Result<Loaded> {
+    type Manager = <MysqlConnection as Connection>::TransactionManager;
+    step(conn, stall, Manager::begin_transaction)?;
+    match insert_all(conn, a, stall, bar, stop) {
+        Ok(Loaded::All(n)) => {
+            step(conn, stall, Manager::commit_transaction).map_err(|e| match conn.stalled() {
+                Some(_) => e.context(format!(
+                    "COMMIT got no answer: whether the {n} players were committed is unknown"
+                )),
+                None => e,
+            })?;
+            Ok(Loaded::All(n))
+        }
+        Ok(stopped) => {
+            step(conn, stall, Manager::rollback_transaction)?;
+            Ok(stopped)
+        }
+        Err(e) => {
+            // A connection shut down by the deadline is gone, and the server
+            // rolls back what it had open.
+            if conn.stalled().is_none() {
+                let _ = step(conn, stall, Manager::rollback_transaction);
+            }
+            Err(e)
+        }
     }
 }
 
-/// One `bulk_create` call per batch, so only one batch of players is ever in
-/// memory and the bar moves as rows are committed; `stop` is looked at before
-/// each batch.
+/// One `bulk_create` call per batch, each a step given `stall`, so only one
+/// batch of players is ever in memory and the bar moves as rows are
+/// committed; `stop` is looked at before each batch. A failed batch's error
+/// says how many players were committed, and whether the batch in flight was.
 fn insert_all(
-    conn: &mut MysqlConnection,
+    conn: &mut GuardedConnection,
     a: &LoadArgs,
+    stall: Duration,
     bar: &ProgressBar,
     stop: &AtomicBool,
-) -> Result<Loaded, player_core::Error> {
+) -> anyhow::Result<Loaded> {
     let batch = a.batch as u64;
     let mut loaded = 0;
     while loaded < a.count {
@@ -185,7 +211,20 @@ fn insert_all(
         }
         let n = batch.min(a.count - loaded);
         let players = (0..n).map(|_| NewPlayer::random(a.coins, a.goods));
-        let inserted = players::bulk_create(conn, players, a.batch)? as u64;
+        let inserted = step(conn, stall, |c| {
+            players::bulk_create(c, players, a.batch).map_err(|e| {
+                let fate = match (a.transaction, e.is_connection_lost()) {
+                    (true, _) => "no players committed (the transaction is rolled back)".into(),
+                    (false, true) => format!(
+                        "{loaded} players committed; the batch in flight ({n}) got no answer, so it may have been too"
+                    ),
+                    (false, false) => {
+                        format!("{loaded} players committed; the batch in flight ({n}) was not")
+                    }
+                };
+                anyhow::Error::new(e).context(fate)
+            })
+        })? as u64;
         loaded += inserted;
         bar.inc(inserted);
     }

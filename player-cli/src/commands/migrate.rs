@@ -1,6 +1,7 @@
 //! `migrate`: apply the pending migrations, then show which are applied.
 
 use std::io::Write;
+use std::time::Duration;
 
 use clap::Args;
 use diesel::mysql::MysqlConnection;
@@ -40,15 +41,23 @@ pub struct Status {
     pub applied_now: bool,
 }
 
-/// Applies what is pending (unless `--status`) and prints every migration's state.
-pub fn run(a: &MigrateArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Result<()> {
-    let mut conn = db::connect(url)?;
-    let applied_now = if a.status {
-        Vec::new()
-    } else {
-        migrations::run_pending(&mut conn)?
-    };
-    let statuses = statuses(&mut conn, &applied_now)?;
+/// Applies what is pending (unless `--status`) and prints every migration's
+/// state; the database work is one step given `stall` (see [`super::step`]).
+pub fn run(
+    a: &MigrateArgs,
+    url: &DatabaseUrl,
+    stall: Duration,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let mut conn = db::connect_guarded(url)?;
+    let statuses = super::step(&mut conn, stall, |c| {
+        let applied_now = if a.status {
+            Vec::new()
+        } else {
+            migrations::run_pending(c)?
+        };
+        statuses(c, &applied_now)
+    })?;
     if a.json {
         return super::write_json(
             out,

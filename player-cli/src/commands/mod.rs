@@ -9,6 +9,9 @@ pub mod player;
 pub mod setup;
 pub mod trade;
 
+use std::time::Duration;
+
+use diesel::mysql::MysqlConnection;
 use player_core::db::GuardedConnection;
 use serde::Serialize;
 
@@ -20,17 +23,27 @@ pub fn write_json(out: &mut impl std::io::Write, value: &impl Serialize) -> anyh
     Ok(())
 }
 
-/// `result` of an operation run with [`GuardedConnection::within`], with the
-/// stall said first when the deadline ended it.
-pub fn unless_stalled<T, E>(conn: &GuardedConnection, result: Result<T, E>) -> anyhow::Result<T>
+/// A step of work given up on: the server had not answered it within the
+/// deadline, and the connection was shut down.
+#[derive(Debug, thiserror::Error)]
+#[error("the server did not answer within {} s", .0.as_secs_f64())]
+pub struct Stalled(pub Duration);
+
+/// Runs `op` on `conn` under [`GuardedConnection::within`]: if the server has
+/// not answered by `deadline`, the connection is shut down and the error says
+/// [`Stalled`] first. Only database work goes in `op`, not printing, so a slow
+/// reader of stdout is never taken for a silent server.
+pub fn step<T, E>(
+    conn: &mut GuardedConnection,
+    deadline: Duration,
+    op: impl FnOnce(&mut MysqlConnection) -> Result<T, E>,
+) -> anyhow::Result<T>
 where
     E: Into<anyhow::Error>,
 {
+    let result = conn.within(deadline, op);
     result.map_err(|e| match conn.stalled() {
-        Some(after) => e.into().context(format!(
-            "the server did not answer within {} s",
-            after.as_secs()
-        )),
+        Some(after) => e.into().context(Stalled(after)),
         None => e.into(),
     })
 }

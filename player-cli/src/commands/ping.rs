@@ -37,13 +37,12 @@ pub fn run(a: &PingArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Res
     let connect = started.elapsed();
     // A server that accepted the connection and then stopped answering gets
     // as long as connecting did.
-    let read = conn.within(url.connect_timeout(), |c| {
+    let (info, round_trip) = super::step(&mut conn, url.connect_timeout(), |c| {
         let info = server_info(c)?;
         let started = Instant::now();
         round_trip(c)?;
         diesel::QueryResult::Ok((info, started.elapsed()))
-    });
-    let (info, round_trip) = super::unless_stalled(&conn, read)?;
+    })?;
     let tls = url.tls();
     let ms = |d: Duration| (d.as_secs_f64() * 1e5).round() / 100.0;
     if a.json {

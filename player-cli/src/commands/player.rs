@@ -1,6 +1,7 @@
 //! `player create|get|list|update|delete`: one player at a time, and paged lists.
 
 use std::io::Write;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{ArgGroup, Args, Subcommand};
@@ -11,7 +12,7 @@ use player_core::{NewPlayer, Player, PlayerId, players};
 use serde::Serialize;
 
 use crate::args;
-use crate::commands::write_json;
+use crate::commands::{step, write_json};
 
 /// `player` subcommands.
 #[derive(Debug, Subcommand)]
@@ -144,27 +145,23 @@ impl<'a> From<&'a Player> for PlayerJson<'a> {
     }
 }
 
-/// Runs one `player` subcommand, printing to `out`.
-pub fn run(cmd: PlayerCommand, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Result<()> {
-    let mut conn = db::connect(url)?;
+/// Runs one `player` subcommand, printing to `out`. Its database work is one
+/// step given `stall` (see [`super::step`]).
+pub fn run(
+    cmd: PlayerCommand,
+    url: &DatabaseUrl,
+    stall: Duration,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let mut conn = db::connect_guarded(url)?;
+    let conn = &mut conn;
     match cmd {
-        PlayerCommand::Create(a) => create(&mut conn, a, out),
-        PlayerCommand::Get(a) => get(&mut conn, &a, out),
-        PlayerCommand::List(a) => list(&mut conn, &a, out),
-        PlayerCommand::Update(a) => update(&mut conn, &a, out),
-        PlayerCommand::Delete(a) => delete(&mut conn, &a, out),
-    }
-}
-
-fn create(conn: &mut MysqlConnection, a: CreateArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let new = match a.id {
-        Some(id) => NewPlayer::new(id, a.coins, a.goods),
-        None => NewPlayer::random(a.coins, a.goods),
-    };
-    match players::create(conn, &new) {
-        Err(e @ player_core::Error::AlreadyExists(_)) => Err(e.into()),
-        Err(e) => Err(anyhow::Error::new(e).context("cannot create the player")),
-        Ok(()) => {
+        PlayerCommand::Create(a) => {
+            let new = match a.id {
+                Some(id) => NewPlayer::new(id, a.coins, a.goods),
+                None => NewPlayer::random(a.coins, a.goods),
+            };
+            step(conn, stall, |c| create(c, &new))?;
             let created = Player {
                 id: new.id,
                 coins: new.coins,
@@ -172,12 +169,73 @@ fn create(conn: &mut MysqlConnection, a: CreateArgs, out: &mut impl Write) -> an
             };
             print_player(out, &created, a.json)
         }
+        PlayerCommand::Get(a) => {
+            let player = step(conn, stall, |c| find(c, &a.id))?;
+            print_player(out, &player, a.json)
+        }
+        PlayerCommand::List(a) => {
+            let page = step(conn, stall, |c| {
+                players::list(c, a.after.as_ref(), a.limit).context("cannot list players")
+            })?;
+            print_players(out, &page, a.json)
+        }
+        PlayerCommand::Update(a) => {
+            let changes = PlayerChanges {
+                coins: a.coins,
+                goods: a.goods,
+            };
+            let player = step(conn, stall, |c| update(c, &a.id, &changes))?;
+            print_player(out, &player, a.json)
+        }
+        PlayerCommand::Delete(a) => {
+            let stored = step(conn, stall, |c| delete(c, &a.id))?;
+            if a.json {
+                let deleted = DeletedJson {
+                    id: stored.as_str(),
+                    deleted: true,
+                };
+                return write_json(out, &deleted);
+            }
+            writeln!(out, "deleted player {stored}")?;
+            Ok(())
+        }
     }
 }
 
-fn get(conn: &mut MysqlConnection, a: &GetArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let player = find(conn, &a.id)?;
-    print_player(out, &player, a.json)
+fn create(conn: &mut MysqlConnection, new: &NewPlayer) -> anyhow::Result<()> {
+    players::create(conn, new).map_err(|e| match e {
+        e @ player_core::Error::AlreadyExists(_) => e.into(),
+        e => anyhow::Error::new(e).context("cannot create the player"),
+    })
+}
+
+/// Sets the changes and reads the player back.
+fn update(
+    conn: &mut MysqlConnection,
+    id: &PlayerId,
+    changes: &PlayerChanges,
+) -> anyhow::Result<Player> {
+    let found = players::update(conn, id, changes).context("cannot update the player")?;
+    if !found {
+        return Err(PlayerError::NotFound(id.clone()).into());
+    }
+    find(conn, id)
+}
+
+/// Deletes the player and returns its id as stored: `c   ` finds and deletes `c`.
+fn delete(conn: &mut MysqlConnection, id: &PlayerId) -> anyhow::Result<PlayerId> {
+    let stored = find(conn, id)?.id;
+    let found = players::delete(conn, id).context("cannot delete the player")?;
+    if !found {
+        return Err(PlayerError::NotFound(id.clone()).into());
+    }
+    Ok(stored)
+}
+
+fn find(conn: &mut MysqlConnection, id: &PlayerId) -> anyhow::Result<Player> {
+    players::get(conn, id)
+        .context("cannot read the player")?
+        .ok_or_else(|| PlayerError::NotFound(id.clone()).into())
 }
 
 /// Prints a player as the tutorial's line or, with `json`, as [`PlayerJson`].
@@ -190,51 +248,13 @@ fn print_player(out: &mut impl Write, player: &Player, json: bool) -> anyhow::Re
     }
 }
 
-fn list(conn: &mut MysqlConnection, a: &ListArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let page = players::list(conn, a.after.as_ref(), a.limit).context("cannot list players")?;
-    if a.json {
+/// Prints the tutorial's line per player or, with `json`, one array.
+fn print_players(out: &mut impl Write, page: &[Player], json: bool) -> anyhow::Result<()> {
+    if json {
         let page: Vec<PlayerJson<'_>> = page.iter().map(PlayerJson::from).collect();
         write_json(out, &page)
     } else {
         page.iter().try_for_each(|p| writeln!(out, "{p}"))?;
         Ok(())
     }
-}
-
-fn update(conn: &mut MysqlConnection, a: &UpdateArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    let changes = PlayerChanges {
-        coins: a.coins,
-        goods: a.goods,
-    };
-    let found = players::update(conn, &a.id, &changes).context("cannot update the player")?;
-    if !found {
-        return Err(PlayerError::NotFound(a.id.clone()).into());
-    }
-    print_player(out, &find(conn, &a.id)?, a.json)
-}
-
-fn delete(conn: &mut MysqlConnection, a: &DeleteArgs, out: &mut impl Write) -> anyhow::Result<()> {
-    // Read first to print the id as stored: `c   ` finds and deletes `c`.
-    let stored = find(conn, &a.id)?.id;
-    let found = players::delete(conn, &a.id).context("cannot delete the player")?;
-    if !found {
-        return Err(PlayerError::NotFound(a.id.clone()).into());
-    }
-    if a.json {
-        return write_json(
-            out,
-            &DeletedJson {
-                id: stored.as_str(),
-                deleted: true,
-            },
-        );
-    }
-    writeln!(out, "deleted player {stored}")?;
-    Ok(())
-}
-
-fn find(conn: &mut MysqlConnection, id: &PlayerId) -> anyhow::Result<Player> {
-    players::get(conn, id)
-        .context("cannot read the player")?
-        .ok_or_else(|| PlayerError::NotFound(id.clone()).into())
 }

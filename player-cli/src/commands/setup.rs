@@ -2,6 +2,7 @@
 //! migrations (what `diesel setup` does).
 
 use std::io::Write;
+use std::time::Duration;
 
 use clap::Args;
 use player_core::catalog;
@@ -46,18 +47,28 @@ pub enum SetupError {
 }
 
 /// Creates the URL's database if the server does not list it, applies the
-/// pending migrations, and prints what it did.
-pub fn run(a: &SetupArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Result<()> {
+/// pending migrations, and prints what it did. Each of the two is one step
+/// given `stall` (see [`super::step`]).
+pub fn run(
+    a: &SetupArgs,
+    url: &DatabaseUrl,
+    stall: Duration,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
     let name = url.database().ok_or(SetupError::NoDatabase)?;
     if name.contains('%') {
         return Err(SetupError::PercentEncoded(name.to_owned()).into());
     }
     catalog::check_database_name(name)?;
 
-    let created = catalog::create_database(&mut db::connect(&url.with_database(""))?, name)?;
-    let mut conn = db::connect(url)?;
-    let applied_now = migrations::run_pending(&mut conn)?;
-    let statuses = migrate::statuses(&mut conn, &applied_now)?;
+    let mut server = db::connect_guarded(&url.with_database(""))?;
+    let created = super::step(&mut server, stall, |c| catalog::create_database(c, name))?;
+    drop(server);
+    let mut conn = db::connect_guarded(url)?;
+    let statuses = super::step(&mut conn, stall, |c| {
+        let applied_now = migrations::run_pending(c)?;
+        migrate::statuses(c, &applied_now)
+    })?;
     if a.json {
         return super::write_json(
             out,

@@ -106,10 +106,10 @@ pub fn run(a: &TradeArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Re
     let policy = RetryPolicy::default().with_time_limit(Duration::from_secs_f64(a.time_limit));
     // The time limit bounds retries against a server that answers; the
     // deadline, a server that stops answering in the middle of a statement.
-    let traded = conn.within(policy.deadline(), |c| {
+    let outcome = super::step(&mut conn, policy.deadline(), |c| {
         player_core::trade_with_retry(c, &trade, &policy)
-    });
-    let outcome = super::unless_stalled(&conn, traded)?.outcome;
+    })?
+    .outcome;
     if a.json {
         write_json(out, &TradeJson::new(&trade, outcome))?;
     } else {

@@ -105,6 +105,21 @@ fn counts_out_of_range_are_usage_errors() {
 }
 
 #[test]
+fn stall_timeouts_out_of_range_are_usage_errors() {
+    let msg = "is not between 0.001 and 86400";
+    check(&[
+        (&["--stall-timeout", "0", "player", "list"], 2, msg),
+        (&["player", "list", "--stall-timeout=-1"], 2, msg),
+        (&["--stall-timeout", "86401", "scenarios"], 2, msg),
+        (
+            &["load", "--count", "1", "--stall-timeout", "soon"],
+            2,
+            "`soon` is not a number",
+        ),
+    ]);
+}
+
+#[test]
 fn batch_sizes_out_of_range_are_usage_errors() {
     let msg = "is not between 1 and 21845 (one INSERT binds 3 values a row and at most 65535)";
     check(&[

@@ -17,5 +17,6 @@ mod player;
 mod scenarios;
 mod secrets;
 mod setup;
+mod stalls;
 mod tls;
 mod trade;
