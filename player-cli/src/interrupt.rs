@@ -1,38 +1,71 @@
-//! Ctrl-C for the long commands, `bank` and `load`: the first one asks the
-//! command to stop at the next safe point (the trades or the batch in flight
-//! finish), and the command then reports what it did and exits with
-//! [`EXIT_INTERRUPTED`]; a second one quits at once.
+//! Ctrl-C (SIGINT) and SIGTERM for the long commands, `bank` and `load`: the
+//! first signal asks the command to stop at the next safe point (the trades or
+//! the batch in flight finish), and the command then reports what it did and
+//! exits with [`exit_status`]; a second one quits at once.
 //!
+//! SIGTERM is what `kill`, `timeout`, systemd and Kubernetes send before they
+//! kill: handled like Ctrl-C, a stopped container still prints its report.
 //! Quitting at once is safe too, only less informative: a trade or a batch is
 //! one transaction, which the server rolls back when the connection drops
 //! (or has committed whole), so nothing is ever half-applied.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 
-/// Exit status of a command stopped by Ctrl-C: 128 + SIGINT, what shells
-/// report for a program that SIGINT killed.
-pub const EXIT_INTERRUPTED: u8 = 130;
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
-/// The error a command returns when it stopped on Ctrl-C after reporting what
-/// it did; `main` prints `interrupted: MESSAGE` and exits with
-/// [`EXIT_INTERRUPTED`].
+/// The first signal received, 0 before any.
+static FIRST: AtomicI32 = AtomicI32::new(0);
+
+/// The error a command returns when a signal stopped it after it reported
+/// what it did; `main` prints `interrupted: MESSAGE` and exits with
+/// [`exit_status`].
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Interrupted(pub String);
 
-/// On the first Ctrl-C (SIGINT) prints `stopping: WHAT (Ctrl-C again to quit
+/// On the first SIGINT or SIGTERM prints `stopping: WHAT (... again to quit
 /// at once)` on stderr and calls `stop`, from a thread of its own; on the
-/// second, exits with [`EXIT_INTERRUPTED`]. Called once, by the one command
-/// that runs.
-pub fn on_ctrl_c(what: &'static str, stop: impl Fn() + Send + 'static) -> anyhow::Result<()> {
-    let pressed = AtomicBool::new(false);
-    ctrlc::set_handler(move || {
-        if pressed.swap(true, Ordering::Relaxed) {
-            eprintln!("interrupted again: quitting now");
-            std::process::exit(EXIT_INTERRUPTED.into());
-        }
-        eprintln!("stopping: {what} (Ctrl-C again to quit at once)");
-        stop();
-    })?;
+/// second, exits with 128 + its number. Called once, by the one command that
+/// runs.
+pub fn on_signal(what: &'static str, stop: impl Fn() + Send + 'static) -> anyhow::Result<()> {
+    let mut signals = Signals::new([SIGINT, SIGTERM])?;
+    std::thread::Builder::new()
+        .name("player-cli-signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if FIRST
+                    .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
+                    .is_err()
+                {
+                    eprintln!("{} again: quitting now", name(signal));
+                    std::process::exit(128 + signal);
+                }
+                eprintln!("stopping: {what} ({} again to quit at once)", name(signal));
+                stop();
+            }
+        })?;
     Ok(())
+}
+
+/// What stopped the command: `Ctrl-C` or `SIGTERM`, for its messages.
+pub fn cause() -> &'static str {
+    name(FIRST.load(Ordering::SeqCst))
+}
+
+/// Exit status of a command a signal stopped: 128 + the signal's number, what
+/// shells report for a program that signal killed (130 for Ctrl-C, 143 for
+/// SIGTERM).
+pub fn exit_status() -> u8 {
+    match FIRST.load(Ordering::SeqCst) {
+        SIGTERM => 128 + 15,
+        _ => 128 + 2,
+    }
+}
+
+fn name(signal: i32) -> &'static str {
+    match signal {
+        SIGTERM => "SIGTERM",
+        _ => "Ctrl-C",
+    }
 }

@@ -1,8 +1,8 @@
 //! `player-cli`: the TiDB player tutorial with Diesel, and tools around it.
 //!
 //! Exit status: 0 on success, 1 on a runtime error, 2 on a usage error,
-//! 3 when a trade is refused by the balances, 130 when Ctrl-C stopped `bank`
-//! or `load` (after their report).
+//! 3 when a trade is refused by the balances, 130 when Ctrl-C (143 when
+//! SIGTERM) stopped `bank` or `load` (after their report).
 
 mod args;
 mod cli;
@@ -41,7 +41,7 @@ fn main() -> ExitCode {
             }
             if let Some(interrupted) = err.downcast_ref::<interrupt::Interrupted>() {
                 eprintln!("interrupted: {interrupted}");
-                return ExitCode::from(interrupt::EXIT_INTERRUPTED);
+                return ExitCode::from(interrupt::exit_status());
             }
             report(&err);
             ExitCode::FAILURE

@@ -128,6 +128,31 @@ fn wait_for_a_lock_wait(observer: &mut MysqlConnection, id: Option<u64>) {
     }
 }
 
+/// Waits (up to 10 s) until a statement of database `db` whose text is
+/// `LIKE pattern` has run for over 200 ms: it is blocked, on a lock say.
+pub fn wait_for_blocked_statement(observer: &mut MysqlConnection, db: &str, pattern: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let blocked = diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST \
+             WHERE DB = ? AND INFO LIKE ? AND TIME_MS > 200",
+        )
+        .bind::<diesel::sql_types::Text, _>(db)
+        .bind::<diesel::sql_types::Text, _>(pattern)
+        .get_result::<Count>(observer)
+        .expect("read the process list")
+        .n;
+        if blocked > 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no statement LIKE {pattern:?} blocked in {db}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The session's counters `Com_*` and `Questions` (see
 /// [`player_core::catalog::session_counters`]), signed so tests can subtract.
 pub fn session_status(conn: &mut MysqlConnection) -> std::collections::BTreeMap<String, i64> {

@@ -1,8 +1,9 @@
 //! `player-cli bank`: the bank workload on a database of its own, with
 //! progress on stderr, a report on stdout, and an invariant check that makes
 //! the command fail when coins or goods were created, destroyed or overdrawn,
-//! or when a player's balances do not match its trades. Ctrl-C stops the
-//! workers after their trades in flight; the report and the check follow.
+//! or when a player's balances do not match its trades. Ctrl-C or SIGTERM
+//! stops the workers after their trades in flight; the report and the check
+//! follow.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -152,13 +153,13 @@ impl BankArgs {
 }
 
 /// Runs the workload and prints its summary; an error when an invariant broke
-/// or the run could not finish, and [`Interrupted`] when Ctrl-C stopped a run
+/// or the run could not finish, and [`Interrupted`] when Ctrl-C or SIGTERM stopped a run
 /// whose check passed.
 pub fn run(url: &DatabaseUrl, args: &BankArgs, out: &mut impl Write) -> anyhow::Result<()> {
     let settings = args.settings();
     let progress = Arc::new(Progress::default());
     let stop = Arc::clone(&progress);
-    interrupt::on_ctrl_c(
+    interrupt::on_signal(
         "the workers finish their trades in flight, then the check runs",
         move || stop.request_stop(),
     )?;
@@ -193,7 +194,8 @@ pub fn run(url: &DatabaseUrl, args: &BankArgs, out: &mut impl Write) -> anyhow::
     }
     if summary.interrupted {
         return Err(Interrupted(format!(
-            "stopped by Ctrl-C after {:.1} s; the trades in flight finished and the check passed",
+            "stopped by {} after {:.1} s; the trades in flight finished and the check passed",
+            interrupt::cause(),
             summary.seconds
         ))
         .into());

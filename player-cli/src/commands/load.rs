@@ -1,5 +1,5 @@
 //! `load`: bulk-create random players, a batch at a time, in constant memory.
-//! Ctrl-C stops it after the batch in flight.
+//! Ctrl-C or SIGTERM stops it after the batch in flight.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -63,7 +63,7 @@ pub struct LoadJson {
 /// terminal, and ends with `loaded 10,000 players in 0.04 s: 238,095 rows/s`
 /// (or a [`LoadJson`]) on `out`.
 ///
-/// On Ctrl-C it stops after the batch in flight and returns [`Interrupted`]
+/// On Ctrl-C or SIGTERM it stops after the batch in flight and returns [`Interrupted`]
 /// saying how many players were committed: the batches done so far, each an
 /// `INSERT` committed on its own, or none with `--transaction`, whose
 /// transaction is then rolled back.
@@ -76,7 +76,7 @@ pub fn run(
     let mut conn = db::connect_guarded(url)?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
-    interrupt::on_ctrl_c(
+    interrupt::on_signal(
         if a.transaction {
             "the batch in flight finishes, then the transaction is rolled back"
         } else {
@@ -92,8 +92,9 @@ pub fn run(
                 bar.finish_and_clear();
                 return Err(Interrupted(format!(
                     "the transaction was rolled back: no players committed \
-                     ({n} of {} were inserted in it before Ctrl-C)",
-                    a.count
+                     ({n} of {} were inserted in it before {})",
+                    a.count,
+                    interrupt::cause()
                 ))
                 .into());
             }
@@ -129,7 +130,8 @@ pub fn run(
     match loaded {
         Loaded::All(_) => Ok(()),
         Loaded::Stopped(n) => Err(Interrupted(format!(
-            "stopped by Ctrl-C after the batch in flight: {n} of {} players committed",
+            "stopped by {} after the batch in flight: {n} of {} players committed",
+            interrupt::cause(),
             a.count
         ))
         .into()),
@@ -141,7 +143,7 @@ pub fn run(
 enum Loaded {
     /// Every player asked for was inserted.
     All(u64),
-    /// Ctrl-C stopped the load after this many.
+    /// A signal stopped the load after this many.
     Stopped(u64),
 }
 
@@ -154,7 +156,7 @@ impl Loaded {
 }
 
 /// `--transaction`: BEGIN, the batches, then COMMIT, or ROLLBACK after an
-/// error or Ctrl-C ([`Loaded::Stopped`]). Diesel's `conn.transaction` would run
+/// error or a signal ([`Loaded::Stopped`]). Diesel's `conn.transaction` would run
 /// the batches inside a closure that holds the plain connection, where no batch
 /// can have a deadline of its own, so its transaction manager is called step by
 /// step instead.

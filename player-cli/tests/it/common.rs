@@ -107,8 +107,13 @@ pub fn tables(db: &TestDatabase) -> Vec<String> {
 
 /// Sends SIGINT to `child`, as Ctrl-C in a terminal would.
 pub fn ctrl_c(child: &std::process::Child) {
+    send(child, nix::sys::signal::Signal::SIGINT);
+}
+
+/// Sends `signal` to `child`.
+pub fn send(child: &std::process::Child, signal: nix::sys::signal::Signal) {
     let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("send SIGINT");
+    nix::sys::signal::kill(pid, signal).expect("send the signal");
 }
 
 /// Waits for `child` (spawned with piped stdout and stderr) to exit, killing

@@ -159,6 +159,80 @@ fn ctrl_c_stops_a_load_after_the_batch_in_flight() {
     );
 }
 
+/// SIGTERM (what `kill`, `timeout` and container runtimes send) stops a load
+/// as Ctrl-C does, and the exit status says which: 128 + 15.
+#[test]
+fn sigterm_stops_a_load_as_ctrl_c_does() {
+    use crate::common::{finish, send, wait_until};
+    use std::time::Duration;
+
+    let db = TestDatabase::migrated();
+    let child = spawn_load(&db, &["--count", "600000", "--batch", "1000"]);
+    let mut conn = db.connect();
+    wait_until("a batch committed", Duration::from_secs(30), || {
+        player_core::players::count(&mut conn).is_ok_and(|n| n > 0)
+    });
+    send(&child, nix::sys::signal::Signal::SIGTERM);
+    let run = finish(child, Duration::from_secs(30));
+
+    assert_eq!(run.code, 143, "{run:?}");
+    let committed = rows(&db).len();
+    assert!(committed > 0 && committed < 600_000, "{committed}");
+    assert_eq!(
+        run.stderr_lines(),
+        [
+            "stopping: the batch in flight finishes; the batches committed stay \
+             (SIGTERM again to quit at once)",
+            &format!(
+                "interrupted: stopped by SIGTERM after the batch in flight: \
+                 {committed} of 600000 players committed"
+            ),
+        ],
+        "{run:?}"
+    );
+}
+
+/// A second signal quits at once, even while the batch in flight waits on
+/// the server (here for a table lock): exit 128 + its number, no report.
+#[test]
+fn a_second_signal_quits_at_once() {
+    use crate::common::{ctrl_c, finish, send};
+    use player_testkit::sql::{exec, wait_for_blocked_statement};
+    use std::io::{BufRead, BufReader, Read};
+    use std::time::Duration;
+
+    let db = TestDatabase::migrated();
+    let mut holder = db.connect();
+    exec(&mut holder, "LOCK TABLES player WRITE");
+    let mut child = spawn_load(&db, &["--count", "10"]);
+    wait_for_blocked_statement(&mut db.connect(), db.name(), "INSERT%");
+
+    send(&child, nix::sys::signal::Signal::SIGTERM);
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
+    let mut line = String::new();
+    while !line.starts_with("stopping:") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).expect("read") > 0,
+            "no stopping line"
+        );
+    }
+    assert!(
+        line.ends_with("(SIGTERM again to quit at once)\n"),
+        "{line}"
+    );
+    // Still blocked: only a second signal ends it now.
+    ctrl_c(&child);
+    let run = finish(child, Duration::from_secs(10));
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).expect("read");
+    exec(&mut holder, "UNLOCK TABLES");
+
+    assert_eq!(run.code, 130, "{run:?} {rest}");
+    assert_eq!(run.stdout, "", "no report");
+    assert_eq!(rest, "Ctrl-C again: quitting now\n");
+}
+
 /// Ctrl-C during a `--transaction` load: the transaction is rolled back,
 /// nothing is committed, and the command says so; exit 130.
 #[test]
