@@ -105,50 +105,43 @@ pub fn wait_for_any_lock_wait(observer: &mut MysqlConnection) {
 }
 
 fn wait_for_a_lock_wait(observer: &mut MysqlConnection, id: Option<u64>) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let waiting = diesel::sql_query(
-            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST \
-             WHERE (? IS NULL OR ID = ?) \
-             AND (INFO LIKE 'UPDATE %' OR INFO LIKE '%FOR UPDATE%') AND TIME_MS > 200",
-        )
-        .bind::<diesel::sql_types::Nullable<Unsigned<BigInt>>, _>(id)
-        .bind::<diesel::sql_types::Nullable<Unsigned<BigInt>>, _>(id)
-        .get_result::<Count>(observer)
-        .expect("read the process list")
-        .n;
-        if waiting > 0 {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no connection ({id:?}) waited for a lock"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll_until(
+        || format!("no connection ({id:?}) waited for a lock"),
+        || {
+            diesel::sql_query(
+                "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST \
+                 WHERE (? IS NULL OR ID = ?) \
+                 AND (INFO LIKE 'UPDATE %' OR INFO LIKE '%FOR UPDATE%') AND TIME_MS > 200",
+            )
+            .bind::<diesel::sql_types::Nullable<Unsigned<BigInt>>, _>(id)
+            .bind::<diesel::sql_types::Nullable<Unsigned<BigInt>>, _>(id)
+            .get_result::<Count>(observer)
+        },
+    );
 }
 
 /// Waits (up to 10 s) until a statement of database `db` whose text is
 /// `LIKE pattern` has run for over 200 ms: it is blocked, on a lock say.
 pub fn wait_for_blocked_statement(observer: &mut MysqlConnection, db: &str, pattern: &str) {
+    poll_until(
+        || format!("no statement LIKE {pattern:?} blocked in {db}"),
+        || {
+            diesel::sql_query(
+                "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST \
+                 WHERE DB = ? AND INFO LIKE ? AND TIME_MS > 200",
+            )
+            .bind::<Text, _>(db)
+            .bind::<Text, _>(pattern)
+            .get_result::<Count>(observer)
+        },
+    );
+}
+
+/// Runs `count` every 20 ms until it finds a row, failing with `what` after 10 s.
+fn poll_until(what: impl Fn() -> String, mut count: impl FnMut() -> QueryResult<Count>) {
     let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let blocked = diesel::sql_query(
-            "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST \
-             WHERE DB = ? AND INFO LIKE ? AND TIME_MS > 200",
-        )
-        .bind::<diesel::sql_types::Text, _>(db)
-        .bind::<diesel::sql_types::Text, _>(pattern)
-        .get_result::<Count>(observer)
-        .expect("read the process list")
-        .n;
-        if blocked > 0 {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no statement LIKE {pattern:?} blocked in {db}"
-        );
+    while count().expect("read the process list").n == 0 {
+        assert!(Instant::now() < deadline, "{}", what());
         std::thread::sleep(Duration::from_millis(20));
     }
 }

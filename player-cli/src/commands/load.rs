@@ -84,12 +84,18 @@ pub fn run(
         },
         move || flag.store(true, Ordering::Relaxed),
     )?;
-    let bar = progress_bar(a.count);
+    let mut loader = Loader {
+        conn: &mut conn,
+        args: a,
+        stall,
+        bar: progress_bar(a.count),
+        stop: &stop,
+    };
     let started = Instant::now();
     let loaded = if a.transaction {
-        match in_one_transaction(&mut conn, a, stall, &bar, &stop)? {
+        match loader.in_one_transaction()? {
             Loaded::Stopped(n) => {
-                bar.finish_and_clear();
+                loader.bar.finish_and_clear();
                 return Err(Interrupted(format!(
                     "the transaction was rolled back: no players committed \
                      ({n} of {} were inserted in it before {})",
@@ -101,10 +107,10 @@ pub fn run(
             all => all,
         }
     } else {
-        insert_all(&mut conn, a, stall, &bar, &stop)?
+        loader.insert_all()?
     };
     let elapsed = started.elapsed();
-    bar.finish_and_clear();
+    loader.bar.finish_and_clear();
     let secs = elapsed.as_secs_f64();
     let n = loaded.rows();
     let rate = n as f64 / secs.max(f64::EPSILON);
@@ -155,82 +161,84 @@ impl Loaded {
     }
 }
 
-/// `--transaction`: BEGIN, the batches, then COMMIT, or ROLLBACK after an
-/// error or a signal ([`Loaded::Stopped`]). Diesel's `conn.transaction` would run
-/// the batches inside a closure that holds the plain connection, where no batch
-/// can have a deadline of its own, so its transaction manager is called step by
-/// step instead.
-fn in_one_transaction(
-    conn: &mut GuardedConnection,
-    a: &LoadArgs,
+/// What the batches need: the connection, the arguments, the deadline of
+/// each step, the bar, and the flag a signal sets.
+struct Loader<'a> {
+    conn: &'a mut GuardedConnection,
+    args: &'a LoadArgs,
     stall: Duration,
-    bar: &ProgressBar,
-    stop: &AtomicBool,
-) -> anyhow::Result<Loaded> {
-    type Manager = <MysqlConnection as Connection>::TransactionManager;
-    step(conn, stall, Manager::begin_transaction)?;
-    match insert_all(conn, a, stall, bar, stop) {
-        Ok(Loaded::All(n)) => {
-            step(conn, stall, Manager::commit_transaction).map_err(|e| match conn.stalled() {
-                Some(_) => e.context(format!(
-                    "COMMIT got no answer: whether the {n} players were committed is unknown"
-                )),
-                None => e,
-            })?;
-            Ok(Loaded::All(n))
-        }
-        Ok(stopped) => {
-            step(conn, stall, Manager::rollback_transaction)?;
-            Ok(stopped)
-        }
-        Err(e) => {
-            // A connection shut down by the deadline is gone, and the server
-            // rolls back what it had open.
-            if conn.stalled().is_none() {
-                let _ = step(conn, stall, Manager::rollback_transaction);
-            }
-            Err(e)
-        }
-    }
+    bar: ProgressBar,
+    stop: &'a AtomicBool,
 }
 
-/// One `bulk_create` call per batch, each a step given `stall`, so only one
-/// batch of players is ever in memory and the bar moves as rows are
-/// committed; `stop` is looked at before each batch. A failed batch's error
-/// says how many players were committed, and whether the batch in flight was.
-fn insert_all(
-    conn: &mut GuardedConnection,
-    a: &LoadArgs,
-    stall: Duration,
-    bar: &ProgressBar,
-    stop: &AtomicBool,
-) -> anyhow::Result<Loaded> {
-    let batch = a.batch as u64;
-    let mut loaded = 0;
-    while loaded < a.count {
-        if stop.load(Ordering::Relaxed) {
-            return Ok(Loaded::Stopped(loaded));
+impl Loader<'_> {
+    /// `--transaction`: BEGIN, the batches, then COMMIT, or ROLLBACK after an
+    /// error or a signal ([`Loaded::Stopped`]). Diesel's `conn.transaction`
+    /// would run the batches inside a closure that holds the plain connection,
+    /// where no batch can have a deadline of its own, so its transaction
+    /// manager is called step by step instead.
+    fn in_one_transaction(&mut self) -> anyhow::Result<Loaded> {
+        type Manager = <MysqlConnection as Connection>::TransactionManager;
+        step(self.conn, self.stall, Manager::begin_transaction)?;
+        match self.insert_all() {
+            Ok(Loaded::All(n)) => {
+                let committed = step(self.conn, self.stall, Manager::commit_transaction);
+                committed.map_err(|e| match self.conn.stalled() {
+                    Some(_) => e.context(format!(
+                        "COMMIT got no answer: whether the {n} players were committed is unknown"
+                    )),
+                    None => e,
+                })?;
+                Ok(Loaded::All(n))
+            }
+            Ok(stopped) => {
+                step(self.conn, self.stall, Manager::rollback_transaction)?;
+                Ok(stopped)
+            }
+            Err(e) => {
+                // A connection shut down by the deadline is gone, and the
+                // server rolls back what it had open.
+                if self.conn.stalled().is_none() {
+                    let _ = step(self.conn, self.stall, Manager::rollback_transaction);
+                }
+                Err(e)
+            }
         }
-        let n = batch.min(a.count - loaded);
-        let players = (0..n).map(|_| NewPlayer::random(a.coins, a.goods));
-        let inserted = step(conn, stall, |c| {
-            players::bulk_create(c, players, a.batch).map_err(|e| {
-                let fate = match (a.transaction, e.is_connection_lost()) {
-                    (true, _) => "no players committed (the transaction is rolled back)".into(),
-                    (false, true) => format!(
-                        "{loaded} players committed; the batch in flight ({n}) got no answer, so it may have been too"
-                    ),
-                    (false, false) => {
-                        format!("{loaded} players committed; the batch in flight ({n}) was not")
-                    }
-                };
-                anyhow::Error::new(e).context(fate)
-            })
-        })? as u64;
-        loaded += inserted;
-        bar.inc(inserted);
     }
-    Ok(Loaded::All(loaded))
+
+    /// One `bulk_create` call per batch, each a step given `stall`, so only
+    /// one batch of players is ever in memory and the bar moves as rows are
+    /// committed; `stop` is looked at before each batch. A failed batch's
+    /// error says how many players were committed, and whether the batch in
+    /// flight was.
+    fn insert_all(&mut self) -> anyhow::Result<Loaded> {
+        let a = self.args;
+        let mut loaded = 0;
+        while loaded < a.count {
+            if self.stop.load(Ordering::Relaxed) {
+                return Ok(Loaded::Stopped(loaded));
+            }
+            let n = (a.batch as u64).min(a.count - loaded);
+            let players = (0..n).map(|_| NewPlayer::random(a.coins, a.goods));
+            let inserted = step(self.conn, self.stall, |c| {
+                players::bulk_create(c, players, a.batch).map_err(|e| {
+                    let fate = match (a.transaction, e.is_connection_lost()) {
+                        (true, _) => "no players committed (the transaction is rolled back)".into(),
+                        (false, true) => format!(
+                            "{loaded} players committed; the batch in flight ({n}) got no answer, so it may have been too"
+                        ),
+                        (false, false) => {
+                            format!("{loaded} players committed; the batch in flight ({n}) was not")
+                        }
+                    };
+                    anyhow::Error::new(e).context(fate)
+                })
+            })? as u64;
+            loaded += inserted;
+            self.bar.inc(inserted);
+        }
+        Ok(Loaded::All(loaded))
+    }
 }
 
 /// A bar on stderr, only when stderr is a terminal, as wide as the terminal:

@@ -117,79 +117,55 @@ fn spawn_load(db: &TestDatabase, args: &[&str]) -> std::process::Child {
         .expect("spawn")
 }
 
-/// Ctrl-C during a load: the batch in flight finishes, the batches committed
-/// stay, and the command says how many; exit 130.
+/// Ctrl-C, or SIGTERM (what `kill`, `timeout` and container runtimes send),
+/// during a load: the batch in flight finishes, the batches committed stay,
+/// and the command says how many; exit 128 + the signal's number.
 #[test]
-fn ctrl_c_stops_a_load_after_the_batch_in_flight() {
-    use crate::common::{ctrl_c, finish, wait_until};
-    use std::time::Duration;
-
-    let db = TestDatabase::migrated();
-    // About 5 s at full speed, should the interrupt fail.
-    let child = spawn_load(&db, &["--count", "600000", "--batch", "1000"]);
-    let mut conn = db.connect();
-    wait_until("a batch committed", Duration::from_secs(30), || {
-        player_core::players::count(&mut conn).is_ok_and(|n| n > 0)
-    });
-    ctrl_c(&child);
-    let run = finish(child, Duration::from_secs(30));
-
-    assert_eq!(run.code, 130, "{run:?}");
-    let committed = rows(&db).len();
-    assert!(committed > 0 && committed < 600_000, "{committed}");
-    assert_eq!(committed % 1000, 0, "only whole batches: {committed}");
-    assert!(
-        run.stdout.starts_with(&format!(
-            "loaded {} players in ",
-            indicatif::HumanCount(committed as u64)
-        )),
-        "{run:?}"
-    );
-    assert_eq!(
-        run.stderr_lines(),
-        [
-            "stopping: the batch in flight finishes; the batches committed stay \
-             (Ctrl-C again to quit at once)",
-            &format!(
-                "interrupted: stopped by Ctrl-C after the batch in flight: \
-                 {committed} of 600000 players committed"
-            ),
-        ],
-        "{run:?}"
-    );
-}
-
-/// SIGTERM (what `kill`, `timeout` and container runtimes send) stops a load
-/// as Ctrl-C does, and the exit status says which: 128 + 15.
-#[test]
-fn sigterm_stops_a_load_as_ctrl_c_does() {
+fn a_signal_stops_a_load_after_the_batch_in_flight() {
     use crate::common::{finish, send, wait_until};
+    use nix::sys::signal::Signal;
     use std::time::Duration;
 
-    let db = TestDatabase::migrated();
-    let child = spawn_load(&db, &["--count", "600000", "--batch", "1000"]);
-    let mut conn = db.connect();
-    wait_until("a batch committed", Duration::from_secs(30), || {
-        player_core::players::count(&mut conn).is_ok_and(|n| n > 0)
-    });
-    send(&child, nix::sys::signal::Signal::SIGTERM);
-    let run = finish(child, Duration::from_secs(30));
+    for (signal, code, name) in [
+        (Signal::SIGINT, 130, "Ctrl-C"),
+        (Signal::SIGTERM, 143, "SIGTERM"),
+    ] {
+        let db = TestDatabase::migrated();
+        // About 5 s at full speed, should the signal be missed.
+        let child = spawn_load(&db, &["--count", "600000", "--batch", "1000"]);
+        let mut conn = db.connect();
+        wait_until("a batch committed", Duration::from_secs(30), || {
+            player_core::players::count(&mut conn).is_ok_and(|n| n > 0)
+        });
+        send(&child, signal);
+        let run = finish(child, Duration::from_secs(30));
 
-    assert_eq!(run.code, 143, "{run:?}");
-    let committed = rows(&db).len();
-    assert!(committed > 0 && committed < 600_000, "{committed}");
-    assert_eq!(
-        run.stderr_lines(),
-        [
-            "stopping: the batch in flight finishes; the batches committed stay \
-             (SIGTERM again to quit at once)",
-            &format!(
-                "interrupted: stopped by SIGTERM after the batch in flight: \
-                 {committed} of 600000 players committed"
-            ),
-        ],
-        "{run:?}"
-    );
+        assert_eq!(run.code, code, "{run:?}");
+        let committed = rows(&db).len();
+        assert!(committed > 0 && committed < 600_000, "{committed}");
+        assert_eq!(committed % 1000, 0, "only whole batches: {committed}");
+        assert!(
+            run.stdout.starts_with(&format!(
+                "loaded {} players in ",
+                indicatif::HumanCount(committed as u64)
+            )),
+            "{run:?}"
+        );
+        assert_eq!(
+            run.stderr_lines(),
+            [
+                format!(
+                    "stopping: the batch in flight finishes; the batches committed stay \
+                     ({name} again to quit at once)"
+                ),
+                format!(
+                    "interrupted: stopped by {name} after the batch in flight: \
+                     {committed} of 600000 players committed"
+                ),
+            ],
+            "{run:?}"
+        );
+    }
 }
 
 /// A second signal quits at once, even while the batch in flight waits on
