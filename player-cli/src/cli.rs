@@ -19,11 +19,15 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
 
-    /// Seconds one step of the work may wait for the server (a statement or
-    /// a few, a batch of `load`, the migrations) before the command shuts the
-    /// connection and fails: a server that stopped answering, or a lock that
-    /// is never released. The default outlasts the server's lock wait (50 s).
-    /// `trade` has its own, `--time-limit` plus 5 s, as has `bank`.
+    /// Seconds a step of the work may wait for the server before the
+    /// command gives up on it.
+    ///
+    /// A step is a statement or a few, a batch of `load`, the migrations.
+    /// Past the limit the connection is shut and the command fails: the
+    /// server stopped answering, or a lock is never released. The default
+    /// outlasts the server's lock wait (50 s). `trade` has its own limit,
+    /// `--time-limit` plus 5 s, as has `bank`; `ping` gives the server the
+    /// URL's `connect_timeout`.
     #[arg(long, global = true, default_value = "65", value_name = "SECONDS", value_parser = crate::args::seconds, allow_negative_numbers = true)]
     pub stall_timeout: f64,
 
