@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{ArgGroup, Args, Subcommand};
+use diesel::Connection;
 use diesel::mysql::MysqlConnection;
 use player_core::db::{self, DatabaseUrl};
 use player_core::models::PlayerChanges;
@@ -209,17 +210,22 @@ fn create(conn: &mut MysqlConnection, new: &NewPlayer) -> anyhow::Result<()> {
     })
 }
 
-/// Sets the changes and reads the player back.
+/// Sets the changes and reads the player back, in one transaction: the row
+/// stays locked from the `UPDATE` to the read, so what is printed is what this
+/// update left, not a concurrent trade's result.
 fn update(
     conn: &mut MysqlConnection,
     id: &PlayerId,
     changes: &PlayerChanges,
 ) -> anyhow::Result<Player> {
-    let found = players::update(conn, id, changes).context("cannot update the player")?;
-    if !found {
-        return Err(PlayerError::NotFound(id.clone()).into());
-    }
-    find(conn, id)
+    conn.transaction(|conn| {
+        if !players::update(conn, id, changes)? {
+            return Ok(None);
+        }
+        Ok::<_, player_core::Error>(players::get(conn, id)?)
+    })
+    .context("cannot update the player")?
+    .ok_or_else(|| PlayerError::NotFound(id.clone()).into())
 }
 
 /// Deletes the player and returns its id as stored: `c   ` finds and deletes `c`.
