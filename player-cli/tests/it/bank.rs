@@ -1,7 +1,7 @@
 //! `player-cli bank` end to end: the JSON contract, the readable table, the
 //! users' data left alone, refused inputs, and a server that goes away.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -249,10 +249,9 @@ fn bad_flags_are_usage_errors() {
 #[test]
 fn a_server_that_goes_away_ends_the_command_with_a_clear_error() {
     let mut server = PrivateServer::start(&[]);
-    let child = Command::new(env!("CARGO_BIN_EXE_player-cli"))
-        .arg("--database-url")
-        .arg(server.url("test"))
-        .args([
+    let child = crate::common::spawn(
+        &server.url("test"),
+        &[
             "bank",
             "--workers",
             "2",
@@ -260,17 +259,13 @@ fn a_server_that_goes_away_ends_the_command_with_a_clear_error() {
             "30",
             "--connect-timeout",
             "1",
-        ])
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    );
     std::thread::sleep(Duration::from_millis(1_500));
     server.stop(true);
-    let out = child.wait_with_output().unwrap();
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+    let run = crate::common::finish(child, Duration::from_secs(30));
+    let err = crate::common::without_notice(&run.stderr);
+    assert_eq!(run.code, 1, "stderr: {err}");
     assert!(
         err.contains("error: the run stopped early: cannot get a connection"),
         "{err}"
@@ -287,10 +282,9 @@ fn ctrl_c_stops_the_workers_and_the_run_is_reported_and_checked() {
 
     let users = TestDatabase::create();
     let bank_db = TestDatabase::create();
-    let child = Command::new(env!("CARGO_BIN_EXE_player-cli"))
-        .arg("--database-url")
-        .arg(users.url())
-        .args([
+    let child = crate::common::spawn(
+        users.url(),
+        &[
             "bank",
             "--workers",
             "3",
@@ -298,19 +292,13 @@ fn ctrl_c_stops_the_workers_and_the_run_is_reported_and_checked() {
             "20",
             "--seconds",
             "60",
-        ])
-        .args([
             "--hot-players",
             "4",
             "--json",
             "--bank-database",
             bank_db.name(),
-        ])
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    );
     // Trading has begun once a balance has moved (the table may not exist yet).
     let mut conn = bank_db.connect();
     crate::common::wait_until("a trade", Duration::from_secs(30), || {

@@ -105,6 +105,21 @@ pub fn tables(db: &TestDatabase) -> Vec<String> {
     player_core::catalog::tables_in(&mut db.connect(), db.name()).expect("list tables")
 }
 
+/// Starts `player-cli --database-url URL ARGS...` with no `DATABASE_URL` or
+/// `RUST_LOG` and its output piped, for a test that acts while it runs; end
+/// it with [`finish`].
+pub fn spawn(url: &str, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_player-cli"))
+        .args(["--database-url", url])
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn player-cli")
+}
+
 /// Sends SIGINT to `child`, as Ctrl-C in a terminal would.
 pub fn ctrl_c(child: &std::process::Child) {
     send(child, nix::sys::signal::Signal::SIGINT);

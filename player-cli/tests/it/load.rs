@@ -107,14 +107,7 @@ fn load_memory_does_not_grow_with_the_count() {
 
 /// Starts `load ARGS...` on `db` with its output piped.
 fn spawn_load(db: &TestDatabase, args: &[&str]) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_player-cli"))
-        .args(["--database-url", db.url(), "load"])
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn")
+    crate::common::spawn(db.url(), &[&["load"], args].concat())
 }
 
 /// Ctrl-C, or SIGTERM (what `kill`, `timeout` and container runtimes send),

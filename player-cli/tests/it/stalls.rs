@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use player_testkit::sql::exec;
 
-use crate::common::{cli, tutorial_players_db};
+use crate::common::{cli, finish, spawn, tutorial_players_db};
 
 /// Each command with what its error must say beyond the stall.
 const COMMANDS: &[(&[&str], &str)] = &[
@@ -45,7 +45,9 @@ fn every_command_gives_up_on_work_the_server_holds() {
     );
     for (args, says) in COMMANDS {
         let started = Instant::now();
-        let run = cli(db.url(), &[&["--stall-timeout", "0.5"], *args].concat());
+        let child = spawn(db.url(), &[&["--stall-timeout", "0.5"], *args].concat());
+        // Killed, and the test failed, should the command wait on the lock.
+        let run = finish(child, Duration::from_secs(20));
         let took = started.elapsed();
         let stderr = run.stderr_lines();
         assert_eq!(run.code, 1, "{args:?}: {run:?}");
@@ -59,8 +61,7 @@ fn every_command_gives_up_on_work_the_server_holds() {
             stderr.get(1).is_some_and(|h| h.contains("--stall-timeout")),
             "{args:?}: {stderr:?}"
         );
-        // Generous: the point is that it ends, not how fast.
-        assert!(took < Duration::from_secs(20), "{args:?} took {took:?}");
+        eprintln!("{args:?} gave up after {took:?}");
     }
     exec(&mut holder, "UNLOCK TABLES");
 

@@ -118,7 +118,6 @@ fn the_time_limit_is_checked_before_connecting() {
 #[test]
 fn a_server_that_stops_answering_ends_the_trade_at_its_deadline() {
     use diesel::connection::SimpleConnection;
-    use std::process::{Command, Stdio};
     use std::time::{Duration, Instant};
 
     let server = player_testkit::PrivateServer::start(&[]);
@@ -132,31 +131,32 @@ fn a_server_that_stops_answering_ends_the_trade_at_its_deadline() {
         .unwrap();
 
     let started = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_player-cli"))
-        .args([
-            "--database-url",
-            &url,
+    let child = crate::common::spawn(
+        &url,
+        &[
             "trade",
             "--seller",
             "a",
             "--buyer",
             "b",
-        ])
-        .args(["--amount", "3", "--price", "30", "--time-limit", "1"])
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+            "--amount",
+            "3",
+            "--price",
+            "30",
+            "--time-limit",
+            "1",
+        ],
+    );
     // Once the trade waits for the lock, freeze the server.
     player_testkit::sql::wait_for_any_lock_wait(&mut observer);
     server.pause();
-    let out = child.wait_with_output().unwrap();
+    // Killed, and the test failed, should the trade wait for ever.
+    let run = crate::common::finish(child, Duration::from_secs(30));
     let took = started.elapsed();
     server.resume();
 
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = run.stderr;
+    assert_eq!(run.code, 1, "{stderr}");
     assert!(took < Duration::from_secs(15), "{took:?}");
     assert!(
         stderr.contains("the server did not answer within 6 s")
