@@ -60,9 +60,14 @@ fn a_server_that_stops_answering_mid_trade_ends_it_at_the_deadline() {
             });
             wait_for_lock_wait(&mut observer, trade_conn);
             server.pause();
-            let ended = trade.join().unwrap();
+            // Should the deadline not end the trade, the server runs again
+            // (so the trade ends on the lock wait) and the test fails.
+            let paused = Instant::now();
+            while !trade.is_finished() && paused.elapsed() < deadline * 10 {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             server.resume();
-            ended
+            trade.join().unwrap()
         });
 
         assert!(
