@@ -51,12 +51,7 @@ pub fn run(
 ) -> anyhow::Result<()> {
     let mut conn = db::connect_guarded(url)?;
     let statuses = super::step(&mut conn, stall, |c| {
-        let applied_now = if a.status {
-            Vec::new()
-        } else {
-            migrations::run_pending(c)?
-        };
-        statuses(c, &applied_now)
+        if a.status { statuses(c, &[]) } else { apply(c) }
     })?;
     if a.json {
         return super::write_json(
@@ -67,6 +62,12 @@ pub fn run(
         );
     }
     print_statuses(out, &statuses)
+}
+
+/// Applies the pending migrations, then returns every migration's state.
+pub fn apply(conn: &mut MysqlConnection) -> anyhow::Result<Vec<Status>> {
+    let applied_now = migrations::run_pending(conn)?;
+    statuses(conn, &applied_now)
 }
 
 /// Every migration's state, `applied_now` being the versions this run applied.

@@ -7,7 +7,6 @@ use std::time::Duration;
 use clap::Args;
 use player_core::catalog;
 use player_core::db::{self, DatabaseUrl};
-use player_core::migrations;
 use serde::Serialize;
 
 use crate::commands::migrate::{self, Status};
@@ -65,10 +64,7 @@ pub fn run(
     let created = super::step(&mut server, stall, |c| catalog::create_database(c, name))?;
     drop(server);
     let mut conn = db::connect_guarded(url)?;
-    let statuses = super::step(&mut conn, stall, |c| {
-        let applied_now = migrations::run_pending(c)?;
-        migrate::statuses(c, &applied_now)
-    })?;
+    let statuses = super::step(&mut conn, stall, migrate::apply)?;
     if a.json {
         return super::write_json(
             out,
