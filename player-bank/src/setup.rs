@@ -6,9 +6,10 @@ use diesel::dsl::count_star;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 use diesel::r2d2::CustomizeConnection;
+use player_admin::catalog;
 use player_core::db::{self, ConnectError, DatabaseUrl, GuardedConnection, Pool};
 use player_core::schema::player;
-use player_core::{NewPlayer, PlayerId, catalog, players};
+use player_core::{NewPlayer, PlayerId, players};
 
 use crate::{BankError, Settings, Totals, TxnMode};
 
@@ -17,7 +18,7 @@ use crate::{BankError, Settings, Totals, TxnMode};
 pub const ID_PREFIX: &str = "bank-";
 
 /// Tables the bank's database may hold: its own and Diesel's migration log.
-const OWN_TABLES: [&str; 2] = ["player", catalog::MIGRATIONS_TABLE];
+const OWN_TABLES: [&str; 2] = ["player", player_core::migrations::MIGRATIONS_TABLE];
 
 /// Players inserted per statement when seeding.
 const SEED_BATCH: usize = 1_000;

@@ -89,7 +89,7 @@ impl BenchDb {
 
     /// The server's `SELECT VERSION()`.
     pub fn server_version(&mut self) -> anyhow::Result<String> {
-        Ok(player_core::catalog::version(&mut self.conn)?)
+        Ok(player_admin::catalog::version(&mut self.conn)?)
     }
 }
 

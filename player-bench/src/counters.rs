@@ -26,7 +26,7 @@ pub type SessionCounters = BTreeMap<String, f64>;
 /// The session's [`COUNTERS`] (MySQL and MariaDB keep them; a server that does
 /// not returns fewer or none).
 pub fn session_counters(conn: &mut MysqlConnection) -> anyhow::Result<SessionCounters> {
-    Ok(player_core::catalog::session_counters(conn)?
+    Ok(player_admin::catalog::session_counters(conn)?
         .into_iter()
         .filter(|(name, _)| COUNTERS.contains(&name.as_str()))
         .map(|(name, value)| (name.to_ascii_lowercase(), value as f64))

@@ -10,14 +10,11 @@
 //! - [`db`]: connecting from a checked `DATABASE_URL` (TLS settings included)
 //!   whose password never shows, and a connection pool.
 //! - [`migrations`]: the migrations embedded in the binary.
-//! - [`catalog`]: what the server says about itself: version, TLS cipher,
-//!   tables, session counters, applied migrations.
 //! - [`statement_cache`]: recovery from a Diesel bug that replays the error of a
 //!   failed cached statement; every query here uses it, and yours should too.
 #![warn(missing_docs)]
 
 mod batch_insert;
-pub mod catalog;
 pub mod db;
 mod error;
 mod id;

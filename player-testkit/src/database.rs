@@ -7,7 +7,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use diesel::connection::SimpleConnection;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
-use player_core::catalog;
 
 /// Prefix of every database this crate creates: `player_test_<unix seconds>_<random>`.
 pub const PREFIX: &str = "player_test_";
@@ -112,7 +111,7 @@ fn unix_seconds() -> u64 {
 /// Drops the test databases that runs which crashed (or were killed) left
 /// behind: those whose name says they are older than [`LEFTOVER_AGE`].
 fn sweep_leftovers(admin: &mut MysqlConnection) {
-    let Ok(names) = catalog::databases_like(admin, PREFIX) else {
+    let Ok(names) = databases_starting_with(admin, PREFIX) else {
         return;
     };
     let cutoff = unix_seconds().saturating_sub(LEFTOVER_AGE.as_secs());
@@ -122,6 +121,24 @@ fn sweep_leftovers(admin: &mut MysqlConnection) {
             let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS `{name}`"));
         }
     }
+}
+
+/// The databases whose name starts with `prefix`, byte for byte. The prefix
+/// is compared here rather than in a `LIKE ... ESCAPE ?`: TiDB's grammar takes
+/// only a string literal after `ESCAPE`, so a bound one is a syntax error there.
+pub fn databases_starting_with(
+    admin: &mut MysqlConnection,
+    prefix: &str,
+) -> QueryResult<Vec<String>> {
+    use player_admin::catalog::schemata;
+    let names: Vec<String> = schemata::table
+        .select(schemata::schema_name)
+        .order(schemata::schema_name)
+        .load(admin)?;
+    Ok(names
+        .into_iter()
+        .filter(|n| n.starts_with(prefix))
+        .collect())
 }
 
 /// When a test database was created, from its name.

@@ -13,5 +13,5 @@ mod database;
 mod server;
 pub mod sql;
 
-pub use database::{PREFIX, TestDatabase, test_server_url};
+pub use database::{PREFIX, TestDatabase, databases_starting_with, test_server_url};
 pub use server::PrivateServer;

@@ -147,9 +147,9 @@ fn poll_until(what: impl Fn() -> String, mut count: impl FnMut() -> QueryResult<
 }
 
 /// The session's counters `Com_*` and `Questions` (see
-/// [`player_core::catalog::session_counters`]), signed so tests can subtract.
+/// [`player_admin::catalog::session_counters`]), signed so tests can subtract.
 pub fn session_status(conn: &mut MysqlConnection) -> std::collections::BTreeMap<String, i64> {
-    player_core::catalog::session_counters(conn)
+    player_admin::catalog::session_counters(conn)
         .expect("SHOW SESSION STATUS")
         .into_iter()
         .map(|(name, value)| (name, i64::try_from(value).unwrap_or(i64::MAX)))
@@ -158,5 +158,5 @@ pub fn session_status(conn: &mut MysqlConnection) -> std::collections::BTreeMap<
 
 /// This connection's id on the server (what `KILL` and the process list use).
 pub fn connection_id(conn: &mut MysqlConnection) -> u64 {
-    player_core::catalog::connection_id(conn).expect("CONNECTION_ID()")
+    player_admin::catalog::connection_id(conn).expect("CONNECTION_ID()")
 }

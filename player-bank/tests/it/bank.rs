@@ -346,7 +346,7 @@ fn the_guard_refuses_databases_that_may_hold_someones_data() {
     };
     assert!(refused(&with_tables_upper).contains("holds other tables (orders)"));
     // Refused before anything was created (MariaDB on Linux tells the two apart).
-    let created = player_core::catalog::databases_like(other.admin(), &upper).unwrap();
+    let created = player_testkit::databases_starting_with(other.admin(), &upper).unwrap();
     assert!(!created.contains(&upper), "{upper} was created");
 
     let foreign = TestDatabase::migrated();

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use player_core::catalog::{round_trip, server_info};
+use player_admin::catalog::{round_trip, server_info};
 use player_core::db::{self, DatabaseUrl};
 use serde::Serialize;
 

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use clap::Args;
-use player_core::catalog;
+use player_admin::catalog;
 use player_core::db::{self, DatabaseUrl};
 use serde::Serialize;
 

@@ -41,7 +41,7 @@ fn assert_refused(out: &Output, code: i32, text: &str) {
 }
 
 fn database_exists(db: &mut TestDatabase, name: &str) -> bool {
-    player_core::catalog::database_exists(db.admin(), name).unwrap()
+    player_admin::catalog::database_exists(db.admin(), name).unwrap()
 }
 
 #[test]

@@ -102,7 +102,7 @@ pub fn rows(db: &TestDatabase) -> Vec<Player> {
 
 /// Every table of the database, to tell that nothing was created.
 pub fn tables(db: &TestDatabase) -> Vec<String> {
-    player_core::catalog::tables_in(&mut db.connect(), db.name()).expect("list tables")
+    player_admin::catalog::tables_in(&mut db.connect(), db.name()).expect("list tables")
 }
 
 /// Starts `player-cli --database-url URL ARGS...` with no `DATABASE_URL` or

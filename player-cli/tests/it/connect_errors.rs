@@ -92,7 +92,7 @@ fn unknown_database() {
         stderr.contains("hint: create it and its tables with `player-cli setup`"),
         "{stderr}"
     );
-    let exists = player_core::catalog::database_exists(&mut db.connect(), &missing).unwrap();
+    let exists = player_admin::catalog::database_exists(&mut db.connect(), &missing).unwrap();
     assert!(!exists, "the missing database must not be created");
 }
 

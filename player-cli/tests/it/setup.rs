@@ -33,7 +33,7 @@ impl<'a> Missing<'a> {
     }
 
     fn exists(&mut self) -> bool {
-        player_core::catalog::database_exists(self.db.admin(), &self.name).unwrap()
+        player_admin::catalog::database_exists(self.db.admin(), &self.name).unwrap()
     }
 }
 
@@ -144,7 +144,7 @@ fn bad_names_are_refused_before_connecting() {
     }
     for name in [long.as_str(), "bad%20name", "bad name", "bad`name"] {
         assert!(
-            !player_core::catalog::database_exists(server.admin(), name).unwrap(),
+            !player_admin::catalog::database_exists(server.admin(), name).unwrap(),
             "{name} was created"
         );
     }
@@ -154,17 +154,17 @@ fn bad_names_are_refused_before_connecting() {
 fn names_with_backticks_are_quoted() {
     let mut server = TestDatabase::create();
     let name = format!("{}`x", server.name());
-    let created = player_core::catalog::create_database(server.admin(), &name).unwrap();
-    let exists = player_core::catalog::database_exists(server.admin(), &name).unwrap();
+    let created = player_admin::catalog::create_database(server.admin(), &name).unwrap();
+    let exists = player_admin::catalog::database_exists(server.admin(), &name).unwrap();
     server
         .admin()
         .batch_execute(&format!(
             "DROP DATABASE {}",
-            player_core::catalog::quote_identifier(&name)
+            player_admin::catalog::quote_identifier(&name)
         ))
         .unwrap();
     assert!(created && exists, "{name}");
     let own = server.name().to_owned();
-    let created = player_core::catalog::create_database(server.admin(), &own).unwrap();
+    let created = player_admin::catalog::create_database(server.admin(), &own).unwrap();
     assert!(!created, "an existing database is not created again");
 }

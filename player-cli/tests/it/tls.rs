@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use diesel::prelude::*;
-use player_core::catalog::server_info;
+use player_admin::catalog::server_info;
 use player_core::db::{self, ConnectError, DatabaseUrl};
 use player_testkit::PrivateServer;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};

@@ -1,7 +1,6 @@
 //! What the server says about itself and its contents: its version and the
-//! session's TLS cipher, the tables of a database, the session's command
-//! counters, and which migrations are applied. The bank's guard, the CLI's
-//! `migrate` and `ping`, and the benchmark all read the catalog through here.
+//! session's TLS cipher, its per-session command counters, and the databases
+//! and tables it has.
 
 use std::collections::BTreeMap;
 
@@ -27,19 +26,6 @@ diesel::table! {
         schema_name -> VarChar,
     }
 }
-
-diesel::table! {
-    /// Diesel's record of applied migrations (created by the first migration run).
-    __diesel_schema_migrations (version) {
-        /// The migration's version.
-        version -> VarChar,
-        /// When it was applied.
-        run_on -> Timestamp,
-    }
-}
-
-/// Name of Diesel's migration table.
-pub const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
 
 /// Facts about the server and the session, as [`server_info`] reads them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,50 +189,11 @@ pub fn create_database(
     Ok(true)
 }
 
-/// The databases whose name starts with `prefix` (taken literally: `_` and
-/// `%` in it match only themselves).
-pub fn databases_like(conn: &mut MysqlConnection, prefix: &str) -> QueryResult<Vec<String>> {
-    let escaped = prefix
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    schemata::table
-        .filter(
-            schemata::schema_name
-                .like(format!("{escaped}%"))
-                .escape('\\'),
-        )
-        .select(schemata::schema_name)
-        .order(schemata::schema_name)
-        .load(conn)
-}
-
-/// The migration versions recorded as applied in the connection's database.
-/// Reads Diesel's table without creating it when it is missing (as Diesel's
-/// own harness would), so asking changes nothing.
-pub fn applied_migrations(conn: &mut MysqlConnection) -> QueryResult<Vec<String>> {
-    let exists: i64 = tables::table
-        .filter(
-            tables::table_schema
-                .nullable()
-                .eq(diesel::dsl::sql::<Nullable<Text>>("DATABASE()")),
-        )
-        .filter(tables::table_name.eq(MIGRATIONS_TABLE))
-        .select(count_star())
-        .first(conn)?;
-    if exists == 0 {
-        return Ok(Vec::new());
-    }
-    __diesel_schema_migrations::table
-        .select(__diesel_schema_migrations::version)
-        .order(__diesel_schema_migrations::version)
-        .load(conn)
-}
-
 /// The session's command counters (`Com_select`, `Com_stmt_execute`...) and
 /// `Questions`, by the server's names. MySQL and MariaDB keep them per
 /// session; TiDB keeps none, and then the map is empty. Reading them counts as
-/// one more statement on MariaDB.
+/// one more statement on MariaDB. The benchmark and the tests count round
+/// trips with them.
 pub fn session_counters(conn: &mut MysqlConnection) -> QueryResult<BTreeMap<String, u64>> {
     let rows: Vec<StatusRow> = diesel::sql_query(
         "SHOW SESSION STATUS WHERE Variable_name = 'Questions' OR Variable_name LIKE 'Com\\_%'",
