@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test support: failing loudly is the point
 
 mod database;
+pub mod net;
 mod server;
 pub mod sql;
 

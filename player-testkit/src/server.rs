@@ -1,7 +1,6 @@
 //! A private MariaDB server for tests that must restart the server or change
 //! its configuration (TLS, timeouts) without disturbing the shared one.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -51,7 +50,7 @@ impl PrivateServer {
         );
         let mut server = Self {
             dir,
-            port: free_port(),
+            port: crate::net::free_port(),
             args: extra_args.iter().map(|s| (*s).to_owned()).collect(),
             child: None,
         };
@@ -208,12 +207,4 @@ fn is_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
-}
-
-/// A port free at the time of the call (the OS picks it).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind an ephemeral port")
-        .port()
 }
