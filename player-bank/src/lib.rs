@@ -84,9 +84,9 @@ impl Bank {
     /// Runs the workload with the trade form of the settings, then checks.
     pub fn run(&self, progress: &Progress) -> Result<Summary, BankError> {
         match self.settings.trade {
-            TradeForm::Transactional => self.run_with(progress, &player_core::trade_with_retry),
+            TradeForm::Transactional => self.run_with(progress, &player_core::trade),
             TradeForm::OneStatement => {
-                self.run_with(progress, &player_core::trade_in_one_statement_with_retry)
+                self.run_with(progress, &player_core::trade_in_one_statement)
             }
         }
     }

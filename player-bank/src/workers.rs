@@ -10,7 +10,7 @@ use diesel::r2d2::PooledConnection;
 use hdrhistogram::Histogram;
 use player_core::db::{GuardedManager, Pool};
 use player_core::retry::RetryPolicy;
-use player_core::{Trade, TradeError, TradeOutcome, Traded};
+use player_core::{Trade, TradeError, TradeOutcome, Traded, TransactionError};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -262,7 +262,10 @@ impl Shared<'_> {
                 },
                 Err(e) => {
                     // Every other error applied nothing.
-                    if matches!(e, TradeError::OutcomeUnknown(_)) {
+                    if matches!(
+                        e,
+                        TradeError::Transaction(TransactionError::OutcomeUnknown(_))
+                    ) {
                         self.ledger.unknown(indexed);
                         progress.unknown.fetch_add(1, Ordering::Relaxed);
                     }
@@ -297,20 +300,27 @@ impl Shared<'_> {
             };
             // A server that stops answering mid-trade is cut off at the
             // deadline: the trade then says what the lost connection means.
-            let result = c.within(policy.deadline(), |c| (self.trade)(c, trade, policy));
+            let result = c.within(
+                policy
+                    .time_limit
+                    .saturating_add(std::time::Duration::from_secs(5)),
+                |c| (self.trade)(c, trade, policy),
+            );
             let retries = match &result {
                 Ok(traded) => traded.retries,
-                Err(
-                    TradeError::RetriesExhausted { retries, .. }
-                    | TradeError::TimeLimit { retries, .. },
-                ) => *retries,
+                Err(TradeError::Transaction(
+                    TransactionError::RetriesExhausted { retries, .. }
+                    | TransactionError::TimeLimit { retries, .. },
+                )) => *retries,
                 Err(_) => 0,
             };
             self.progress
                 .retried
                 .fetch_add(u64::from(retries), Ordering::Relaxed);
             match result {
-                Err(TradeError::ConnectionLost(_)) if reconnects < policy.max_retries => {
+                Err(TradeError::Transaction(TransactionError::ConnectionLost(_)))
+                    if reconnects < policy.max_retries =>
+                {
                     *conn = None;
                     reconnects += 1;
                     self.progress.retried.fetch_add(1, Ordering::Relaxed);
@@ -319,7 +329,10 @@ impl Shared<'_> {
                 other => {
                     if matches!(
                         other,
-                        Err(TradeError::ConnectionLost(_) | TradeError::OutcomeUnknown(_))
+                        Err(TradeError::Transaction(
+                            TransactionError::ConnectionLost(_)
+                                | TransactionError::OutcomeUnknown(_)
+                        ))
                     ) {
                         *conn = None;
                     }

@@ -239,10 +239,12 @@ pub fn trade_ours(
             amount: 1,
             price: 1,
         };
+        let policy = player_core::RetryPolicy::default();
         let outcome = match form {
-            Form::Transactional => player_core::trade(conn, &trade)?,
-            Form::OneStatement => player_core::trade_in_one_statement(conn, &trade)?,
-        };
+            Form::Transactional => player_core::trade(conn, &trade, &policy)?,
+            Form::OneStatement => player_core::trade_in_one_statement(conn, &trade, &policy)?,
+        }
+        .outcome;
         ensure!(
             outcome == TradeOutcome::Done,
             "trade {i} was not done: {outcome:?}"

@@ -34,10 +34,10 @@ pub fn batch_size(s: &str) -> Result<usize, String> {
 }
 
 /// The most rows one `player list` page shows.
-pub const MAX_PAGE: i64 = 10_000;
+pub const MAX_PAGE: u32 = 10_000;
 
 /// A `player list --limit`: `1..=MAX_PAGE`.
-pub fn page_size(s: &str) -> Result<i64, String> {
+pub fn page_size(s: &str) -> Result<u32, String> {
     whole_in(s, 1, MAX_PAGE)
 }
 

@@ -4,7 +4,7 @@
 
 use diesel::result::Error as DieselError;
 use player_bank::BankError;
-use player_core::TradeError;
+use player_core::TransactionError;
 use player_core::db::{ConnectError, ConnectFailure, TlsError};
 
 use crate::commands::Stalled;
@@ -27,8 +27,8 @@ pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
             _ => None,
         };
         let database = database
-            .or_else(|| match e.downcast_ref::<TradeError>() {
-                Some(TradeError::Database(e)) => Some(e),
+            .or_else(|| match e.downcast_ref::<TransactionError>() {
+                Some(TransactionError::Failed(e)) => Some(e),
                 _ => None,
             })
             .or_else(|| match e.downcast_ref::<player_core::Error>() {

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use diesel::mysql::MysqlConnection;
 use player_core::db::{self, DatabaseUrl};
-use player_core::{NewPlayer, Player, PlayerId, Refusal, Trade, TradeOutcome, migrations, players};
+use player_core::{
+    NewPlayer, Player, PlayerId, Refusal, RetryPolicy, Trade, TradeOutcome, migrations, players,
+};
 use serde::Serialize;
 
 use crate::commands::player::PlayerJson;
@@ -157,7 +159,7 @@ fn trade_example<'a>(
     };
     let mut trades = Vec::new();
     for trade in [too_dear, affordable] {
-        let outcome = player_core::trade(conn, &trade)?;
+        let outcome = player_core::trade(conn, &trade, &RetryPolicy::default())?.outcome;
         trades.push((trade, outcome));
     }
     Ok(TradeExample {

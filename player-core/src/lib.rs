@@ -5,13 +5,12 @@
 //!   [`PlayerId`], an id that compares as the column's collation does.
 //! - [`players`]: typed queries (create, get, bulk-create, count, list, update, delete).
 //! - [`trade`](mod@trade): a [`Trade`] between two players in one transaction, whose
-//!   usual case is a single `UPDATE` of both rows; [`retry`] says which errors
-//!   make it run again.
+//!   usual case is a single `UPDATE` of both rows.
+//! - [`transaction`]: the retrying transaction the trade runs in, for a body of
+//!   your own; [`retry`] says which errors make it run again.
 //! - [`db`]: connecting from a checked `DATABASE_URL` (TLS settings included)
 //!   whose password never shows, and a connection pool.
 //! - [`migrations`]: the migrations embedded in the binary.
-//! - [`statement_cache`]: recovery from a Diesel bug that replays the error of a
-//!   failed cached statement; every query here uses it, and yours should too.
 #![warn(missing_docs)]
 
 mod batch_insert;
@@ -25,12 +24,11 @@ pub mod retry;
 /// The `player` table, as `diesel print-schema` writes it (do not edit by hand).
 #[allow(missing_docs)]
 pub mod schema;
-pub mod statement_cache;
 pub mod trade;
+pub mod transaction;
 
 pub use error::Error;
 pub use models::{NewPlayer, Player, PlayerId};
-pub use trade::{
-    Refusal, Trade, TradeError, TradeOutcome, Traded, trade, trade_in_one_statement,
-    trade_in_one_statement_with_retry, trade_with_retry,
-};
+pub use retry::RetryPolicy;
+pub use trade::{Refusal, Trade, TradeError, TradeOutcome, Traded, trade, trade_in_one_statement};
+pub use transaction::TransactionError;

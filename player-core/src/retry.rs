@@ -10,8 +10,9 @@
 //! message texts the servers send.
 //!
 //! A lost connection is a class of its own: before `COMMIT` was sent it means
-//! "not applied", during `COMMIT` it means "unknown"; [`crate::trade()`] decides
-//! which, since only it knows where the transaction stood.
+//! "not applied", during `COMMIT` it means "unknown";
+//! [`transaction::run`](crate::transaction::run) decides which, since only it
+//! knows where the transaction stood.
 
 use std::time::Duration;
 
@@ -122,7 +123,7 @@ pub fn classify(err: &DieselError) -> ErrorClass {
 }
 
 /// Sorts a server or client error message; `None` when no known text matches.
-pub fn classify_message(message: &str) -> Option<ErrorClass> {
+fn classify_message(message: &str) -> Option<ErrorClass> {
     let message = message.to_ascii_lowercase();
     if let Some((_, r)) = RETRYABLE_TEXTS.iter().find(|(t, _)| message.contains(t)) {
         return Some(ErrorClass::Retryable(*r));
@@ -189,13 +190,6 @@ impl RetryPolicy {
     /// The same policy with another time limit.
     pub fn with_time_limit(self, time_limit: Duration) -> Self {
         Self { time_limit, ..self }
-    }
-
-    /// How long a transaction with this policy may take before its server is
-    /// taken to have stopped answering: the time limit and 5 s more (see
-    /// `db::GuardedConnection::within`).
-    pub fn deadline(&self) -> Duration {
-        self.time_limit.saturating_add(Duration::from_secs(5))
     }
 
     /// Whether a retry may start: `spent` so far, then `pause`, then one more

@@ -79,7 +79,7 @@ fn hot_players_under_many_threads_keep_the_invariants() {
 fn unlocked_trade(
     conn: &mut MysqlConnection,
     trade: &Trade,
-    _policy: &RetryPolicy,
+    policy: &RetryPolicy,
 ) -> Result<Traded, TradeError> {
     let Trade {
         seller,
@@ -87,9 +87,10 @@ fn unlocked_trade(
         amount,
         price,
     } = *trade;
-    let outcome = conn.transaction(|conn| {
-        let s = players::get(conn, seller)?.ok_or(TradeError::UnknownPlayer(seller.clone()))?;
-        let b = players::get(conn, buyer)?.ok_or(TradeError::UnknownPlayer(buyer.clone()))?;
+    let done = player_core::transaction::run(conn, policy, |conn| {
+        let (Some(s), Some(b)) = (players::get(conn, seller)?, players::get(conn, buyer)?) else {
+            return Err(diesel::result::Error::NotFound);
+        };
         if s.goods < amount {
             return Ok(TradeOutcome::Refused(Refusal::SellerLacksGoods));
         }
@@ -108,11 +109,11 @@ fn unlocked_trade(
                 player::goods.eq(b.goods + amount),
             ))
             .execute(conn)?;
-        Ok::<_, TradeError>(TradeOutcome::Done)
+        Ok(TradeOutcome::Done)
     })?;
     Ok(Traded {
-        outcome,
-        retries: 0,
+        outcome: done.value,
+        retries: done.retries,
     })
 }
 
@@ -153,7 +154,7 @@ fn lying_trade(
         let mut once = lied.lock().unwrap();
         if once.is_some() {
             drop(once);
-            return player_core::trade_with_retry(conn, trade, policy);
+            return player_core::trade(conn, trade, policy);
         }
         let ids = [trade.seller.to_string(), trade.buyer.to_string()];
         if let Lie::DoneNotApplied = lie {
@@ -163,7 +164,7 @@ fn lying_trade(
                 retries: 0,
             });
         }
-        let traded = player_core::trade_with_retry(conn, trade, policy)?;
+        let traded = player_core::trade(conn, trade, policy)?;
         if traded.outcome != TradeOutcome::Done {
             return Ok(traded);
         }
@@ -174,7 +175,7 @@ fn lying_trade(
                 ..traded
             }),
             Lie::AppliedTwice => {
-                let again = player_core::trade_with_retry(conn, trade, policy)?;
+                let again = player_core::trade(conn, trade, policy)?;
                 assert_eq!(again.outcome, TradeOutcome::Done, "balances are ample");
                 Ok(traded)
             }

@@ -74,7 +74,7 @@ pub struct ListArgs {
     pub after: Option<PlayerId>,
     /// Players per page.
     #[arg(long, default_value = "20", allow_negative_numbers = true, value_parser = args::page_size)]
-    pub limit: i64,
+    pub limit: u32,
     /// Print a JSON array instead of the tutorial's lines.
     #[arg(long)]
     pub json: bool,

@@ -106,8 +106,9 @@ pub fn run(a: &TradeArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Re
     let policy = RetryPolicy::default().with_time_limit(Duration::from_secs_f64(a.time_limit));
     // The time limit bounds retries against a server that answers; the
     // deadline, a server that stops answering in the middle of a statement.
-    let outcome = super::step(&mut conn, policy.deadline(), |c| {
-        player_core::trade_with_retry(c, &trade, &policy)
+    let deadline = policy.time_limit.saturating_add(Duration::from_secs(5));
+    let outcome = super::step(&mut conn, deadline, |c| {
+        player_core::trade(c, &trade, &policy)
     })?
     .outcome;
     if a.json {

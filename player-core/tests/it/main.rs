@@ -9,6 +9,7 @@ mod statement_cache;
 mod trade;
 mod trade_concurrency;
 mod trade_retry;
+mod transaction;
 
 use diesel::mysql::MysqlConnection;
 use player_core::retry::RetryPolicy;
@@ -44,10 +45,8 @@ impl Form {
         policy: &RetryPolicy,
     ) -> Result<Traded, TradeError> {
         match self {
-            Self::Transactional => player_core::trade_with_retry(conn, trade, policy),
-            Self::OneStatement => {
-                player_core::trade_in_one_statement_with_retry(conn, trade, policy)
-            }
+            Self::Transactional => player_core::trade(conn, trade, policy),
+            Self::OneStatement => player_core::trade_in_one_statement(conn, trade, policy),
         }
     }
 

@@ -20,6 +20,7 @@ use std::collections::btree_map::Entry;
 
 use diesel::mysql::MysqlConnection;
 use player_core::models::PlayerChanges;
+use player_core::trade::Balance;
 use player_core::{Error, NewPlayer, PlayerId, Refusal, Trade, TradeError, TradeOutcome, players};
 use player_testkit::TestDatabase;
 use player_testkit::sql::all;
@@ -208,9 +209,16 @@ fn run(conn: &mut MysqlConnection, op: &Op) -> Outcome {
                     TradeOutcome::Done => Outcome::Done,
                     TradeOutcome::Refused(r) => Outcome::Refused(r),
                 },
-                Err(TradeError::InvalidTrade(_)) => Outcome::InvalidTrade,
+                Err(TradeError::Invalid(_)) => Outcome::InvalidTrade,
                 Err(TradeError::UnknownPlayer(who)) => Outcome::UnknownPlayer(who.to_string()),
-                Err(TradeError::Overflow(which, who)) => Outcome::Overflow(which, who.to_string()),
+                Err(TradeError::Overflow { balance, player }) => {
+                    let which = if balance == Balance::Coins {
+                        "coins"
+                    } else {
+                        "goods"
+                    };
+                    Outcome::Overflow(which, player.to_string())
+                }
                 Err(e) => panic!("trade {trade:?}: {e}"),
             }
         }

@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use player_core::models::PlayerChanges;
 use player_core::players::{self, MAX_BATCH_SIZE};
+use player_core::schema::player;
 use player_core::{Error, NewPlayer, Player};
 use player_testkit::sql::{id, insert, session_status};
 
@@ -81,17 +82,56 @@ fn negative_balances_are_refused_before_anything_is_sent() {
     assert_eq!(players::count(&mut conn).expect("count"), 1);
 }
 
+/// `bulk_create` refuses a batch holding a negative balance before sending
+/// it (TiDB keeps CHECK constraints only when told to); earlier batches stand.
+#[test]
+fn bulk_create_refuses_a_batch_with_a_negative_balance() {
+    let (_db, mut conn) = crate::migrated();
+    let sent = |conn: &mut MysqlConnection| session_status(conn)["Questions"];
+    for (coins, goods) in [(-1, 0), (0, -1), (i32::MIN, i32::MIN)] {
+        let before = sent(&mut conn);
+        let rows = [
+            NewPlayer::new(id("ok"), 1, 1),
+            NewPlayer::new(id("neg"), coins, goods),
+        ];
+        let err = players::bulk_create(&mut conn, rows, 2);
+        assert!(
+            matches!(err, Err(Error::NegativeBalance { coins: c, goods: g }) if (c, g) == (coins, goods)),
+            "{err:?}"
+        );
+        assert_eq!(
+            sent(&mut conn) - before,
+            1,
+            "only the counter read was sent"
+        );
+    }
+    let rows = (0..3).map(|i| NewPlayer::new(id(&format!("p{i}")), i - 1, 0));
+    let err = players::bulk_create(&mut conn, rows, 1);
+    assert!(
+        matches!(err, Err(Error::NegativeBalance { coins: -1, .. })),
+        "{err:?}"
+    );
+    assert_eq!(players::count(&mut conn).expect("count"), 0);
+    let rows = (0..3).map(|i| NewPlayer::new(id(&format!("p{i}")), 1 - i, 0));
+    assert!(players::bulk_create(&mut conn, rows, 1).is_err());
+    assert_eq!(
+        players::count(&mut conn).expect("count"),
+        2,
+        "the batches before the bad one"
+    );
+}
+
 /// The table's CHECK constraints are the second line: a row that skips the
-/// library's check (bulk_create checks no row) is refused by the server.
+/// library's checks is refused by the server (MariaDB and MySQL keep CHECK
+/// constraints; TiDB only with `tidb_enable_check_constraint`).
 #[test]
 fn check_constraints_forbid_negative_balances() {
     let (_db, mut conn) = crate::migrated();
-    for row in [
-        NewPlayer::new(id("neg"), -1, 0),
-        NewPlayer::new(id("neg"), 0, -1),
-    ] {
-        let err = players::bulk_create(&mut conn, [row], 1);
-        assert!(matches!(err, Err(Error::Database(_))), "{err:?}");
+    for (coins, goods) in [(-1, 0), (0, -1)] {
+        let err = diesel::insert_into(player::table)
+            .values(&NewPlayer::new(id("neg"), coins, goods))
+            .execute(&mut conn);
+        assert!(err.is_err(), "{err:?}");
     }
     assert_eq!(players::count(&mut conn).expect("count"), 0);
 }

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use player_core::db::{self, DatabaseUrl};
 use player_core::retry::RetryPolicy;
 use player_core::schema::player;
-use player_core::{Trade, TradeError};
+use player_core::{Trade, TradeError, TransactionError};
 use player_testkit::PrivateServer;
 use player_testkit::sql::{all, connection_id, id, insert, wait_for_lock_wait};
 
@@ -78,12 +78,18 @@ fn a_server_that_stops_answering_mid_trade_ends_it_at_the_deadline() {
         match form {
             // Before COMMIT was sent: nothing applied, and the caller knows it.
             Form::Transactional => assert!(
-                matches!(result, Err(TradeError::ConnectionLost(_))),
+                matches!(
+                    result,
+                    Err(TradeError::Transaction(TransactionError::ConnectionLost(_)))
+                ),
                 "{form:?}: {result:?}"
             ),
             // The lone UPDATE commits as the server answers: unknown.
             Form::OneStatement => assert!(
-                matches!(result, Err(TradeError::OutcomeUnknown(_))),
+                matches!(
+                    result,
+                    Err(TradeError::Transaction(TransactionError::OutcomeUnknown(_)))
+                ),
                 "{form:?}: {result:?}"
             ),
         }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crate::FORMS;
 use crate::trade;
 use diesel::mysql::MysqlConnection;
+use player_core::trade::Balance;
 use player_core::{Refusal, TradeError, TradeOutcome};
 use player_testkit::TestDatabase;
 use player_testkit::sql::id;
@@ -173,7 +174,7 @@ fn invalid_trades_are_rejected_before_any_change() {
             ] {
                 let r = form.trade(conn, seller, buyer, amount, price);
                 assert!(
-                    matches!(r, Err(TradeError::InvalidTrade(_))),
+                    matches!(r, Err(TradeError::Invalid(_))),
                     "{seller} {buyer} {amount} {price}: {r:?}"
                 );
             }
@@ -218,11 +219,11 @@ fn overflowing_balances_are_refused_with_an_error() {
         let before = all(&mut conn);
         assert!(matches!(
             form.trade(&mut conn, "rich", "buyer", 1, 6),
-            Err(TradeError::Overflow("coins", ref who)) if who.as_str() == "rich"
+            Err(TradeError::Overflow { balance: Balance::Coins, ref player }) if player.as_str() == "rich"
         ));
         assert!(matches!(
             form.trade(&mut conn, "buyer", "hoarder", 1, 1),
-            Err(TradeError::Overflow("goods", ref who)) if who.as_str() == "hoarder"
+            Err(TradeError::Overflow { balance: Balance::Goods, ref player }) if player.as_str() == "hoarder"
         ));
         assert_eq!(all(&mut conn), before);
         // Up to the maximum exactly is fine.
@@ -262,7 +263,7 @@ fn a_trade_between_collation_twins_is_refused_and_changes_nothing() {
         let sent = player_testkit::sql::session_status(&mut conn)["Questions"];
         for (seller, buyer) in [("a", "a "), ("a   ", "a"), ("b ", "b  ")] {
             match form.trade(&mut conn, seller, buyer, 10, 5) {
-                Err(TradeError::InvalidTrade(_)) => {}
+                Err(TradeError::Invalid(_)) => {}
                 other => panic!("{seller:?} -> {buyer:?}: {other:?}"),
             }
         }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::mysql::MysqlConnection;
 use player_core::retry::RetryPolicy;
-use player_core::{Player, Trade, TradeError, TradeOutcome};
+use player_core::{Player, Trade, TradeError, TradeOutcome, TransactionError};
 use player_testkit::TestDatabase;
 use player_testkit::sql::id;
 use player_testkit::sql::{
@@ -17,7 +17,7 @@ use player_testkit::sql::{
 };
 
 /// Short pauses so the tests stay quick.
-const FAST: RetryPolicy = RetryPolicy {
+pub(crate) const FAST: RetryPolicy = RetryPolicy {
     max_retries: 5,
     base_backoff: Duration::from_millis(1),
     max_backoff: Duration::from_millis(20),
@@ -58,7 +58,7 @@ fn traded_once() -> Vec<Player> {
     ]
 }
 
-fn setup() -> (player_testkit::TestDatabase, MysqlConnection) {
+pub(crate) fn setup() -> (player_testkit::TestDatabase, MysqlConnection) {
     let db = TestDatabase::migrated();
     let mut conn = db.connect();
     insert(&mut conn, &[("a", 100, 10), ("b", 100, 10)]);
@@ -67,7 +67,7 @@ fn setup() -> (player_testkit::TestDatabase, MysqlConnection) {
 
 /// A trigger that fails the next `@inject_9007` updates of `player` with
 /// TiDB's error 9007 and its message, as TiDB reports a write conflict.
-fn install_write_conflict_trigger(conn: &mut MysqlConnection) {
+pub(crate) fn install_write_conflict_trigger(conn: &mut MysqlConnection) {
     conn.batch_execute(
         "CREATE TRIGGER inject_write_conflict BEFORE UPDATE ON player FOR EACH ROW \
          BEGIN \
@@ -102,7 +102,10 @@ fn retries_are_bounded_and_the_last_error_is_kept() {
         conn.batch_execute("SET @inject_9007 = 1000").unwrap();
         let before = all(&mut conn);
         match a_sells_3_to_b(form, &mut conn, &FAST.with_max_retries(3)) {
-            Err(TradeError::RetriesExhausted { retries, source }) => {
+            Err(TradeError::Transaction(TransactionError::RetriesExhausted {
+                retries,
+                source,
+            })) => {
                 assert_eq!(retries, 3);
                 assert!(source.to_string().contains("Write conflict"), "{source}");
             }
@@ -112,7 +115,9 @@ fn retries_are_bounded_and_the_last_error_is_kept() {
         // With retries off, the error is reported at the first failure.
         assert!(matches!(
             a_sells_3_to_b(form, &mut conn, &RetryPolicy::NEVER),
-            Err(TradeError::RetriesExhausted { retries: 0, .. })
+            Err(TradeError::Transaction(
+                TransactionError::RetriesExhausted { retries: 0, .. }
+            ))
         ));
     }
 }
@@ -210,7 +215,10 @@ fn killed_while_waiting_for_a_lock(form: Form) -> (Result<player_core::Traded, T
 fn a_connection_killed_before_commit_applies_nothing() {
     let (result, changed) = killed_while_waiting_for_a_lock(Form::Transactional);
     assert!(
-        matches!(result, Err(TradeError::ConnectionLost(_))),
+        matches!(
+            result,
+            Err(TradeError::Transaction(TransactionError::ConnectionLost(_)))
+        ),
         "expected ConnectionLost, got {result:?}"
     );
     assert!(!changed);
@@ -224,7 +232,10 @@ fn a_connection_killed_before_commit_applies_nothing() {
 fn a_connection_lost_during_the_lone_update_is_an_unknown_outcome() {
     let (result, changed) = killed_while_waiting_for_a_lock(Form::OneStatement);
     assert!(
-        matches!(result, Err(TradeError::OutcomeUnknown(_))),
+        matches!(
+            result,
+            Err(TradeError::Transaction(TransactionError::OutcomeUnknown(_)))
+        ),
         "expected OutcomeUnknown, got {result:?}"
     );
     assert!(!changed);
@@ -247,9 +258,9 @@ fn a_lock_held_past_the_time_limit_ends_the_trade_within_it() {
         let result = a_sells_3_to_b(form, &mut conn, &policy);
         let took = started.elapsed();
         match result {
-            Err(TradeError::TimeLimit {
+            Err(TradeError::Transaction(TransactionError::TimeLimit {
                 retries, source, ..
-            }) => {
+            })) => {
                 assert_eq!(retries, 1, "{source}");
                 assert!(source.to_string().contains("Lock wait timeout"), "{source}");
             }
