@@ -10,6 +10,7 @@ mod trade;
 mod trade_concurrency;
 mod trade_retry;
 mod transaction;
+mod tutorial;
 
 use diesel::mysql::MysqlConnection;
 use player_core::retry::RetryPolicy;
