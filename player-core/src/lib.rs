@@ -24,6 +24,7 @@ pub mod retry;
 /// The `player` table, as `diesel print-schema` writes it (do not edit by hand).
 #[allow(missing_docs)]
 pub mod schema;
+mod statement_cache;
 pub mod trade;
 pub mod transaction;
 

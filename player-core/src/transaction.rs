@@ -39,18 +39,18 @@
 //!
 //! Diesel 2.3 on MySQL replays the error of a failed cached prepared statement
 //! on every later use of that statement on the connection, without reaching
-//! the server, so a retry could never succeed. After any database error this
-//! loop empties the connection's statement cache, before it retries and before
-//! it returns, so neither the retry nor the connection's next user meets it.
-//! `docs/bank.md` has the details.
+//! the server, so a retry could never succeed. Before each run, and after a
+//! database error, this loop empties the connection's statement cache when a
+//! statement failed (`statement_cache.rs`; `docs/bank.md` has the details).
 
 use std::time::{Duration, Instant};
 
-use diesel::connection::{CacheSize, Connection};
+use diesel::connection::Connection;
 use diesel::mysql::MysqlConnection;
 use diesel::result::{Error as DieselError, QueryResult};
 
 use crate::retry::{ErrorClass, RetryPolicy, classify};
+use crate::statement_cache;
 
 /// What a body returned after its transaction committed, and how many times
 /// the transaction was run again first.
@@ -153,14 +153,17 @@ pub(crate) fn retrying<T>(
     let started = Instant::now();
     let mut retries = 0;
     loop {
+        // A statement that failed before, here or in the caller's own
+        // queries, must not fail this run without reaching the server.
+        statement_cache::recover(conn, false);
         let attempt_started = Instant::now();
         let Failure { error, commit_sent } = match attempt(conn) {
             Ok(value) => return Ok(Retried { value, retries }),
             Err(failure) => failure,
         };
-        if matches!(error, DieselError::DatabaseError(..)) {
-            forget_cached_statements(conn);
-        }
+        // Also on a connection this crate did not open (and so not watched),
+        // before the connection goes back to its next user.
+        statement_cache::recover(conn, matches!(error, DieselError::DatabaseError(..)));
         // cargo-mutants leaves `retries * 1` here alive: the pause is drawn
         // at random below a ceiling, and that mutant only lowers the ceiling
         // of retry n to retry n-1's, which no test can tell from chance.
@@ -214,17 +217,6 @@ fn decide(error: DieselError, commit_sent: bool, budget: &Budget) -> Result<(), 
         ErrorClass::ConnectionLost => Err(TransactionError::ConnectionLost(error)),
         ErrorClass::Other => Err(TransactionError::Failed(error)),
     }
-}
-
-/// Closes every prepared statement the connection has cached, so that later
-/// queries prepare theirs again and reach the server (see the module
-/// documentation). The closes need no answer from the server, so this makes no
-/// round trip. The cache is left unbounded, Diesel's default.
-fn forget_cached_statements(conn: &mut MysqlConnection) {
-    tracing::debug!("emptying the prepared-statement cache after a database error");
-    // Changing the cache's size replaces the cache, dropping (closing) what it held.
-    conn.set_prepared_statement_cache_size(CacheSize::Disabled);
-    conn.set_prepared_statement_cache_size(CacheSize::Unbounded);
 }
 
 #[cfg(test)]

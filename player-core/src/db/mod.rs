@@ -319,7 +319,11 @@ pub fn connect(url: &DatabaseUrl) -> Result<MysqlConnection, ConnectError> {
         })
         .map_err(|e| url.connect_error(&e))?;
     match receiver.recv_timeout(timeout) {
-        Ok(connected) => connected.map_err(|e| url.connect_error(&e)),
+        Ok(connected) => {
+            let mut conn = connected.map_err(|e| url.connect_error(&e))?;
+            crate::statement_cache::watch(&mut conn);
+            Ok(conn)
+        }
         Err(_) => Err(ConnectError::Timeout {
             url: url.to_string(),
             after: timeout,

@@ -111,3 +111,18 @@ fn a_cached_select_works_again_once_its_table_is_back() {
     exec(&mut conn, "RENAME TABLE player_away TO player");
     assert!(get(&mut conn).unwrap().is_some());
 }
+
+/// A plain query that failed outside `transaction::run` (the reader's own)
+/// leaves the connection's cached statement failing; the next
+/// `transaction::run` on that connection reaches the server all the same.
+#[test]
+fn a_transaction_after_a_failed_plain_query_reaches_the_server() {
+    let db = player_testkit::TestDatabase::migrated();
+    let url: player_core::db::DatabaseUrl = db.url().parse().unwrap();
+    let mut conn = player_core::db::connect(&url).unwrap();
+    insert(&mut conn, &[("a", 1, 1), ("b", 1, 1)]);
+    let first = while_locked(&db, &mut conn, "a", |conn| players::delete(conn, &id("a")));
+    assert!(first.unwrap_err().to_string().contains(LOCK_WAIT_TIMEOUT));
+    assert!(once(&mut conn, |conn| players::delete(conn, &id("b"))).unwrap());
+    assert_eq!(all(&mut conn).len(), 1);
+}

@@ -42,7 +42,10 @@ fn the_example_prints_what_the_tutorial_prints() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), EXPECTED.len(), "{out}");
     for (line, expected) in lines.iter().zip(EXPECTED) {
-        assert!(matches(line, expected), "{line:?} is not {expected:?}\n{out}");
+        assert!(
+            matches(line, expected),
+            "{line:?} is not {expected:?}\n{out}"
+        );
     }
     // The three shown are the first three ids, in order.
     let shown: Vec<&str> = lines[2..5].iter().map(|l| &l[3..39]).collect();
@@ -100,9 +103,16 @@ fn the_readmes_rust_snippets_are_excerpts_of_code_that_runs() {
         let found = sources
             .iter()
             .any(|src| src.windows(snippet.len()).any(|w| w == snippet.as_slice()));
-        assert!(found, "README snippet is not in the sources:\n{}", &body[..end]);
+        assert!(
+            found,
+            "README snippet is not in the sources:\n{}",
+            &body[..end]
+        );
         blocks += 1;
         rest = &body[end..];
     }
-    assert!(blocks >= 5, "the README shows the code: {blocks} Rust blocks");
+    assert!(
+        blocks >= 5,
+        "the README shows the code: {blocks} Rust blocks"
+    );
 }
