@@ -189,11 +189,12 @@ pub fn trade(
     policy: &RetryPolicy,
 ) -> Result<Traded, TradeError> {
     validate(trade)?;
-    let mut unexpected = None;
+    let mut run = Run::default();
     let done = transaction::run(conn, policy, |conn| {
-        decide_in_transaction(conn, trade, true, &mut unexpected)
+        run = Run::default();
+        decide_in_transaction(conn, trade, true, &mut run)
     });
-    finish(done, unexpected)
+    finish(done, &run)
 }
 
 /// [`trade`]'s one-round-trip form: the joined `UPDATE` sent alone, in
@@ -216,16 +217,21 @@ pub fn trade_in_one_statement(
     policy: &RetryPolicy,
 ) -> Result<Traded, TradeError> {
     validate(trade)?;
-    let mut unexpected = None;
+    let mut run = Run::default();
     let done = transaction::retrying(conn, policy, |conn| {
         // Autocommit: the server commits the statement as it answers, so a
         // lost answer leaves the outcome unknown.
+        run = Run {
+            wrote: true,
+            ..Run::default()
+        };
         match TradeUpdate(trade).execute(conn) {
             Ok(2) => Ok(Decision::Outcome(TradeOutcome::Done)),
             Ok(0) => {
+                run.wrote = false;
                 let mut commit_sent = false;
                 conn.transaction(|conn| {
-                    let decision = decide_in_transaction(conn, trade, false, &mut unexpected)?;
+                    let decision = decide_in_transaction(conn, trade, false, &mut run)?;
                     commit_sent = true;
                     Ok(decision)
                 })
@@ -241,21 +247,41 @@ pub fn trade_in_one_statement(
             }),
         }
     });
-    finish(done, unexpected)
+    finish(done, &run)
 }
 
-/// The trade's result from its transaction's; `unexpected` is the row count
-/// of an `UPDATE` that made the transaction roll back.
+/// What the last run of a trade's transaction did, beside what it returned.
+#[derive(Debug, Default)]
+struct Run {
+    /// The row count of an `UPDATE` that made the transaction roll back.
+    unexpected: Option<usize>,
+    /// Whether a statement that moves coins and goods was sent and matched,
+    /// or may have: only then can a lost connection have applied anything.
+    wrote: bool,
+}
+
+/// The trade's result from its transaction's and its last run's.
 fn finish(
     done: Result<Retried<Decision>, TransactionError>,
-    unexpected: Option<usize>,
+    run: &Run,
 ) -> Result<Traded, TradeError> {
-    let done = match (done, unexpected) {
-        (Err(TransactionError::Failed(diesel::result::Error::RollbackTransaction)), Some(rows)) => {
+    let done = match (done, run) {
+        (
+            Err(TransactionError::Failed(diesel::result::Error::RollbackTransaction)),
+            Run {
+                unexpected: Some(rows),
+                ..
+            },
+        ) => {
             return Err(TradeError::UnexpectedRowCount {
-                rows,
+                rows: *rows,
                 applied: false,
             });
+        }
+        // A refusal or a typed error wrote nothing: losing its `COMMIT`
+        // applied nothing either.
+        (Err(TransactionError::OutcomeUnknown(e)), Run { wrote: false, .. }) => {
+            return Err(TransactionError::ConnectionLost(e).into());
         }
         (done, _) => done?,
     };
@@ -272,20 +298,23 @@ fn finish(
 /// case is the joined `UPDATE` alone; without, the caller has just seen that
 /// `UPDATE` change nothing, so the body starts by locking and checking the rows.
 /// An `UPDATE` that matches an impossible number of rows rolls back, its row
-/// count in `unexpected`.
+/// count in `run`.
 fn decide_in_transaction(
     conn: &mut MysqlConnection,
     trade: &Trade,
     update_first: bool,
-    unexpected: &mut Option<usize>,
+    run: &mut Run,
 ) -> QueryResult<Decision> {
     let update = TradeUpdate(trade);
     // The usual case: one statement moves coins and goods.
     if update_first {
         match update.execute(conn)? {
-            2 => return Ok(Decision::Outcome(TradeOutcome::Done)),
+            2 => {
+                run.wrote = true;
+                return Ok(Decision::Outcome(TradeOutcome::Done));
+            }
             0 => {}
-            rows => return rolled_back(rows, unexpected),
+            rows => return rolled_back(rows, run),
         }
     }
     // Nothing changed. Find out why on locked rows; on TiDB the balances may
@@ -294,20 +323,23 @@ fn decide_in_transaction(
         return Ok(decision);
     }
     match update.execute(conn)? {
-        2 => Ok(Decision::Outcome(TradeOutcome::Done)),
+        2 => {
+            run.wrote = true;
+            Ok(Decision::Outcome(TradeOutcome::Done))
+        }
         // 0 too: both rows are locked and were just checked.
-        rows => rolled_back(rows, unexpected),
+        rows => rolled_back(rows, run),
     }
 }
 
 /// Rolls the transaction back for an `UPDATE` that matched `rows` rows,
 /// which it cannot match; [`finish`] reports it.
-fn rolled_back(rows: usize, unexpected: &mut Option<usize>) -> QueryResult<Decision> {
+fn rolled_back(rows: usize, run: &mut Run) -> QueryResult<Decision> {
     tracing::error!(
         rows,
         "the trade's UPDATE matched an unexpected number of rows"
     );
-    *unexpected = Some(rows);
+    run.unexpected = Some(rows);
     Err(diesel::result::Error::RollbackTransaction)
 }
 /// Locks both rows and checks them: the refusal if a balance does not allow the
@@ -420,8 +452,12 @@ mod tests {
         let rolled_back = Err(TransactionError::Failed(
             diesel::result::Error::RollbackTransaction,
         ));
+        let unexpected = Run {
+            unexpected: Some(3),
+            wrote: false,
+        };
         assert!(matches!(
-            finish(rolled_back, Some(3)),
+            finish(rolled_back, &unexpected),
             Err(TradeError::UnexpectedRowCount {
                 rows: 3,
                 applied: false
@@ -432,7 +468,7 @@ mod tests {
             retries: 2,
         });
         assert_eq!(
-            finish(done, None).expect("done"),
+            finish(done, &Run::default()).expect("done"),
             Traded {
                 outcome: TradeOutcome::Done,
                 retries: 2
@@ -447,6 +483,29 @@ mod tests {
             text.contains("matched 1 rows") && text.contains("already applied"),
             "{text}"
         );
+    }
+
+    /// A lost `COMMIT` after a refusal (nothing written) applied nothing;
+    /// after a write it may have applied the trade.
+    #[test]
+    fn a_lost_commit_is_unknown_only_after_a_write() {
+        let lost = || {
+            Err(TransactionError::OutcomeUnknown(
+                diesel::result::Error::BrokenTransactionManager,
+            ))
+        };
+        assert!(matches!(
+            finish(lost(), &Run::default()),
+            Err(TradeError::Transaction(TransactionError::ConnectionLost(_)))
+        ));
+        let wrote = Run {
+            wrote: true,
+            ..Run::default()
+        };
+        assert!(matches!(
+            finish(lost(), &wrote),
+            Err(TradeError::Transaction(TransactionError::OutcomeUnknown(_)))
+        ));
     }
 
     #[test]
