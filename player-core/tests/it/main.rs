@@ -4,6 +4,7 @@
 mod model;
 mod players;
 mod pool;
+mod retry;
 mod stalls;
 mod statement_cache;
 mod trade;
