@@ -4,7 +4,6 @@
 mod model;
 mod players;
 mod pool;
-mod stalls;
 mod statement_cache;
 mod trade;
 mod trade_concurrency;

@@ -5,15 +5,56 @@
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
+use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 use player_core::db::{self, DatabaseUrl};
 use player_core::retry::RetryPolicy;
 use player_core::schema::player;
-use player_core::{Trade, TradeError};
-use player_testkit::PrivateServer;
+use player_core::{Trade, TradeError, Traded};
+use player_guard::connect_guarded;
 use player_testkit::sql::{all, connection_id, id, insert, wait_for_lock_wait};
+use player_testkit::{PrivateServer, TestDatabase};
 
-use crate::{FORMS, Form};
+/// player-core's two forms of the trade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// BEGIN, the joined UPDATE, COMMIT.
+    Transactional,
+    /// The joined UPDATE alone, in autocommit.
+    OneStatement,
+}
+
+impl Form {
+    fn with_retry(
+        self,
+        conn: &mut MysqlConnection,
+        trade: &Trade,
+        policy: &RetryPolicy,
+    ) -> Result<Traded, TradeError> {
+        match self {
+            Self::Transactional => player_core::trade_with_retry(conn, trade, policy),
+            Self::OneStatement => {
+                player_core::trade_in_one_statement_with_retry(conn, trade, policy)
+            }
+        }
+    }
+}
+
+/// A limit too far off for a point in time, as `RetryPolicy::NEVER`'s, is no
+/// deadline: the operation runs as it would unguarded.
+#[test]
+fn no_limit_is_too_long() {
+    let db = TestDatabase::create();
+    let url: DatabaseUrl = db.url().parse().unwrap();
+    let mut conn = connect_guarded(&url).unwrap();
+    assert!(conn.is_guarded());
+    let limit = player_guard::deadline_for(&RetryPolicy::NEVER);
+    assert_eq!(limit, Duration::MAX);
+    let id = conn.within(limit, connection_id);
+    assert!(id > 0);
+    assert_eq!(conn.stalled(), None);
+    assert_eq!(conn.within(Duration::MAX, connection_id), id);
+}
 
 #[test]
 fn a_server_that_stops_answering_mid_trade_ends_it_at_the_deadline() {
@@ -25,8 +66,8 @@ fn a_server_that_stops_answering_mid_trade_ends_it_at_the_deadline() {
     let before = all(&mut observer);
     let deadline = Duration::from_secs(2);
 
-    for form in FORMS {
-        let mut conn = db::connect_guarded(&url).unwrap();
+    for form in [Form::Transactional, Form::OneStatement] {
+        let mut conn = connect_guarded(&url).unwrap();
         assert!(conn.is_guarded(), "the connection's socket was not found");
         let trade_conn = connection_id(&mut conn);
         // A lock held elsewhere keeps the trade's statement in flight.
