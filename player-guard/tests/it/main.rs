@@ -3,5 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod connect;
+mod deadline;
 mod pool;
+// The stall needs a guarded connection and a server that can be frozen.
+#[cfg(target_os = "linux")]
 mod stalls;

@@ -12,8 +12,8 @@ use player_core::retry::RetryPolicy;
 use player_core::schema::player;
 use player_core::{Trade, TradeError, Traded};
 use player_guard::connect_guarded;
+use player_testkit::PrivateServer;
 use player_testkit::sql::{all, connection_id, id, insert, wait_for_lock_wait};
-use player_testkit::{PrivateServer, TestDatabase};
 
 /// player-core's two forms of the trade.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,22 +38,6 @@ impl Form {
             }
         }
     }
-}
-
-/// A limit too far off for a point in time, as `RetryPolicy::NEVER`'s, is no
-/// deadline: the operation runs as it would unguarded.
-#[test]
-fn no_limit_is_too_long() {
-    let db = TestDatabase::create();
-    let url: DatabaseUrl = db.url().parse().unwrap();
-    let mut conn = connect_guarded(&url).unwrap();
-    assert!(conn.is_guarded());
-    let limit = player_guard::deadline_for(&RetryPolicy::NEVER);
-    assert_eq!(limit, Duration::MAX);
-    let id = conn.within(limit, connection_id);
-    assert!(id > 0);
-    assert_eq!(conn.stalled(), None);
-    assert_eq!(conn.within(Duration::MAX, connection_id), id);
 }
 
 #[test]
