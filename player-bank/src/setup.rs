@@ -169,7 +169,7 @@ impl CustomizeConnection<GuardedConnection, ConnectError> for SetTxnMode {
     }
 }
 
-/// A pool with one connection per worker, built as core's pool is, with
+/// A pool with one connection per worker, built as player-guard's pool is, with
 /// `tidb_txn_mode` set on each connection when asked and the settings' timeout
 /// for getting a connection.
 pub(crate) fn pool(bank_url: &DatabaseUrl, settings: &Settings) -> Result<Pool, BankError> {
