@@ -32,7 +32,8 @@ pub use setup::{ID_PREFIX, player_id};
 pub use summary::{Check, Summary, Totals};
 pub use workers::{Progress, TradeFn};
 
-use player_core::db::{DatabaseUrl, Pool};
+use player_core::db::DatabaseUrl;
+use player_guard::Pool;
 
 /// Prepares the bank's database on the server of `url` and runs the workload
 /// there with the settings' trade form; see [`Bank`].

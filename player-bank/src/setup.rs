@@ -7,9 +7,10 @@ use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 use diesel::r2d2::CustomizeConnection;
 use player_admin::catalog;
-use player_core::db::{self, ConnectError, DatabaseUrl, GuardedConnection, Pool};
+use player_core::db::{ConnectError, DatabaseUrl};
 use player_core::schema::player;
 use player_core::{NewPlayer, PlayerId, players};
+use player_guard::{GuardedConnection, Pool};
 
 use crate::{BankError, Settings, Totals, TxnMode};
 
@@ -63,7 +64,7 @@ pub(crate) fn open_database(
             "it is the database of DATABASE_URL, which holds the tutorial's data; give the bank its own".into(),
         ));
     }
-    let mut conn = db::connect(url)?;
+    let mut conn = player_guard::connect(url)?;
     if settings.txn_mode.is_some() {
         require_tidb(&mut conn)?;
     }
@@ -89,7 +90,7 @@ pub(crate) fn open_database(
         let strangers: i64 = player::table
             .filter(player::id.not_like(format!("{ID_PREFIX}%")))
             .select(count_star())
-            .first(&mut db::connect(&bank_url)?)?;
+            .first(&mut player_guard::connect(&bank_url)?)?;
         if strangers > 0 {
             return Err(unsafe_db(format!(
                 "its player table holds {strangers} players the bank did not create"
@@ -136,7 +137,7 @@ fn require_tidb(conn: &mut MysqlConnection) -> Result<(), BankError> {
 /// Applies the migrations to the bank's database, empties its `player` table
 /// and seeds `settings.players` players in one transaction; returns the totals.
 pub(crate) fn seed(bank_url: &DatabaseUrl, settings: &Settings) -> Result<Totals, BankError> {
-    let mut conn = db::connect(bank_url)?;
+    let mut conn = player_guard::connect(bank_url)?;
     player_core::migrations::run_pending(&mut conn)?;
     let seeded = (0..settings.players)
         .map(|i| NewPlayer::new(player_id(i), settings.initial_coins, settings.initial_goods));
@@ -168,16 +169,16 @@ impl CustomizeConnection<GuardedConnection, ConnectError> for SetTxnMode {
     }
 }
 
-/// A pool with one connection per worker, built as core's pool is, with
+/// A pool with one connection per worker, built as player-guard's pool is, with
 /// `tidb_txn_mode` set on each connection when asked and the settings' timeout
 /// for getting a connection.
 pub(crate) fn pool(bank_url: &DatabaseUrl, settings: &Settings) -> Result<Pool, BankError> {
     let size = u32::try_from(settings.workers).unwrap_or(u32::MAX);
-    let mut builder = db::pool_builder(size).connection_timeout(settings.connect_timeout);
+    let mut builder = player_guard::pool_builder(size).connection_timeout(settings.connect_timeout);
     if let Some(mode) = settings.txn_mode {
         builder = builder.connection_customizer(Box::new(SetTxnMode(mode)));
     }
-    Ok(db::build_pool(bank_url, builder)?)
+    Ok(player_guard::build_pool(bank_url, builder)?)
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use diesel::mysql::MysqlConnection;
 use diesel::r2d2::PooledConnection;
 use hdrhistogram::Histogram;
-use player_core::db::{GuardedManager, Pool};
 use player_core::retry::RetryPolicy;
 use player_core::{Trade, TradeError, TradeOutcome, Traded, TransactionError};
+use player_guard::{GuardedManager, Pool};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -300,12 +300,9 @@ impl Shared<'_> {
             };
             // A server that stops answering mid-trade is cut off at the
             // deadline: the trade then says what the lost connection means.
-            let result = c.within(
-                policy
-                    .time_limit
-                    .saturating_add(std::time::Duration::from_secs(5)),
-                |c| (self.trade)(c, trade, policy),
-            );
+            let result = c.within(player_guard::deadline_for(policy), |c| {
+                (self.trade)(c, trade, policy)
+            });
             let retries = match &result {
                 Ok(traded) => traded.retries,
                 Err(TradeError::Transaction(

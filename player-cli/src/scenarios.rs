@@ -6,7 +6,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use diesel::mysql::MysqlConnection;
-use player_core::db::{self, DatabaseUrl};
+use player_core::db::DatabaseUrl;
 use player_core::{
     NewPlayer, Player, PlayerId, Refusal, RetryPolicy, Trade, TradeOutcome, migrations, players,
 };
@@ -74,7 +74,7 @@ pub fn run(
     out: &mut impl Write,
     json: bool,
 ) -> anyhow::Result<()> {
-    let mut conn = db::connect_guarded(url)?;
+    let mut conn = player_guard::connect_guarded(url)?;
     let applied = step(&mut conn, stall, migrations::run_pending)?;
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");

@@ -11,8 +11,9 @@ use diesel::Connection;
 use diesel::connection::TransactionManager;
 use diesel::mysql::MysqlConnection;
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
-use player_core::db::{self, DatabaseUrl, GuardedConnection};
+use player_core::db::DatabaseUrl;
 use player_core::{NewPlayer, players};
+use player_guard::GuardedConnection;
 use serde::Serialize;
 
 use crate::args;
@@ -73,7 +74,7 @@ pub fn run(
     stall: Duration,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
-    let mut conn = db::connect_guarded(url)?;
+    let mut conn = player_guard::connect_guarded(url)?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     interrupt::on_signal(

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 use diesel::mysql::MysqlConnection;
-use player_core::db::{self, DatabaseUrl};
+use player_core::db::DatabaseUrl;
 use player_core::migrations;
 use serde::Serialize;
 
@@ -49,7 +49,7 @@ pub fn run(
     stall: Duration,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
-    let mut conn = db::connect_guarded(url)?;
+    let mut conn = player_guard::connect_guarded(url)?;
     let statuses = super::step(&mut conn, stall, |c| {
         if a.status { statuses(c, &[]) } else { apply(c) }
     })?;

@@ -12,7 +12,7 @@ pub mod trade;
 use std::time::Duration;
 
 use diesel::mysql::MysqlConnection;
-use player_core::db::GuardedConnection;
+use player_guard::GuardedConnection;
 use serde::Serialize;
 
 /// Writes `value` as one line of JSON on `out`.

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use player_admin::catalog::{round_trip, server_info};
-use player_core::db::{self, DatabaseUrl};
+use player_core::db::DatabaseUrl;
 use serde::Serialize;
 
 /// Arguments of `ping`.
@@ -33,7 +33,7 @@ struct PingJson<'a> {
 /// Connects, reads the server's facts, times one round trip, and prints them.
 pub fn run(a: &PingArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Result<()> {
     let started = Instant::now();
-    let mut conn = db::connect_guarded(url)?;
+    let mut conn = player_guard::connect_guarded(url)?;
     let connect = started.elapsed();
     // A server that accepted the connection and then stopped answering gets
     // as long as connecting did.

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{ArgGroup, Args, Subcommand};
 use diesel::Connection;
 use diesel::mysql::MysqlConnection;
-use player_core::db::{self, DatabaseUrl};
+use player_core::db::DatabaseUrl;
 use player_core::models::PlayerChanges;
 use player_core::{NewPlayer, Player, PlayerId, players};
 use serde::Serialize;
@@ -154,7 +154,7 @@ pub fn run(
     stall: Duration,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
-    let mut conn = db::connect_guarded(url)?;
+    let mut conn = player_guard::connect_guarded(url)?;
     let conn = &mut conn;
     match cmd {
         PlayerCommand::Create(a) => {

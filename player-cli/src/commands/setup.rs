@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 use player_admin::catalog;
-use player_core::db::{self, DatabaseUrl};
+use player_core::db::DatabaseUrl;
 use serde::Serialize;
 
 use crate::commands::migrate::{self, Status};
@@ -60,10 +60,10 @@ pub fn run(
     }
     catalog::check_database_name(name)?;
 
-    let mut server = db::connect_guarded(&url.with_database(""))?;
+    let mut server = player_guard::connect_guarded(&url.with_database(""))?;
     let created = super::step(&mut server, stall, |c| catalog::create_database(c, name))?;
     drop(server);
-    let mut conn = db::connect_guarded(url)?;
+    let mut conn = player_guard::connect_guarded(url)?;
     let statuses = super::step(&mut conn, stall, migrate::apply)?;
     if a.json {
         return super::write_json(

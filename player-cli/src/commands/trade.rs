@@ -4,7 +4,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use clap::Args;
-use player_core::db::{self, DatabaseUrl};
+use player_core::db::DatabaseUrl;
 use player_core::retry::RetryPolicy;
 use player_core::{PlayerId, Refusal, Trade, TradeOutcome};
 
@@ -96,7 +96,7 @@ impl TradeArgs {
 /// success`, `sell player ID goods not enough` or `buy player ID coins not
 /// enough`), or with `--json` a [`TradeJson`].
 pub fn run(a: &TradeArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Result<TradeOutcome> {
-    let mut conn = db::connect_guarded(url)?;
+    let mut conn = player_guard::connect_guarded(url)?;
     let trade = Trade {
         seller: &a.seller,
         buyer: &a.buyer,
@@ -106,8 +106,7 @@ pub fn run(a: &TradeArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Re
     let policy = RetryPolicy::default().with_time_limit(Duration::from_secs_f64(a.time_limit));
     // The time limit bounds retries against a server that answers; the
     // deadline, a server that stops answering in the middle of a statement.
-    let deadline = policy.time_limit.saturating_add(Duration::from_secs(5));
-    let outcome = super::step(&mut conn, deadline, |c| {
+    let outcome = super::step(&mut conn, player_guard::deadline_for(&policy), |c| {
         player_core::trade(c, &trade, &policy)
     })?
     .outcome;

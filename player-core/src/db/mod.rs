@@ -7,24 +7,23 @@
 //! plaintext connection.
 
 mod tls;
-mod watchdog;
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, Pool};
 
 pub use tls::{SslMode, TlsError, TlsSettings};
-pub use watchdog::{GuardedConnection, GuardedManager, connect_guarded};
 
 /// The tutorial's server: a local `tiup playground` or `scripts/local-db.sh start`.
 pub const DEFAULT_DATABASE_URL: &str = "mysql://root@127.0.0.1:4000/test";
 
-/// How long [`connect`] waits for a server to accept a connection, unless the
-/// URL's `connect_timeout` (seconds) says otherwise; sqlx-cli's default too.
+/// How long connecting may take, unless the URL's `connect_timeout` (seconds)
+/// says otherwise; sqlx-cli's default too. [`pool`] waits as long for a
+/// connection; `player_guard::connect` gives up connecting after it.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The longest `connect_timeout` a URL may ask for.
@@ -58,7 +57,8 @@ pub enum ConnectError {
     #[error("DATABASE_URL: {0}")]
     Tls(TlsError),
     /// The server accepted the TCP connection (or the address took no answer)
-    /// but did not complete the handshake in time.
+    /// but did not complete the handshake within the URL's `connect_timeout`,
+    /// which `player_guard::connect` keeps.
     #[error("cannot connect to {url}: no answer within {} s (connect_timeout)", .after.as_secs_f64())]
     Timeout {
         /// The URL with its password masked.
@@ -203,7 +203,7 @@ impl FromStr for DatabaseUrl {
             ));
         }
         let mut url = url;
-        let tls = TlsSettings::from_url(&url, tls::CLIENT_ENFORCES_SSL_MODE)?;
+        let tls = TlsSettings::from_url(&url)?;
         connect_timeout(&url)?;
         if url.host_str() == Some("localhost")
             && url.port().is_some()
@@ -231,11 +231,10 @@ impl DatabaseUrl {
 
     /// The TLS settings the URL asks for (checked when it was parsed).
     pub fn tls(&self) -> TlsSettings {
-        TlsSettings::from_url(&self.0, tls::CLIENT_ENFORCES_SSL_MODE)
-            .unwrap_or_else(|e| unreachable!("checked when parsed: {e}"))
+        TlsSettings::from_url(&self.0).unwrap_or_else(|e| unreachable!("checked when parsed: {e}"))
     }
 
-    /// How long [`connect`] waits: the URL's `connect_timeout`, else
+    /// How long connecting may take: the URL's `connect_timeout`, else
     /// [`DEFAULT_CONNECT_TIMEOUT`].
     pub fn connect_timeout(&self) -> Duration {
         connect_timeout(&self.0).unwrap_or_else(|e| unreachable!("checked when parsed: {e}"))
@@ -286,8 +285,9 @@ impl DatabaseUrl {
     /// The client library's message is kept as it is: it names the user and
     /// host, never the password, and masking its text by substring would
     /// mangle it (a password `1` turns `127.0.0.1` into `***27.0.0.***`) and
-    /// tell what the password is by what it hides.
-    fn connect_error(&self, error: &dyn fmt::Display) -> ConnectError {
+    /// tell what the password is by what it hides. Public for whoever opens
+    /// connections another way (a pool, a bounded connect).
+    pub fn connect_error(&self, error: &dyn fmt::Display) -> ConnectError {
         let message = error.to_string();
         ConnectError::Connect {
             url: self.to_string(),
@@ -297,77 +297,38 @@ impl DatabaseUrl {
     }
 }
 
-/// Opens one connection, giving up after the URL's connect timeout.
+/// Opens one connection.
 ///
-/// The MySQL client library waits for a server's handshake without limit by
-/// default, and Diesel 2.3 offers no way to set its `MYSQL_OPT_CONNECT_TIMEOUT`.
-/// So the connection is opened on a thread of its own and this call stops
-/// waiting at the deadline. A server that never answers keeps that thread
-/// blocked until the operating system gives up on the socket; the thread holds
-/// nothing but that socket, and it is dropped if it ever connects.
+/// It waits as long as the client library does: for a server that accepts
+/// the TCP connection and never answers, without limit, since Diesel 2.3
+/// cannot set `MYSQL_OPT_CONNECT_TIMEOUT`. `player_guard::connect` bounds the
+/// wait by the URL's `connect_timeout`.
 pub fn connect(url: &DatabaseUrl) -> Result<MysqlConnection, ConnectError> {
     tracing::debug!(%url, "connecting");
     url.tls().check_files()?;
-    let timeout = url.connect_timeout();
-    let (sender, receiver) = mpsc::channel();
-    let target = url.expose().to_owned();
-    std::thread::Builder::new()
-        .name("player-core-connect".into())
-        .spawn(move || {
-            // The receiver may have given up; the connection is then dropped.
-            let _ = sender.send(MysqlConnection::establish(&target));
-        })
-        .map_err(|e| url.connect_error(&e))?;
-    match receiver.recv_timeout(timeout) {
-        Ok(connected) => {
-            let mut conn = connected.map_err(|e| url.connect_error(&e))?;
-            crate::statement_cache::watch(&mut conn);
-            Ok(conn)
-        }
-        Err(_) => Err(ConnectError::Timeout {
-            url: url.to_string(),
-            after: timeout,
-        }),
-    }
+    let mut conn = MysqlConnection::establish(url.expose()).map_err(|e| url.connect_error(&e))?;
+    crate::statement_cache::watch(&mut conn);
+    Ok(conn)
 }
-
-/// A pool of connections, as [`pool`] builds it: each a [`GuardedConnection`],
-/// so that work on it can be given a deadline.
-pub type Pool = diesel::r2d2::Pool<GuardedManager>;
 
 /// A pool of up to `size` connections to `url`, for work spread over threads.
 ///
-/// Connections are checked with a ping when taken out (itself bounded by the
-/// connect timeout), so one the server dropped (restart, `KILL`) or that
-/// stalled is replaced, not handed out.
-pub fn pool(url: &DatabaseUrl, size: u32) -> Result<Pool, ConnectError> {
-    build_pool(
-        url,
-        pool_builder(size).connection_timeout(url.connect_timeout()),
-    )
-}
-
-/// The settings [`pool`] uses, to change them (a connection customizer, a
-/// timeout) before [`build_pool`].
-pub fn pool_builder(size: u32) -> diesel::r2d2::Builder<GuardedManager> {
+/// Connections are checked with a ping when taken out, so one the server
+/// dropped (restart, `KILL`) is replaced, not handed out. One connection is
+/// opened first so that a wrong URL or a stopped server is reported at once,
+/// as [`connect`] reports it; r2d2 alone would retry until its timeout and
+/// then say only that it timed out. `player_guard::pool` builds the same pool
+/// with deadlines.
+pub fn pool(
+    url: &DatabaseUrl,
+    size: u32,
+) -> Result<Pool<ConnectionManager<MysqlConnection>>, ConnectError> {
+    connect(url)?;
     Pool::builder()
         .max_size(size.max(1))
         .test_on_check_out(true)
-        .connection_timeout(std::time::Duration::from_secs(10))
-}
-
-/// Builds a pool of connections to `url` from `builder`.
-///
-/// One connection is opened first so that a wrong URL or a stopped server is
-/// reported at once, as [`connect`] reports it; r2d2 alone would retry until
-/// its timeout and then say only that it timed out.
-pub fn build_pool(
-    url: &DatabaseUrl,
-    builder: diesel::r2d2::Builder<GuardedManager>,
-) -> Result<Pool, ConnectError> {
-    connect(url)?;
-    builder
-        .build(GuardedManager::new(url))
+        .connection_timeout(url.connect_timeout())
+        .build(ConnectionManager::new(url.expose()))
         .map_err(|e| url.connect_error(&e))
 }
 

@@ -148,9 +148,15 @@ pub struct TlsSettings {
 }
 
 impl TlsSettings {
-    /// Reads and checks the query of `url` for a client library that does
-    /// (`enforces_ssl_mode`) or does not enforce `ssl_mode`.
-    pub fn from_url(url: &url::Url, enforces_ssl_mode: bool) -> Result<Self, TlsError> {
+    /// Reads and checks the query of `url` for the linked client library.
+    pub fn from_url(url: &url::Url) -> Result<Self, TlsError> {
+        Self::from_url_for(url, CLIENT_ENFORCES_SSL_MODE)
+    }
+
+    /// As [`from_url`](Self::from_url), for a client library that does
+    /// (`enforces_ssl_mode`) or does not enforce `ssl_mode`: the tests check
+    /// both kinds with either linked.
+    pub(crate) fn from_url_for(url: &url::Url, enforces_ssl_mode: bool) -> Result<Self, TlsError> {
         let mut seen: Vec<String> = Vec::new();
         let (mut mode, mut ca, mut cert, mut key) = (None, None, None, None);
         for (name, value) in url.query_pairs() {
@@ -238,7 +244,7 @@ mod tests {
 
     fn settings(query: &str, enforces: bool) -> Result<TlsSettings, TlsError> {
         let url = url::Url::parse(&format!("mysql://u:p@h:4000/db{query}")).expect("url");
-        TlsSettings::from_url(&url, enforces)
+        TlsSettings::from_url_for(&url, enforces)
     }
 
     #[test]

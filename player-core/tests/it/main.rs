@@ -5,7 +5,6 @@ mod model;
 mod players;
 mod pool;
 mod retry;
-mod stalls;
 mod statement_cache;
 mod trade;
 mod trade_concurrency;
