@@ -81,13 +81,18 @@ pub enum Need {
     /// count round trips and statements with. TiDB keeps none: its
     /// `SHOW SESSION STATUS` lists TLS facts, `Uptime` and `server_id`.
     SessionCounters,
-    /// Triggers, with which tests inject errors. TiDB has none.
+    /// Triggers, with which tests inject errors. TiDB has none (its MySQL
+    /// compatibility page lists triggers among the unsupported features).
     Triggers,
     /// `LOCK TABLES` from another session, with which tests hold a server's
-    /// work. TiDB ignores it unless its `enable-table-lock` is set (off by default).
+    /// work. TiDB's table locks are off unless every TiDB instance's
+    /// configuration sets `enable-table-lock` (docs.pingcap.com, "LOCK TABLES
+    /// and UNLOCK TABLES").
     TableLocks,
     /// InnoDB's choice of deadlock victim: the transaction that changed fewer
-    /// rows. TiDB instead fails the statement whose lock request closes the cycle.
+    /// rows. TiDB instead fails the transaction whose lock request closes the
+    /// cycle (docs.pingcap.com, "Handle Transaction Errors": the client that
+    /// asks second gets error 1213).
     InnoDbDeadlockVictim,
     /// A server other than TiDB, for behaviour that is only refused elsewhere.
     NotTidb,
@@ -123,10 +128,10 @@ impl Need {
                 Some("injects errors with a trigger, and TiDB has no triggers".into())
             }
             Self::TableLocks if kind == ServerKind::Tidb => Some(
-                "holds the server's work with LOCK TABLES, which TiDB ignores unless enable-table-lock is set".into(),
+                "holds the server's work with LOCK TABLES, which TiDB leaves off unless enable-table-lock is set".into(),
             ),
             Self::InnoDbDeadlockVictim if kind == ServerKind::Tidb => Some(
-                "relies on InnoDB choosing the deadlock victim; TiDB fails the statement that closes the cycle".into(),
+                "relies on InnoDB choosing the deadlock victim; TiDB fails the transaction that closes the cycle".into(),
             ),
             Self::NotTidb if kind == ServerKind::Tidb => {
                 Some("checks a refusal that only servers other than TiDB give".into())

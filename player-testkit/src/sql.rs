@@ -157,7 +157,7 @@ fn wait_for_a_lock_wait(observer: &mut MysqlConnection, id: Option<u64>) {
 /// `LIKE pattern` waits for a table's lock (one another session took with
 /// `LOCK TABLES`): its `PROCESSLIST.STATE` is `Waiting for table metadata
 /// lock` on MariaDB and MySQL. Tests that hold tables so
-/// `require!(Need::TableLocks)`: TiDB ignores `LOCK TABLES` by default.
+/// `require!(Need::TableLocks)`: TiDB's table locks are off by default.
 pub fn wait_for_blocked_statement(observer: &mut MysqlConnection, db: &str, pattern: &str) {
     poll_until(
         &format!("a statement LIKE {pattern:?} blocked in {db}"),
