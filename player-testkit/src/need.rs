@@ -94,6 +94,10 @@ pub enum Need {
     /// cycle (docs.pingcap.com, "Handle Transaction Errors": the client that
     /// asks second gets error 1213).
     InnoDbDeadlockVictim,
+    /// `CHECK` constraints that the server enforces. TiDB parses them and,
+    /// from v7.2, enforces them only with `tidb_enable_check_constraint = ON`
+    /// (docs.pingcap.com, "CHECK constraints"); this need asks the server.
+    CheckConstraints,
     /// A server other than TiDB, for behaviour that is only refused elsewhere.
     NotTidb,
     /// The local MariaDB stand-in at `mysql://root@127.0.0.1:4000/`, whose
@@ -107,7 +111,11 @@ pub const DOCS_SERVER: &str = "mysql://root@127.0.0.1:4000/";
 impl Need {
     /// Why the test cannot run here, or `None` when it can.
     pub fn unmet(self) -> Option<String> {
-        self.unmet_on(ServerKind::of_test_server(), on_path("mariadbd"))
+        let kind = ServerKind::of_test_server();
+        if self == Self::CheckConstraints && kind == ServerKind::Tidb && tidb_enforces_checks() {
+            return None;
+        }
+        self.unmet_on(kind, on_path("mariadbd"))
     }
 
     /// [`unmet`](Self::unmet) for a given server kind and whether `mariadbd`
@@ -132,6 +140,9 @@ impl Need {
             ),
             Self::InnoDbDeadlockVictim if kind == ServerKind::Tidb => Some(
                 "relies on InnoDB choosing the deadlock victim; TiDB fails the transaction that closes the cycle".into(),
+            ),
+            Self::CheckConstraints if kind == ServerKind::Tidb => Some(
+                "needs CHECK constraints enforced, which TiDB does only with tidb_enable_check_constraint = ON".into(),
             ),
             Self::NotTidb if kind == ServerKind::Tidb => {
                 Some("checks a refusal that only servers other than TiDB give".into())
@@ -176,6 +187,24 @@ pub fn skip(reason: &str) {
     let _ = writeln!(std::io::stderr().lock(), "skipped: {test}: {reason}");
 }
 
+/// True when the TiDB test server enforces `CHECK` constraints (a server too
+/// old to have the variable does not).
+fn tidb_enforces_checks() -> bool {
+    #[derive(QueryableByName)]
+    struct On {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        on: Option<String>,
+    }
+    let Ok(mut conn) = MysqlConnection::establish(&crate::test_server_url()) else {
+        return false;
+    };
+    diesel::sql_query("SELECT CAST(@@tidb_enable_check_constraint AS CHAR) AS `on`")
+        .get_result::<On>(&mut conn)
+        .ok()
+        .and_then(|row| row.on)
+        .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("ON"))
+}
+
 /// True when an executable named `name` is in one of `PATH`'s folders.
 fn on_path(name: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|path| {
@@ -212,6 +241,7 @@ mod tests {
             Need::Triggers,
             Need::TableLocks,
             Need::InnoDbDeadlockVictim,
+            Need::CheckConstraints,
             Need::NotTidb,
             Need::DocsServer,
         ] {
@@ -229,6 +259,7 @@ mod tests {
             Need::Triggers,
             Need::TableLocks,
             Need::InnoDbDeadlockVictim,
+            Need::CheckConstraints,
             Need::NotTidb,
         ] {
             assert_eq!(unmet(need), None, "{need:?}");

@@ -5,6 +5,7 @@ use player_core::models::PlayerChanges;
 use player_core::players::{self, MAX_BATCH_SIZE};
 use player_core::{Error, NewPlayer, Player};
 use player_testkit::sql::{id, insert, session_status};
+use player_testkit::{Need, require};
 
 /// A status counter of this session (e.g. `Com_insert`); reading it runs one
 /// prepared statement (`SHOW SESSION STATUS`).
@@ -62,6 +63,7 @@ fn ids_compare_byte_for_byte() {
 
 #[test]
 fn negative_balances_are_refused_before_anything_is_sent() {
+    require!(Need::SessionCounters);
     let (_db, mut conn) = crate::migrated();
     insert(&mut conn, &[("pos", 1, 1)]);
     let sent = |conn: &mut MysqlConnection| session_status(conn)["Questions"];
@@ -85,6 +87,7 @@ fn negative_balances_are_refused_before_anything_is_sent() {
 /// library's check (bulk_create checks no row) is refused by the server.
 #[test]
 fn check_constraints_forbid_negative_balances() {
+    require!(Need::CheckConstraints);
     let (_db, mut conn) = crate::migrated();
     for row in [
         NewPlayer::new(id("neg"), -1, 0),
@@ -98,6 +101,7 @@ fn check_constraints_forbid_negative_balances() {
 
 #[test]
 fn bulk_create_sends_one_insert_per_batch() {
+    require!(Need::SessionCounters);
     let (_db, mut conn) = crate::migrated();
     for rows in [0usize, 1, 114, 115, 1919] {
         players::delete_all(&mut conn).expect("empty");
@@ -119,6 +123,7 @@ fn bulk_create_sends_one_insert_per_batch() {
 
 #[test]
 fn bulk_create_prepares_the_full_batch_shape_once() {
+    require!(Need::SessionCounters);
     let (_db, mut conn) = crate::migrated();
     let before = session_counter(&mut conn, "Com_stmt_prepare");
     let rows = (0..1919).map(|i| NewPlayer::new(id(&format!("r{i}")), 1, 1));
