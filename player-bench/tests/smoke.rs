@@ -140,7 +140,10 @@ fn a_failing_reference_client_fails_the_run() {
 fn refuses_a_database_it_did_not_make() {
     let out = player_bench().args(["--database", "test", "--quick"]).run();
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stderr.contains("must start with `player_bench`"), "{out:?}");
+    assert!(
+        out.stderr.contains("must start with `player_bench`"),
+        "{out:?}"
+    );
 }
 
 #[test]

@@ -128,10 +128,11 @@ impl Cli {
                     .expect("a folder for the run"),
             ),
         };
-        let dir = self
-            .dir
-            .clone()
-            .unwrap_or_else(|| temp.as_ref().map(|t| t.path().to_owned()).unwrap_or_default());
+        let dir = self.dir.clone().unwrap_or_else(|| {
+            temp.as_ref()
+                .map(|t| t.path().to_owned())
+                .unwrap_or_default()
+        });
         if let Some(text) = &self.dotenv {
             std::fs::write(dir.join(".env"), text).expect("write .env");
         }
@@ -144,9 +145,10 @@ impl Cli {
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = self.command.spawn().unwrap_or_else(|e| {
-            panic!("cannot start {:?}: {e}", self.command.get_program())
-        });
+        let mut child = self
+            .command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", self.command.get_program()));
         if let Some(input) = self.stdin.take() {
             let mut pipe = child.stdin.take().expect("piped stdin");
             // A writer of its own: a large input must not wait on a child
@@ -235,7 +237,9 @@ impl Running {
         }
         let status = self.status.expect("exited");
         let text = |reader: Option<std::thread::JoinHandle<Vec<u8>>>, name: &str| {
-            let bytes = reader.map(|r| r.join().expect("reader")).unwrap_or_default();
+            let bytes = reader
+                .map(|r| r.join().expect("reader"))
+                .unwrap_or_default();
             String::from_utf8(bytes).unwrap_or_else(|e| panic!("{name} is not UTF-8: {e}"))
         };
         Run {
@@ -314,7 +318,12 @@ mod tests {
     #[test]
     fn a_run_gets_its_arguments_input_and_dotenv_and_nothing_else() {
         let run = Cli::new("sh")
-            .args(["-c", "cat; echo \" $1 ${DATABASE_URL-unset}\"; cat .env >&2", "sh", "one"])
+            .args([
+                "-c",
+                "cat; echo \" $1 ${DATABASE_URL-unset}\"; cat .env >&2",
+                "sh",
+                "one",
+            ])
             .stdin("input")
             .dotenv("X=1\n")
             .run();

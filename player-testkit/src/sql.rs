@@ -171,8 +171,7 @@ pub fn wait_for_blocked_statement(observer: &mut MysqlConnection, db: &str, patt
             .bind::<Text, _>(pattern)
             .get_result::<Count>(observer)
             .expect("read the process list")
-            .n
-                > 0
+            .n > 0
         },
     );
 }

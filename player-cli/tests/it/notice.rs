@@ -73,7 +73,7 @@ fn the_default_is_named_and_passwords_are_masked() {
     let dir = temp.path();
     // An id no one has: deleting it changes nothing wherever the default points.
     let id = format!("nobody-{}", uuid::Uuid::new_v4().simple());
-    let run = cli_in(&dir, &["player", "delete", &id[..36]]);
+    let run = cli_in(dir, &["player", "delete", &id[..36]]);
     assert_eq!(
         run.stderr.lines().next(),
         Some("changing mysql://root@127.0.0.1:4000/test (URL from the built-in default)"),
@@ -138,7 +138,7 @@ fn a_malformed_dotenv_line_is_named_without_its_value() {
         "OTHER=1\nDATABASE_URL='mysql://root:hunter2@127.0.0.1:4000/test\n",
     )
     .unwrap();
-    let run = cli_in(&dir, &["player", "list"]);
+    let run = cli_in(dir, &["player", "list"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(
         run.stderr,

@@ -10,11 +10,11 @@ use diesel::connection::SimpleConnection;
 use diesel::mysql::MysqlConnection;
 use player_core::retry::RetryPolicy;
 use player_core::{Player, Trade, TradeError, TradeOutcome};
-use player_testkit::{Need, TestDatabase, require};
 use player_testkit::sql::id;
 use player_testkit::sql::{
     all, connection_id, exec, hold_row_lock, insert, kill, wait_for_lock_wait,
 };
+use player_testkit::{Need, TestDatabase, require};
 
 /// Short pauses so the tests stay quick.
 const FAST: RetryPolicy = RetryPolicy {
