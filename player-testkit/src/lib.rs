@@ -16,10 +16,12 @@ mod database;
 pub mod need;
 pub mod net;
 mod poll;
+#[cfg(unix)]
 mod server;
 pub mod sql;
 
 pub use database::{PREFIX, TestDatabase, databases_starting_with, test_server_url};
 pub use need::{Need, ServerKind};
 pub use poll::{POLL_EVERY, poll_until};
+#[cfg(unix)]
 pub use server::PrivateServer;

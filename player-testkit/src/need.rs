@@ -52,8 +52,8 @@ impl ServerKind {
     pub fn of_test_server() -> Self {
         static KIND: OnceLock<ServerKind> = OnceLock::new();
         *KIND.get_or_init(|| {
-            let url = crate::test_server_url();
-            let mut conn = MysqlConnection::establish(&url).unwrap_or_else(|e| {
+            let url = crate::database::test_server_admin_url();
+            let mut conn = MysqlConnection::establish(url.as_str()).unwrap_or_else(|e| {
                 panic!("test server unreachable ({e}); start it with `scripts/local-db.sh start`")
             });
             Self::of(&mut conn).expect("SELECT VERSION()")
@@ -195,7 +195,8 @@ fn tidb_enforces_checks() -> bool {
         #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
         on: Option<String>,
     }
-    let Ok(mut conn) = MysqlConnection::establish(&crate::test_server_url()) else {
+    let url = crate::database::test_server_admin_url();
+    let Ok(mut conn) = MysqlConnection::establish(url.as_str()) else {
         return false;
     };
     diesel::sql_query("SELECT CAST(@@tidb_enable_check_constraint AS CHAR) AS `on`")
