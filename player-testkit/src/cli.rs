@@ -119,20 +119,18 @@ impl Cli {
     /// while it runs (signals it, reads its output as it comes); end it with
     /// [`Running::finish`]. The time limit counts from here.
     pub fn spawn(mut self) -> Running {
-        let temp = match &self.dir {
-            Some(_) => None,
-            None => Some(
-                tempfile::Builder::new()
+        // The test's folder, or a fresh one that lives as long as the run.
+        let mut temp = None;
+        let dir = match &self.dir {
+            Some(dir) => dir.clone(),
+            None => {
+                let fresh = tempfile::Builder::new()
                     .prefix("player-testkit-run-")
                     .tempdir()
-                    .expect("a folder for the run"),
-            ),
+                    .expect("a folder for the run");
+                temp.insert(fresh).path().to_owned()
+            }
         };
-        let dir = self.dir.clone().unwrap_or_else(|| {
-            temp.as_ref()
-                .map(|t| t.path().to_owned())
-                .unwrap_or_default()
-        });
         if let Some(text) = &self.dotenv {
             std::fs::write(dir.join(".env"), text).expect("write .env");
         }
