@@ -3,20 +3,25 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Command, Output};
+use std::time::Duration;
 
-fn bench(args: &[&str]) -> Output {
-    let server = player_testkit::test_server_url();
-    let database = format!("player_bench_smoke_{}", uuid::Uuid::new_v4().simple());
-    Command::new(env!("CARGO_BIN_EXE_player-bench"))
-        .args(["--database-url", &server, "--database", &database])
-        .args(args)
-        .output()
-        .expect("player-bench runs")
+use player_testkit::cli::{Cli, Run};
+
+/// `player-bench`, run the way every test runs a binary, killed (failing the
+/// test) should a tiny run take over five minutes.
+fn player_bench() -> Cli {
+    Cli::new(env!("CARGO_BIN_EXE_player-bench")).time_limit(Duration::from_secs(300))
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+/// A run on the test server, in a database of its own.
+fn bench(args: &[&str]) -> Run {
+    let server = player_testkit::test_server_url();
+    let database = format!("player_bench_smoke_{}", uuid::Uuid::new_v4().simple());
+    player_bench()
+        .database_url(&server)
+        .args(["--database", &database])
+        .args(args)
+        .run()
 }
 
 #[test]
@@ -31,8 +36,8 @@ fn load_and_trades_print_their_tables() {
         "load,trades",
         "--markdown",
     ]);
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert!(out.status.success(), "{stderr}");
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
+    assert!(out.success(), "{stderr}");
     assert!(stdout.contains("### Machine"), "{stdout}");
     assert!(stdout.contains("### Bulk load of 300 players"), "{stdout}");
     assert!(stdout.contains("| LOAD DATA LOCAL INFILE |"), "{stdout}");
@@ -65,8 +70,8 @@ fn the_rtt_part_prints_its_tables_and_chart() {
         chart.to_str().expect("UTF-8 path"),
         "--markdown",
     ]);
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert!(out.status.success(), "{stderr}");
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
+    assert!(out.success(), "{stderr}");
     assert!(
         stdout.contains("### Trades against round-trip time"),
         "{stdout}"
@@ -107,8 +112,8 @@ fn parts_without_player_cli_are_skipped() {
         "--player-cli",
         "/nonexistent/player-cli",
     ]);
-    let stderr = text(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let stderr = &out.stderr;
+    assert!(out.success(), "{stderr}");
     assert!(
         stderr.contains("bank: skipped") && stderr.contains("memory: skipped"),
         "{stderr}"
@@ -126,19 +131,19 @@ fn a_failing_reference_client_fails_the_run() {
         "--client",
         "/bin/false",
     ]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = &out.stderr;
+    assert_eq!(out.code, 1, "{stderr}");
     assert!(stderr.contains("load: BROKEN"), "{stderr}");
 }
 
 #[test]
 fn refuses_a_database_it_did_not_make() {
-    let out = Command::new(env!("CARGO_BIN_EXE_player-bench"))
-        .args(["--database", "test", "--quick"])
-        .output()
-        .expect("player-bench runs");
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("must start with `player_bench`"));
+    let out = player_bench().args(["--database", "test", "--quick"]).run();
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains("must start with `player_bench`"),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -161,7 +166,7 @@ fn write_results_fills_the_marked_part_of_a_document() {
         "--write-results",
         doc.to_str().expect("UTF-8 path"),
     ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.success(), "{}", out.stderr);
     let written = std::fs::read_to_string(&doc).expect("read");
     assert!(
         written.starts_with(&format!("# Before\n\n{begin}\n\n_Measured on ")),

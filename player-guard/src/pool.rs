@@ -37,9 +37,10 @@ impl ManageConnection for GuardedManager {
     }
 
     /// Checked as a connection goes back to the pool: one shut down at a
-    /// deadline, or whose socket the client library closed, is dropped there.
+    /// deadline, or whose socket the client library closed, is dropped there;
+    /// the others are readied for their next user by `db::recycle`.
     fn has_broken(&self, conn: &mut GuardedConnection) -> bool {
-        std::thread::panicking() || conn.is_broken()
+        std::thread::panicking() || conn.is_broken() || !player_core::db::recycle(conn)
     }
 }
 

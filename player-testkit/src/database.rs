@@ -24,6 +24,14 @@ pub fn test_server_url() -> String {
     })
 }
 
+/// [`test_server_url`] with its database part removed: what a connection
+/// for server-wide questions uses.
+pub(crate) fn test_server_admin_url() -> url::Url {
+    let mut url = url::Url::parse(&test_server_url()).expect("TEST_DATABASE_URL is a URL");
+    url.set_path("");
+    url
+}
+
 /// A database created for one test and dropped when the value is dropped.
 pub struct TestDatabase {
     name: String,
@@ -37,8 +45,7 @@ impl TestDatabase {
     /// # Panics
     /// If the server cannot be reached: start it with `scripts/local-db.sh start`.
     pub fn create() -> Self {
-        let mut url = url::Url::parse(&test_server_url()).expect("TEST_DATABASE_URL is a URL");
-        url.set_path("");
+        let mut url = test_server_admin_url();
         let mut admin = MysqlConnection::establish(url.as_str()).unwrap_or_else(|e| {
             panic!("test server unreachable ({e}); start it with `scripts/local-db.sh start`")
         });

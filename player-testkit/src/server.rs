@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
+use nix::sys::signal::Signal;
 
 /// A `mariadbd` on 127.0.0.1 with its own data folder, stopped and deleted on drop.
 pub struct PrivateServer {
@@ -90,7 +91,7 @@ impl PrivateServer {
         if abrupt {
             let _ = child.kill();
         } else {
-            let _ = Command::new("kill").arg(child.id().to_string()).status();
+            let _ = signal(&child, Signal::SIGTERM);
         }
         let _ = child.wait();
     }
@@ -98,21 +99,17 @@ impl PrivateServer {
     /// Freezes the server (SIGSTOP): its connections stay open and nothing
     /// answers, as with a server that hangs or a network that drops packets.
     pub fn pause(&self) {
-        self.signal("-STOP");
+        self.signal(Signal::SIGSTOP);
     }
 
     /// Lets a [`pause`](Self::pause)d server run again (SIGCONT).
     pub fn resume(&self) {
-        self.signal("-CONT");
+        self.signal(Signal::SIGCONT);
     }
 
-    fn signal(&self, signal: &str) {
+    fn signal(&self, sig: Signal) {
         if let Some(child) = &self.child {
-            let status = Command::new("kill")
-                .args([signal, &child.id().to_string()])
-                .status()
-                .expect("run kill");
-            assert!(status.success(), "kill {signal} failed");
+            signal(child, sig).unwrap_or_else(|e| panic!("{sig} to mariadbd: {e}"));
         }
     }
 
@@ -203,8 +200,10 @@ impl Drop for PrivateServer {
 }
 
 fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+    nix::unistd::geteuid().is_root()
+}
+
+fn signal(child: &Child, sig: Signal) -> nix::Result<()> {
+    let pid = i32::try_from(child.id()).expect("a pid");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig)
 }

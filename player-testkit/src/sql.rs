@@ -1,18 +1,21 @@
 //! Statements tests run beside the library's own: locks held from another
-//! session, killed connections, process-list polls. Values are bound, never
-//! spliced into the SQL.
+//! session, killed connections, waits for a lock. Values are bound, never
+//! spliced into the SQL, and each wait asks what the server at hand answers
+//! (TiDB, MySQL 8.0 or MariaDB: see [`ServerKind`]).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::dsl::count_star;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Unsigned};
+use diesel::sql_types::{BigInt, Nullable, Text, Unsigned};
 use player_core::schema::player;
 use player_core::{NewPlayer, Player, PlayerId, players};
 
 use crate::TestDatabase;
+use crate::need::ServerKind;
+use crate::poll::poll_until;
 
 /// A [`PlayerId`] from a literal the test knows is valid.
 pub fn id(s: &str) -> PlayerId {
@@ -70,6 +73,9 @@ struct Id {
 }
 
 /// Ids of the live connections using database `name`, other than `except`.
+/// `COMMAND` is a column of every server's process list; MariaDB and MySQL
+/// list a connection being killed as `Killed` until it is gone, and it must
+/// not be killed twice.
 pub fn connections_to(admin: &mut MysqlConnection, name: &str, except: u64) -> Vec<u64> {
     diesel::sql_query(
         "SELECT ID AS id FROM information_schema.PROCESSLIST \
@@ -90,64 +96,118 @@ struct Count {
     n: i64,
 }
 
-/// Waits until connection `id` has been running one of the trade's statements
-/// (its `UPDATE ... JOIN` or its `SELECT ... FOR UPDATE`) for 200 ms: on two
-/// rows found by primary key, that means it waits for a lock.
-/// (MariaDB's `INNODB_TRX` is a cache that is not refreshed while it is read
-/// more often than every 100 ms, so it is no good for polling.)
+/// How long the waits below wait before failing the test.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Waits (up to 10 s) until connection `id` waits for a row lock.
+///
+/// Each server says so in its own table, asked on `observer`'s server:
+/// - MariaDB and MySQL 8.0: `information_schema.INNODB_TRX`, whose
+///   `trx_state` is `LOCK WAIT` for `trx_mysql_thread_id` (a cache refreshed
+///   when not read for 100 ms: [`poll_until`] looks more slowly than that).
+/// - TiDB: `information_schema.TIDB_TRX`, whose `STATE` is `LockWaiting` for
+///   the connection `SESSION_ID` (docs.pingcap.com, "TIDB_TRX": the enum
+///   `Idle, Running, LockWaiting, Committing, RollingBack`). It lists the
+///   transactions of the TiDB node asked, which is the one `observer` and the
+///   test's connections share when the URL names one node (`tiup playground`).
+///   TiDB's `DATA_LOCK_WAITS` holds the same waits from TiKV, but names the
+///   waiter by transaction start timestamp, not by connection.
+///
+/// (`information_schema.PROCESSLIST` has `TIME`, in seconds, on every server,
+/// but only MariaDB's has `TIME_MS`: a statement's running time would make the
+/// test wait a second and more, and would say "slow", not "waits for a lock".)
 pub fn wait_for_lock_wait(observer: &mut MysqlConnection, id: u64) {
     wait_for_a_lock_wait(observer, Some(id));
 }
 
-/// As [`wait_for_lock_wait`], for any connection (one in another process, say).
+/// As [`wait_for_lock_wait`], for any connection (one in another process,
+/// say): only meaningful on a server of the test's own, such as a
+/// [`PrivateServer`](crate::PrivateServer).
 pub fn wait_for_any_lock_wait(observer: &mut MysqlConnection) {
     wait_for_a_lock_wait(observer, None);
 }
 
 fn wait_for_a_lock_wait(observer: &mut MysqlConnection, id: Option<u64>) {
-    poll_until(
-        || format!("no connection ({id:?}) waited for a lock"),
-        || {
-            diesel::sql_query(
-                "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST \
-                 WHERE (? IS NULL OR ID = ?) \
-                 AND (INFO LIKE 'UPDATE %' OR INFO LIKE '%FOR UPDATE%') AND TIME_MS > 200",
-            )
-            .bind::<diesel::sql_types::Nullable<Unsigned<BigInt>>, _>(id)
-            .bind::<diesel::sql_types::Nullable<Unsigned<BigInt>>, _>(id)
+    let sql = match ServerKind::of(observer).expect("SELECT VERSION()") {
+        ServerKind::Tidb => {
+            "SELECT COUNT(*) AS n FROM information_schema.TIDB_TRX \
+             WHERE STATE = 'LockWaiting' AND (? IS NULL OR SESSION_ID = ?)"
+        }
+        ServerKind::MariaDb | ServerKind::MySql => {
+            "SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX \
+             WHERE trx_state = 'LOCK WAIT' AND (? IS NULL OR trx_mysql_thread_id = ?)"
+        }
+    };
+    let what = match id {
+        Some(id) => format!("connection {id} wait for a lock"),
+        None => "a connection wait for a lock".to_owned(),
+    };
+    poll_until(&what, WAIT, || {
+        diesel::sql_query(sql)
+            .bind::<Nullable<Unsigned<BigInt>>, _>(id)
+            .bind::<Nullable<Unsigned<BigInt>>, _>(id)
             .get_result::<Count>(observer)
-        },
-    );
+            .expect("read the transactions")
+            .n
+            > 0
+    });
 }
 
 /// Waits (up to 10 s) until a statement of database `db` whose text is
-/// `LIKE pattern` has run for over 200 ms: it is blocked, on a lock say.
+/// `LIKE pattern` waits for a table's lock (one another session took with
+/// `LOCK TABLES`): its `PROCESSLIST.STATE` is `Waiting for table metadata
+/// lock` on MariaDB and MySQL. Tests that hold tables so
+/// `require!(Need::TableLocks)`: TiDB's table locks are off by default.
 pub fn wait_for_blocked_statement(observer: &mut MysqlConnection, db: &str, pattern: &str) {
     poll_until(
-        || format!("no statement LIKE {pattern:?} blocked in {db}"),
+        &format!("a statement LIKE {pattern:?} blocked in {db}"),
+        WAIT,
         || {
             diesel::sql_query(
                 "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST \
-                 WHERE DB = ? AND INFO LIKE ? AND TIME_MS > 200",
+                 WHERE DB = ? AND INFO LIKE ? AND STATE LIKE 'Waiting for table%lock'",
             )
             .bind::<Text, _>(db)
             .bind::<Text, _>(pattern)
             .get_result::<Count>(observer)
+            .expect("read the process list")
+            .n > 0
         },
     );
 }
 
-/// Runs `count` every 20 ms until it finds a row, failing with `what` after 10 s.
-fn poll_until(what: impl Fn() -> String, mut count: impl FnMut() -> QueryResult<Count>) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while count().expect("read the process list").n == 0 {
-        assert!(Instant::now() < deadline, "{}", what());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+/// Waits (up to `limit`) until a transaction open on database `db` holds
+/// rows it has not committed, which no other session can see:
+/// - MariaDB and MySQL 8.0: `INNODB_TRX.trx_rows_modified`, joined to the
+///   process list for the database;
+/// - TiDB: `TIDB_TRX.MEM_BUFFER_KEYS`, the keys the transaction has written
+///   so far (docs.pingcap.com, "TIDB_TRX"), with its `DB`.
+pub fn wait_for_uncommitted_rows(observer: &mut MysqlConnection, db: &str, limit: Duration) {
+    let sql = match ServerKind::of(observer).expect("SELECT VERSION()") {
+        ServerKind::Tidb => {
+            "SELECT COUNT(*) AS n FROM information_schema.TIDB_TRX \
+             WHERE DB = ? AND MEM_BUFFER_KEYS > 0"
+        }
+        ServerKind::MariaDb | ServerKind::MySql => {
+            "SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX t \
+             JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id \
+             WHERE p.DB = ? AND t.trx_rows_modified > 0"
+        }
+    };
+    poll_until(&format!("uncommitted rows in {db}"), limit, || {
+        diesel::sql_query(sql)
+            .bind::<Text, _>(db)
+            .get_result::<Count>(observer)
+            .expect("read the transactions")
+            .n
+            > 0
+    });
 }
 
 /// The session's counters `Com_*` and `Questions` (see
 /// [`player_admin::catalog::session_counters`]), signed so tests can subtract.
+/// Empty on TiDB, which keeps none: tests that count with them
+/// `require!(Need::SessionCounters)`.
 pub fn session_status(conn: &mut MysqlConnection) -> std::collections::BTreeMap<String, i64> {
     player_admin::catalog::session_counters(conn)
         .expect("SHOW SESSION STATUS")

@@ -1,6 +1,6 @@
 //! The private server starts, serves, and survives a restart with its data.
 use diesel::prelude::*;
-use player_testkit::PrivateServer;
+use player_testkit::{Need, PrivateServer, require};
 
 #[derive(QueryableByName)]
 struct N {
@@ -10,6 +10,7 @@ struct N {
 
 #[test]
 fn private_server_keeps_data_across_restart() {
+    require!(Need::PrivateMariaDb);
     let mut server = PrivateServer::start(&[]);
     let mut conn = MysqlConnection::establish(&server.url("test")).expect("connect");
     diesel::sql_query("CREATE TABLE t (n INT)")

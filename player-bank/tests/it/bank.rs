@@ -251,13 +251,12 @@ fn a_stop_request_ends_the_run_early_and_it_is_still_checked() {
     let progress = Progress::default();
     let summary = std::thread::scope(|s| {
         let run = s.spawn(|| bank.run(&progress).unwrap());
-        while progress
-            .committed
-            .load(std::sync::atomic::Ordering::Relaxed)
-            < 20
-        {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        player_testkit::poll_until("20 trades", Duration::from_secs(30), || {
+            progress
+                .committed
+                .load(std::sync::atomic::Ordering::Relaxed)
+                >= 20
+        });
         progress.request_stop();
         run.join().unwrap()
     });

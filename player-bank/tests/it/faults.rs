@@ -11,7 +11,7 @@ use player_bank::{Bank, Limit, Progress, Settings, Summary, TradeForm};
 use player_core::db::DatabaseUrl;
 use player_core::retry::RetryPolicy;
 use player_testkit::sql::{connection_id, connections_to, kill};
-use player_testkit::{PrivateServer, TestDatabase};
+use player_testkit::{Need, PrivateServer, TestDatabase, poll_until, require};
 
 use crate::bank_on;
 
@@ -110,6 +110,7 @@ fn connections_killed_during_the_workload() {
 
 #[test]
 fn server_killed_and_restarted_during_a_run() {
+    require!(Need::PrivateMariaDb);
     let mut server = PrivateServer::start(&[]);
     let url: DatabaseUrl = server.url("test").parse().unwrap();
     let settings = Settings {
@@ -145,6 +146,7 @@ fn server_killed_and_restarted_during_a_run() {
 /// each crash recovery every acknowledged trade is there exactly once.
 #[test]
 fn server_killed_twice_mid_run_and_every_balance_reconciles() {
+    require!(Need::PrivateMariaDb);
     let mut server = PrivateServer::start(&[]);
     let url: DatabaseUrl = server.url("test").parse().unwrap();
     let settings = Settings {
@@ -162,9 +164,9 @@ fn server_killed_twice_mid_run_and_every_balance_reconciles() {
         for _ in 0..2 {
             let before = progress.committed.load(Ordering::Relaxed);
             // Wait for trades to flow (again), then crash the server mid-run.
-            while progress.committed.load(Ordering::Relaxed) < before + 200 {
-                std::thread::sleep(Duration::from_millis(20));
-            }
+            poll_until("200 more trades", Duration::from_secs(30), || {
+                progress.committed.load(Ordering::Relaxed) >= before + 200
+            });
             server.stop(true);
             server.restart();
         }
@@ -177,6 +179,7 @@ fn server_killed_twice_mid_run_and_every_balance_reconciles() {
 
 #[test]
 fn a_server_that_stays_down_stops_the_run_with_an_error() {
+    require!(Need::PrivateMariaDb);
     let mut server = PrivateServer::start(&[]);
     let url: DatabaseUrl = server.url("test").parse().unwrap();
     let settings = Settings {
@@ -210,6 +213,7 @@ fn a_server_that_stays_down_stops_the_run_with_an_error() {
 /// stops with an error instead of hanging for ever.
 #[test]
 fn a_server_that_stops_answering_ends_the_run_instead_of_hanging() {
+    require!(Need::PrivateMariaDb);
     let server = PrivateServer::start(&[]);
     let url: DatabaseUrl = format!("{}?connect_timeout=1", server.url("test"))
         .parse()
@@ -224,9 +228,9 @@ fn a_server_that_stops_answering_ends_the_run_instead_of_hanging() {
 
     let (summary, took) = std::thread::scope(|s| {
         let run = s.spawn(|| bank.run(&progress).unwrap());
-        while progress.committed.load(Ordering::Relaxed) < 100 {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        poll_until("100 trades", Duration::from_secs(30), || {
+            progress.committed.load(Ordering::Relaxed) >= 100
+        });
         server.pause();
         let frozen = std::time::Instant::now();
         // Should the deadlines not end the run, the server runs again after

@@ -1,43 +1,35 @@
 //! `player-cli bank` end to end: the JSON contract, the readable table, the
 //! users' data left alone, refused inputs, and a server that goes away.
 
-use std::process::{Command, Output};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
+use player_testkit::cli::Run;
 use player_testkit::sql::id;
-use player_testkit::{PrivateServer, TestDatabase};
+use player_testkit::{Need, PrivateServer, TestDatabase, poll_until, require};
 
-fn cli(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_player-cli"))
-        .arg("--database-url")
-        .arg(url)
-        .arg("bank")
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run player-cli")
+use crate::common::player_cli;
+
+/// Runs `player-cli --database-url URL bank ARGS...`.
+fn cli(url: &str, args: &[&str]) -> Run {
+    player_cli().database_url(url).arg("bank").args(args).run()
 }
 
 /// What the command printed on stderr after the line naming the database it changes.
-fn stderr(out: &Output) -> String {
-    crate::common::without_notice(&String::from_utf8_lossy(&out.stderr)).to_owned()
+fn stderr(out: &Run) -> String {
+    crate::common::without_notice(&out.stderr).to_owned()
 }
 
 /// Asserts a failure with exit code `code`, `text` on stderr (one line for a
 /// runtime error), and nothing on stdout.
-fn assert_refused(out: &Output, code: i32, text: &str) {
+fn assert_refused(out: &Run, code: i32, text: &str) {
     let err = stderr(out);
-    assert_eq!(out.status.code(), Some(code), "stderr: {err}");
+    assert_eq!(out.code, code, "stderr: {err}");
     assert!(err.contains(text), "stderr: {err}");
     if code == 1 {
         assert_eq!(err.trim_end().lines().count(), 1, "stderr: {err}");
     }
-    assert!(
-        out.stdout.is_empty(),
-        "stdout: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert!(out.stdout.is_empty(), "stdout: {}", out.stdout);
 }
 
 fn database_exists(db: &mut TestDatabase, name: &str) -> bool {
@@ -71,8 +63,8 @@ fn json_report_keeps_its_contract_and_the_users_data_is_untouched() {
             "42",
         ],
     );
-    assert!(out.status.success(), "stderr: {}", stderr(&out));
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.success(), "stderr: {}", stderr(&out));
+    let stdout = out.stdout;
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     for key in [
@@ -136,8 +128,8 @@ fn table_report_for_a_number_of_trades() {
             bank_db.name(),
         ],
     );
-    assert!(out.status.success(), "stderr: {}", stderr(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.success(), "stderr: {}", stderr(&out));
+    let stdout = &out.stdout;
     for text in [
         "bank: 3 workers, 100 players",
         "committed",
@@ -197,6 +189,7 @@ fn a_player_table_with_foreign_ids_is_refused() {
 
 #[test]
 fn txn_mode_is_refused_on_a_server_that_is_not_tidb_before_any_change() {
+    require!(Need::NotTidb);
     let mut users = TestDatabase::create();
     let name = format!("player_test_bank_{}", std::process::id());
     let out = cli(
@@ -231,7 +224,7 @@ fn bad_flags_are_usage_errors() {
         &["--txn-mode", "sometimes"],
     ] {
         let out = cli(users.url(), args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert_eq!(out.code, 2, "{args:?}: {}", stderr(&out));
     }
     let long = "n".repeat(65);
     for name in ["", "a-b", "x`; DROP DATABASE test; --", long.as_str()] {
@@ -248,10 +241,11 @@ fn bad_flags_are_usage_errors() {
 
 #[test]
 fn a_server_that_goes_away_ends_the_command_with_a_clear_error() {
+    require!(Need::PrivateMariaDb);
     let mut server = PrivateServer::start(&[]);
-    let child = crate::common::spawn(
-        &server.url("test"),
-        &[
+    let child = player_cli()
+        .database_url(&server.url("test"))
+        .args([
             "bank",
             "--workers",
             "2",
@@ -259,11 +253,12 @@ fn a_server_that_goes_away_ends_the_command_with_a_clear_error() {
             "30",
             "--connect-timeout",
             "1",
-        ],
-    );
+        ])
+        .time_limit(Duration::from_secs(30))
+        .spawn();
     std::thread::sleep(Duration::from_millis(1_500));
     server.stop(true);
-    let run = crate::common::finish(child, Duration::from_secs(30));
+    let run = child.finish();
     let err = crate::common::without_notice(&run.stderr);
     assert_eq!(run.code, 1, "stderr: {err}");
     assert!(
@@ -282,9 +277,9 @@ fn ctrl_c_stops_the_workers_and_the_run_is_reported_and_checked() {
 
     let users = TestDatabase::create();
     let bank_db = TestDatabase::create();
-    let child = crate::common::spawn(
-        users.url(),
-        &[
+    let child = player_cli()
+        .database_url(users.url())
+        .args([
             "bank",
             "--workers",
             "3",
@@ -297,11 +292,12 @@ fn ctrl_c_stops_the_workers_and_the_run_is_reported_and_checked() {
             "--json",
             "--bank-database",
             bank_db.name(),
-        ],
-    );
+        ])
+        .time_limit(Duration::from_secs(60))
+        .spawn();
     // Trading has begun once a balance has moved (the table may not exist yet).
     let mut conn = bank_db.connect();
-    crate::common::wait_until("a trade", Duration::from_secs(30), || {
+    poll_until("a trade", Duration::from_secs(30), || {
         player::table
             .filter(player::coins.ne(10_000))
             .count()
@@ -309,8 +305,8 @@ fn ctrl_c_stops_the_workers_and_the_run_is_reported_and_checked() {
             .is_ok_and(|n| n > 0)
     });
     std::thread::sleep(Duration::from_millis(300));
-    crate::common::ctrl_c(&child);
-    let run = crate::common::finish(child, Duration::from_secs(30));
+    child.ctrl_c();
+    let run = child.finish();
 
     assert_eq!(run.code, 130, "{run:?}");
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();

@@ -1,31 +1,27 @@
 //! Bad connection input: one clear line (and a hint), exit status 1, the
 //! password never shown, nothing changed.
 
-use std::net::TcpListener;
-use std::process::{Command, Output};
+use std::time::Duration;
 
 use diesel::prelude::*;
 use player_testkit::TestDatabase;
+use player_testkit::cli::Run;
+use player_testkit::net::{SilentListener, free_port};
+
+use crate::common::{cli, player_cli};
 
 const PASSWORD: &str = "Sup3r-S3cret";
 
-fn run_with_url(url: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_player-cli"))
-        .args(["--database-url", url])
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run player-cli")
+/// Runs the default command (the scenarios) against `url`.
+fn run_with_url(url: &str) -> Run {
+    cli(url, &[])
 }
 
 /// Exit status 1, empty stdout, `error: ...` first and at most a `hint: ...` after it.
-fn assert_one_line_error(out: &Output, expected: &str) -> String {
-    let stderr = crate::common::without_notice(&String::from_utf8_lossy(&out.stderr)).to_owned();
-    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
-    assert!(
-        out.stdout.is_empty(),
-        "stdout: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+fn assert_one_line_error(out: &Run, expected: &str) -> String {
+    let stderr = crate::common::without_notice(&out.stderr).to_owned();
+    assert_eq!(out.code, 1, "stderr: {stderr}");
+    assert!(out.stdout.is_empty(), "stdout: {}", out.stdout);
     let lines: Vec<&str> = stderr.lines().collect();
     assert!(
         lines
@@ -56,12 +52,7 @@ fn has_player_table(db: &TestDatabase) -> bool {
 
 #[test]
 fn no_server_at_the_url() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    // Nothing listens on the port once the listener is dropped.
+    let port = free_port();
     let out = run_with_url(&format!("mysql://root:{PASSWORD}@127.0.0.1:{port}/test"));
     let stderr = assert_one_line_error(&out, "cannot connect to mysql://root:***@127.0.0.1");
     assert!(
@@ -112,15 +103,12 @@ fn malformed_urls() {
 #[test]
 fn database_url_from_the_environment_is_used() {
     let db = TestDatabase::create();
-    let out = Command::new(env!("CARGO_BIN_EXE_player-cli"))
+    let out = player_cli()
         .env(
             "DATABASE_URL",
             format!("{}/{}_nope", server_of(&db), db.name()),
         )
-        .env_remove("RUST_LOG")
-        .current_dir(std::env::temp_dir())
-        .output()
-        .expect("run player-cli");
+        .run();
     assert_one_line_error(&out, "Unknown database");
 }
 
@@ -128,12 +116,13 @@ fn database_url_from_the_environment_is_used() {
 /// used to hang forever.
 #[test]
 fn a_silent_server_times_out_with_a_hint() {
-    let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = silent.local_addr().expect("addr").port();
-    let url = format!("mysql://root@127.0.0.1:{port}/test?connect_timeout=1");
-    let child = crate::common::spawn(&url, &["ping"]);
+    let silent = SilentListener::start();
     // Killed, and the test failed, should it wait for the handshake for ever.
-    let run = crate::common::finish(child, std::time::Duration::from_secs(10));
+    let run = player_cli()
+        .database_url(&silent.url("connect_timeout=1"))
+        .arg("ping")
+        .time_limit(Duration::from_secs(10))
+        .run();
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(run.stdout, "", "{run:?}");
     let lines = run.stderr_lines();
@@ -145,7 +134,7 @@ fn a_silent_server_times_out_with_a_hint() {
             && lines[1].contains("connect_timeout"),
         "{run:?}"
     );
-    drop(silent);
+    assert!(silent.accepted() >= 1, "ping never reached the listener");
 }
 
 /// The test database's URL with host `localhost` instead of `127.0.0.1`, or
@@ -153,7 +142,7 @@ fn a_silent_server_times_out_with_a_hint() {
 fn on_localhost(db: &TestDatabase) -> Option<String> {
     let mut url = url::Url::parse(db.url()).unwrap();
     if url.host_str() != Some("127.0.0.1") {
-        eprintln!("the test server is not on 127.0.0.1; skipped");
+        player_testkit::need::skip("the test server is not on 127.0.0.1");
         return None;
     }
     url.set_host(Some("localhost")).unwrap();
@@ -168,8 +157,7 @@ fn localhost_with_a_port_connects_over_tcp() {
     };
     assert!(url.starts_with("mysql://root@localhost:"), "{url}");
     let out = run_with_url(&url);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(has_player_table(&db), "the scenarios ran on {url}");
 }
 

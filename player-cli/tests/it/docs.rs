@@ -4,14 +4,10 @@
 //! `[..]` matches what varies within a line, `? N` is an expected exit status.
 
 use diesel::connection::SimpleConnection;
-use player_testkit::TestDatabase;
-
-/// The server the examples show; they are checked only against it.
-const DOCS_SERVER: &str = "mysql://root@127.0.0.1:4000/";
+use player_testkit::{Need, TestDatabase, require};
 
 /// Runs the console blocks of `file` (relative to the package folder) with
-/// `DATABASE_URL` pointing at `url`, or skips when the test server is not the
-/// one the examples show.
+/// `DATABASE_URL` pointing at `url`.
 fn run_examples(file: &str, url: &str) {
     trycmd::TestCases::new()
         .register_bin("player-cli", trycmd::cargo::cargo_bin!("player-cli"))
@@ -20,28 +16,18 @@ fn run_examples(file: &str, url: &str) {
         .case(file);
 }
 
-fn on_docs_server() -> bool {
-    let ok = player_testkit::test_server_url() == DOCS_SERVER;
-    if !ok {
-        eprintln!("the examples show {DOCS_SERVER}; skipped on another test server");
-    }
-    ok
-}
-
 #[test]
 fn readme() {
-    if !on_docs_server() {
-        return;
-    }
+    // The examples show the local MariaDB stand-in's URL and version.
+    require!(Need::DocsServer);
     let db = TestDatabase::create();
     run_examples("../README.md", db.url());
 }
 
 #[test]
 fn cli_md() {
-    if !on_docs_server() {
-        return;
-    }
+    // The examples show the local MariaDB stand-in's URL and version.
+    require!(Need::DocsServer);
     // `setup` comes first and creates the database: give it a missing one
     // whose name the testkit's sweep knows, dropped when `db` is.
     let mut db = TestDatabase::create();

@@ -1,8 +1,11 @@
 //! `load`: bulk creation and its closing rows/s line.
 
-use player_testkit::TestDatabase;
+use std::time::Duration;
 
-use crate::common::{cli, rows};
+use player_testkit::cli::Running;
+use player_testkit::{Need, TestDatabase, poll_until, require};
+
+use crate::common::{cli, player_cli, rows};
 
 #[test]
 fn load_creates_count_players_in_batches_and_reports_rows_per_second() {
@@ -58,22 +61,11 @@ fn load_in_one_transaction_with_the_largest_batch() {
 /// Runs `load` and returns the peak resident memory the kernel recorded for
 /// it (`VmHWM`, which only grows), read until the process exits.
 fn peak_rss_kib(url: &str, count: &str) -> u64 {
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_player-cli"))
-        .args([
-            "--database-url",
-            url,
-            "load",
-            "--count",
-            count,
-            "--batch",
-            "1000",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let status = format!("/proc/{}/status", child.id());
+    let mut child = player_cli()
+        .database_url(url)
+        .args(["load", "--count", count, "--batch", "1000"])
+        .spawn();
+    let status = format!("/proc/{}/status", child.pid());
     let mut peak = 0;
     loop {
         if let Ok(text) = std::fs::read_to_string(&status)
@@ -84,11 +76,12 @@ fn peak_rss_kib(url: &str, count: &str) -> u64 {
         {
             peak = peak.max(kib);
         }
-        if let Some(exit) = child.try_wait().expect("wait") {
-            assert!(exit.success(), "load {count} failed");
+        if child.has_exited() {
+            let run = child.finish();
+            assert!(run.success(), "load {count} failed: {run:?}");
             return peak;
         }
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -105,9 +98,15 @@ fn load_memory_does_not_grow_with_the_count() {
     );
 }
 
-/// Starts `load ARGS...` on `db` with its output piped.
-fn spawn_load(db: &TestDatabase, args: &[&str]) -> std::process::Child {
-    crate::common::spawn(db.url(), &[&["load"], args].concat())
+/// Starts `load ARGS...` on `db` with its output piped, killed (failing the
+/// test) should it run for over a minute.
+fn spawn_load(db: &TestDatabase, args: &[&str]) -> Running {
+    player_cli()
+        .database_url(db.url())
+        .arg("load")
+        .args(args)
+        .time_limit(Duration::from_secs(60))
+        .spawn()
 }
 
 /// Ctrl-C, or SIGTERM (what `kill`, `timeout` and container runtimes send),
@@ -115,9 +114,7 @@ fn spawn_load(db: &TestDatabase, args: &[&str]) -> std::process::Child {
 /// and the command says how many; exit 128 + the signal's number.
 #[test]
 fn a_signal_stops_a_load_after_the_batch_in_flight() {
-    use crate::common::{finish, send, wait_until};
     use nix::sys::signal::Signal;
-    use std::time::Duration;
 
     for (signal, code, name) in [
         (Signal::SIGINT, 130, "Ctrl-C"),
@@ -127,11 +124,11 @@ fn a_signal_stops_a_load_after_the_batch_in_flight() {
         // About 5 s at full speed, should the signal be missed.
         let child = spawn_load(&db, &["--count", "600000", "--batch", "1000"]);
         let mut conn = db.connect();
-        wait_until("a batch committed", Duration::from_secs(30), || {
+        poll_until("a batch committed", Duration::from_secs(30), || {
             player_core::players::count(&mut conn).is_ok_and(|n| n > 0)
         });
-        send(&child, signal);
-        let run = finish(child, Duration::from_secs(30));
+        child.signal(signal);
+        let run = child.finish();
 
         assert_eq!(run.code, code, "{run:?}");
         let committed = rows(&db).len();
@@ -165,19 +162,18 @@ fn a_signal_stops_a_load_after_the_batch_in_flight() {
 /// the server (here for a table lock): exit 128 + its number, no report.
 #[test]
 fn a_second_signal_quits_at_once() {
-    use crate::common::{ctrl_c, finish, send};
     use player_testkit::sql::{exec, wait_for_blocked_statement};
     use std::io::{BufRead, BufReader, Read};
-    use std::time::Duration;
 
+    require!(Need::TableLocks);
     let db = TestDatabase::migrated();
     let mut holder = db.connect();
     exec(&mut holder, "LOCK TABLES player WRITE");
     let mut child = spawn_load(&db, &["--count", "10"]);
     wait_for_blocked_statement(&mut db.connect(), db.name(), "INSERT%");
 
-    send(&child, nix::sys::signal::Signal::SIGTERM);
-    let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
+    child.signal(nix::sys::signal::Signal::SIGTERM);
+    let mut stderr = BufReader::new(child.take_stderr());
     let mut line = String::new();
     while !line.starts_with("stopping:") {
         line.clear();
@@ -191,8 +187,8 @@ fn a_second_signal_quits_at_once() {
         "{line}"
     );
     // Still blocked: only a second signal ends it now.
-    ctrl_c(&child);
-    let run = finish(child, Duration::from_secs(10));
+    child.ctrl_c();
+    let run = child.finish();
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).expect("read");
     exec(&mut holder, "UNLOCK TABLES");
@@ -206,39 +202,20 @@ fn a_second_signal_quits_at_once() {
 /// nothing is committed, and the command says so; exit 130.
 #[test]
 fn ctrl_c_rolls_a_transactional_load_back() {
-    use crate::common::{ctrl_c, finish, wait_until};
-    use diesel::prelude::*;
-    use diesel::sql_types::{BigInt, Text};
-    use std::time::Duration;
-
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-
     let db = TestDatabase::migrated();
     let child = spawn_load(
         &db,
         &["--count", "600000", "--batch", "1000", "--transaction"],
     );
-    // Rows inserted inside the open transaction show only in its counters.
-    // MariaDB refreshes INNODB_TRX only when it was not read in the last
-    // 100 ms: poll more slowly than that.
-    let mut observer = db.connect();
-    wait_until("rows in the transaction", Duration::from_secs(30), || {
-        std::thread::sleep(Duration::from_millis(150));
-        diesel::sql_query(
-            "SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX t \
-             JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id \
-             WHERE p.DB = ? AND t.trx_rows_modified > 0",
-        )
-        .bind::<Text, _>(db.name())
-        .get_result::<Count>(&mut observer)
-        .is_ok_and(|c| c.n > 0)
-    });
-    ctrl_c(&child);
-    let run = finish(child, Duration::from_secs(30));
+    // Rows inserted inside the open transaction show only in the server's
+    // list of transactions.
+    player_testkit::sql::wait_for_uncommitted_rows(
+        &mut db.connect(),
+        db.name(),
+        Duration::from_secs(30),
+    );
+    child.ctrl_c();
+    let run = child.finish();
 
     assert_eq!(run.code, 130, "{run:?}");
     assert_eq!(rows(&db).len(), 0, "nothing committed");

@@ -2,31 +2,23 @@
 //! masked) and where its URL came from; read-only commands stay quiet.
 
 use std::path::Path;
-use std::process::Command;
 
 use player_testkit::TestDatabase;
 
-use crate::common::{Run, cli, cli_env, tutorial_players_db};
+use crate::common::{Run, cli, cli_env, player_cli, tutorial_players_db};
 
 /// Runs `player-cli ARGS` from `dir` without DATABASE_URL in the environment.
 fn cli_in(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_player-cli"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run player-cli");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).expect("utf-8"),
-        stderr: String::from_utf8(out.stderr).expect("utf-8"),
-    }
+    player_cli().args(args).current_dir(dir).run()
 }
 
-fn temp_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("player-cli-notice-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(dir.join("sub/deeper")).expect("dirs");
+/// A folder with `sub/deeper` in it, removed when dropped.
+fn temp_dir() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("player-cli-notice-")
+        .tempdir()
+        .expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("sub/deeper")).expect("dirs");
     dir
 }
 
@@ -56,7 +48,8 @@ fn the_flag_and_the_environment_are_named() {
 #[test]
 fn a_dotenv_in_a_parent_folder_is_named_by_its_path() {
     let db = tutorial_players_db();
-    let dir = temp_dir();
+    let temp = temp_dir();
+    let dir = temp.path();
     std::fs::write(dir.join(".env"), format!("DATABASE_URL={}\n", db.url())).unwrap();
     let run = cli_in(&dir.join("sub/deeper"), &["player", "delete", "1"]);
     assert_eq!(run.code, 0, "{run:?}");
@@ -72,15 +65,15 @@ fn a_dotenv_in_a_parent_folder_is_named_by_its_path() {
     // The environment wins over .env, and says so.
     let run = cli_env(&["player", "list"], &[("DATABASE_URL", db.url())]);
     assert_eq!(run.stderr, "", "read-only: {run:?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn the_default_is_named_and_passwords_are_masked() {
-    let dir = temp_dir();
+    let temp = temp_dir();
+    let dir = temp.path();
     // An id no one has: deleting it changes nothing wherever the default points.
     let id = format!("nobody-{}", uuid::Uuid::new_v4().simple());
-    let run = cli_in(&dir, &["player", "delete", &id[..36]]);
+    let run = cli_in(dir, &["player", "delete", &id[..36]]);
     assert_eq!(
         run.stderr.lines().next(),
         Some("changing mysql://root@127.0.0.1:4000/test (URL from the built-in default)"),
@@ -100,7 +93,6 @@ fn the_default_is_named_and_passwords_are_masked() {
         "{run:?}"
     );
     assert!(!run.stderr.contains("hunter2"), "{run:?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -139,13 +131,14 @@ fn read_only_commands_and_bad_input_stay_quiet() {
 
 #[test]
 fn a_malformed_dotenv_line_is_named_without_its_value() {
-    let dir = temp_dir();
+    let temp = temp_dir();
+    let dir = temp.path();
     std::fs::write(
         dir.join(".env"),
         "OTHER=1\nDATABASE_URL='mysql://root:hunter2@127.0.0.1:4000/test\n",
     )
     .unwrap();
-    let run = cli_in(&dir, &["player", "list"]);
+    let run = cli_in(dir, &["player", "list"]);
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(
         run.stderr,
@@ -154,5 +147,4 @@ fn a_malformed_dotenv_line_is_named_without_its_value() {
             dir.join(".env").display()
         )
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -168,41 +168,26 @@ fn update_can_set_both_balances() {
 #[test]
 fn a_reader_that_stops_early_ends_the_list_quietly() {
     use std::io::Read;
-    use std::process::{Command, Stdio};
 
     let db = TestDatabase::migrated();
     let players = (0..10_000).map(|i| player_core::NewPlayer::new(id(&format!("p{i:05}")), 1, 1));
     player_core::players::bulk_create(&mut db.connect(), players, 5_000).expect("insert");
     for json in [false, true] {
-        let mut args = vec![
-            "--database-url",
-            db.url(),
-            "player",
-            "list",
-            "--limit",
-            "10000",
-        ];
+        let mut args = vec!["player", "list", "--limit", "10000"];
         if json {
             args.push("--json");
         }
         // 10000 rows are far more than a pipe buffers: the writer is still
         // writing when the reader goes.
-        let mut child = Command::new(env!("CARGO_BIN_EXE_player-cli"))
+        let mut child = crate::common::player_cli()
+            .database_url(db.url())
             .args(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn");
+            .spawn();
         let mut first = [0u8; 16];
-        child
-            .stdout
-            .take()
-            .expect("stdout")
-            .read_exact(&mut first)
-            .expect("read");
-        let out = child.wait_with_output().expect("wait");
-        assert_eq!(out.status.code(), Some(0), "json={json}");
-        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "json={json}");
+        child.take_stdout().read_exact(&mut first).expect("read");
+        let run = child.finish();
+        assert_eq!(run.code, 0, "json={json}");
+        assert_eq!(run.stderr, "", "json={json}");
     }
 }
 

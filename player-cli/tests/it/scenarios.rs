@@ -1,17 +1,11 @@
 //! End to end: the built binary runs the tutorial's scenarios on a fresh
 //! database and prints exactly the tutorial's lines, twice in a row.
 
-use std::process::{Command, Output};
-
 use player_testkit::TestDatabase;
+use player_testkit::cli::Run;
 
-fn run_cli(db: &TestDatabase, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_player-cli"))
-        .args(["--database-url", db.url()])
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run player-cli")
+fn run_cli(db: &TestDatabase, args: &[&str]) -> Run {
+    crate::common::cli(db.url(), args)
 }
 
 /// `id:<id>, coins:<n>, goods:<n>` with the tutorial's spacing; returns the three fields.
@@ -65,14 +59,13 @@ fn scenarios_print_the_tutorial_lines_and_can_be_repeated() {
     let db = TestDatabase::create();
     for run in 1..=2 {
         let out = run_cli(&db, &[]);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "run {run} failed: {stderr}");
+        assert!(out.success(), "run {run} failed: {}", out.stderr);
         assert_eq!(
-            stderr,
+            out.stderr,
             format!("changing {} (URL from --database-url)\n", db.url()),
             "run {run}: only the database it changes on stderr"
         );
-        assert_tutorial_output(&String::from_utf8_lossy(&out.stdout));
+        assert_tutorial_output(&out.stdout);
     }
 }
 
@@ -80,12 +73,8 @@ fn scenarios_print_the_tutorial_lines_and_can_be_repeated() {
 fn scenarios_subcommand_is_the_default() {
     let db = TestDatabase::create();
     let out = run_cli(&db, &["scenarios"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_tutorial_output(&String::from_utf8_lossy(&out.stdout));
+    assert!(out.success(), "{}", out.stderr);
+    assert_tutorial_output(&out.stdout);
 }
 
 #[test]

@@ -8,8 +8,9 @@
 use std::time::{Duration, Instant};
 
 use player_testkit::sql::exec;
+use player_testkit::{Need, require};
 
-use crate::common::{cli, finish, spawn, tutorial_players_db};
+use crate::common::{cli, player_cli, tutorial_players_db};
 
 /// Each command with what its error must say beyond the stall.
 const COMMANDS: &[(&[&str], &str)] = &[
@@ -37,6 +38,7 @@ const COMMANDS: &[(&[&str], &str)] = &[
 
 #[test]
 fn every_command_gives_up_on_work_the_server_holds() {
+    require!(Need::TableLocks);
     let db = tutorial_players_db();
     let mut holder = db.connect();
     exec(
@@ -45,9 +47,13 @@ fn every_command_gives_up_on_work_the_server_holds() {
     );
     for (args, says) in COMMANDS {
         let started = Instant::now();
-        let child = spawn(db.url(), &[&["--stall-timeout", "0.5"], *args].concat());
         // Killed, and the test failed, should the command wait on the lock.
-        let run = finish(child, Duration::from_secs(20));
+        let run = player_cli()
+            .database_url(db.url())
+            .args(["--stall-timeout", "0.5"])
+            .args(*args)
+            .time_limit(Duration::from_secs(20))
+            .run();
         let took = started.elapsed();
         let stderr = run.stderr_lines();
         assert_eq!(run.code, 1, "{args:?}: {run:?}");

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use diesel::prelude::*;
 use player_admin::catalog::server_info;
 use player_core::db::{self, ConnectError, DatabaseUrl};
-use player_testkit::PrivateServer;
+use player_testkit::{Need, PrivateServer, require};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 
 use crate::common::cli;
@@ -67,8 +67,12 @@ fn make_pki(dir: &Path, names: &[&str]) -> (Pki, ServerCert) {
 }
 
 /// A private server with TLS whose certificate names `names`.
-fn tls_server(names: &[&str]) -> (PrivateServer, Pki, tempdir::Dir) {
-    let dir = tempdir::Dir::new();
+/// The PEM files live in a folder removed when the test drops it.
+fn tls_server(names: &[&str]) -> (PrivateServer, Pki, tempfile::TempDir) {
+    let dir = tempfile::Builder::new()
+        .prefix("player-cli-pki-")
+        .tempdir()
+        .expect("pki dir");
     let (pki, server) = make_pki(dir.path(), names);
     let args = [
         format!("--ssl-ca={}", pki.ca.display()),
@@ -77,31 +81,6 @@ fn tls_server(names: &[&str]) -> (PrivateServer, Pki, tempdir::Dir) {
     ];
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     (PrivateServer::start(&args), pki, dir)
-}
-
-/// A folder removed on drop (the PEM files outlive no test).
-mod tempdir {
-    use std::path::{Path, PathBuf};
-
-    pub struct Dir(PathBuf);
-
-    impl Dir {
-        pub fn new() -> Self {
-            let dir = std::env::temp_dir().join(format!("player-cli-pki-{}", uuid::Uuid::new_v4()));
-            std::fs::create_dir(&dir).expect("pki dir");
-            Self(dir)
-        }
-
-        pub fn path(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
 }
 
 fn url(server: &PrivateServer, query: &str) -> DatabaseUrl {
@@ -119,6 +98,7 @@ fn cipher(url: &DatabaseUrl) -> Result<String, ConnectError> {
 
 #[test]
 fn modes_against_a_server_whose_certificate_names_127_0_0_1() {
+    require!(Need::PrivateMariaDb);
     let (server, pki, _dir) = tls_server(&["localhost", "127.0.0.1"]);
     let ca = pki.ca.display();
     let other = pki.other_ca.display();
@@ -155,6 +135,7 @@ fn modes_against_a_server_whose_certificate_names_127_0_0_1() {
 
 #[test]
 fn required_is_really_encrypted_for_a_require_ssl_user() {
+    require!(Need::PrivateMariaDb);
     let (server, _pki, _dir) = tls_server(&["127.0.0.1"]);
     let mut root = db::connect(&url(&server, "ssl_mode=disabled")).expect("root");
     for stmt in [
@@ -194,6 +175,7 @@ fn required_is_really_encrypted_for_a_require_ssl_user() {
 
 #[test]
 fn a_certificate_for_another_host_passes_verify_ca_but_fails_verify_identity() {
+    require!(Need::PrivateMariaDb);
     let (server, pki, _dir) = tls_server(&["db.other.example"]);
     let ca = pki.ca.display();
     let err = cipher(&url(
@@ -209,6 +191,7 @@ fn a_certificate_for_another_host_passes_verify_ca_but_fails_verify_identity() {
 
 #[test]
 fn required_fails_against_a_server_without_tls() {
+    require!(Need::PrivateMariaDb);
     let server = PrivateServer::start(&[]);
     let err = cipher(&url(&server, "ssl_mode=required")).expect_err("no plaintext fallback");
     assert!(matches!(err, ConnectError::Connect { .. }), "{err:?}");

@@ -120,6 +120,7 @@ fn a_server_that_stops_answering_ends_the_trade_at_its_deadline() {
     use diesel::connection::SimpleConnection;
     use std::time::{Duration, Instant};
 
+    player_testkit::require!(player_testkit::Need::PrivateMariaDb);
     let server = player_testkit::PrivateServer::start(&[]);
     let url = server.url("test");
     let mut observer = diesel::Connection::establish(&url).unwrap();
@@ -131,9 +132,10 @@ fn a_server_that_stops_answering_ends_the_trade_at_its_deadline() {
         .unwrap();
 
     let started = Instant::now();
-    let child = crate::common::spawn(
-        &url,
-        &[
+    // Killed, and the test failed, should the trade wait for ever.
+    let child = crate::common::player_cli()
+        .database_url(&url)
+        .args([
             "trade",
             "--seller",
             "a",
@@ -145,13 +147,13 @@ fn a_server_that_stops_answering_ends_the_trade_at_its_deadline() {
             "30",
             "--time-limit",
             "1",
-        ],
-    );
+        ])
+        .time_limit(Duration::from_secs(30))
+        .spawn();
     // Once the trade waits for the lock, freeze the server.
     player_testkit::sql::wait_for_any_lock_wait(&mut observer);
     server.pause();
-    // Killed, and the test failed, should the trade wait for ever.
-    let run = crate::common::finish(child, Duration::from_secs(30));
+    let run = child.finish();
     let took = started.elapsed();
     server.resume();
 

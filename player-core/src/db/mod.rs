@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, Pool};
+use diesel::r2d2::{ManageConnection, R2D2Connection};
 
 pub use tls::{SslMode, TlsError, TlsSettings};
 
@@ -311,6 +311,10 @@ pub fn connect(url: &DatabaseUrl) -> Result<MysqlConnection, ConnectError> {
     Ok(conn)
 }
 
+/// A pool of [`connect`]'s connections, as [`pool`] builds it; a pooled
+/// connection dereferences to the `MysqlConnection` every query takes.
+pub type Pool = diesel::r2d2::Pool<Manager>;
+
 /// A pool of up to `size` connections to `url`, for work spread over threads.
 ///
 /// Connections are checked with a ping when taken out, so one the server
@@ -319,17 +323,49 @@ pub fn connect(url: &DatabaseUrl) -> Result<MysqlConnection, ConnectError> {
 /// as [`connect`] reports it; r2d2 alone would retry until its timeout and
 /// then say only that it timed out. `player_guard::pool` builds the same pool
 /// with deadlines.
-pub fn pool(
-    url: &DatabaseUrl,
-    size: u32,
-) -> Result<Pool<ConnectionManager<MysqlConnection>>, ConnectError> {
+pub fn pool(url: &DatabaseUrl, size: u32) -> Result<Pool, ConnectError> {
     connect(url)?;
     Pool::builder()
         .max_size(size.max(1))
         .test_on_check_out(true)
         .connection_timeout(url.connect_timeout())
-        .build(ConnectionManager::new(url.expose()))
+        .build(Manager(url.clone()))
         .map_err(|e| url.connect_error(&e))
+}
+
+/// Diesel's r2d2 `ConnectionManager<MysqlConnection>`, but with [`connect`]'s
+/// connections (URL and TLS files checked) and [`recycle`] when one comes back.
+#[derive(Debug, Clone)]
+pub struct Manager(DatabaseUrl);
+
+impl ManageConnection for Manager {
+    type Connection = MysqlConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<MysqlConnection, ConnectError> {
+        connect(&self.0)
+    }
+
+    fn is_valid(&self, conn: &mut MysqlConnection) -> Result<(), ConnectError> {
+        conn.ping().map_err(ConnectError::Session)
+    }
+
+    fn has_broken(&self, conn: &mut MysqlConnection) -> bool {
+        std::thread::panicking() || !recycle(conn)
+    }
+}
+
+/// Readies a connection coming back to a pool for its next user: `false` if
+/// it cannot serve one (Diesel's verdict: a transaction left broken). If a
+/// statement failed on it, its prepared-statement cache is emptied, so that a
+/// Diesel 2.3 bug cannot replay that failure to the next user without
+/// reaching the server (see [`transaction`](crate::transaction)).
+pub fn recycle(conn: &mut MysqlConnection) -> bool {
+    if R2D2Connection::is_broken(conn) {
+        return false;
+    }
+    crate::statement_cache::recover(conn, false);
+    true
 }
 
 #[cfg(test)]

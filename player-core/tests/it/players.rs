@@ -6,6 +6,7 @@ use player_core::players::{self, MAX_BATCH_SIZE};
 use player_core::schema::player;
 use player_core::{Error, NewPlayer, Player};
 use player_testkit::sql::{id, insert, session_status};
+use player_testkit::{Need, require};
 
 /// A status counter of this session (e.g. `Com_insert`); reading it runs one
 /// prepared statement (`SHOW SESSION STATUS`).
@@ -63,6 +64,7 @@ fn ids_compare_byte_for_byte() {
 
 #[test]
 fn negative_balances_are_refused_before_anything_is_sent() {
+    require!(Need::SessionCounters);
     let (_db, mut conn) = crate::migrated();
     insert(&mut conn, &[("pos", 1, 1)]);
     let sent = |conn: &mut MysqlConnection| session_status(conn)["Questions"];
@@ -86,6 +88,7 @@ fn negative_balances_are_refused_before_anything_is_sent() {
 /// it (TiDB keeps CHECK constraints only when told to); earlier batches stand.
 #[test]
 fn bulk_create_refuses_a_batch_with_a_negative_balance() {
+    require!(Need::SessionCounters);
     let (_db, mut conn) = crate::migrated();
     let sent = |conn: &mut MysqlConnection| session_status(conn)["Questions"];
     for (coins, goods) in [(-1, 0), (0, -1), (i32::MIN, i32::MIN)] {
@@ -126,6 +129,7 @@ fn bulk_create_refuses_a_batch_with_a_negative_balance() {
 /// constraints; TiDB only with `tidb_enable_check_constraint`).
 #[test]
 fn check_constraints_forbid_negative_balances() {
+    require!(Need::CheckConstraints);
     let (_db, mut conn) = crate::migrated();
     for (coins, goods) in [(-1, 0), (0, -1)] {
         let err = diesel::insert_into(player::table)
@@ -138,6 +142,7 @@ fn check_constraints_forbid_negative_balances() {
 
 #[test]
 fn bulk_create_sends_one_insert_per_batch() {
+    require!(Need::SessionCounters);
     let (_db, mut conn) = crate::migrated();
     for rows in [0usize, 1, 114, 115, 1919] {
         players::delete_all(&mut conn).expect("empty");
@@ -159,6 +164,7 @@ fn bulk_create_sends_one_insert_per_batch() {
 
 #[test]
 fn bulk_create_prepares_the_full_batch_shape_once() {
+    require!(Need::SessionCounters);
     let (_db, mut conn) = crate::migrated();
     let before = session_counter(&mut conn, "Com_stmt_prepare");
     let rows = (0..1919).map(|i| NewPlayer::new(id(&format!("r{i}")), 1, 1));

@@ -34,12 +34,7 @@ fn a_killed_connection_is_replaced_when_taken_out() {
 
 #[test]
 fn an_unreachable_server_is_reported_at_once_with_a_hint() {
-    // A port nothing listens on: bind one, then free it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = player_testkit::net::free_port();
     let url: DatabaseUrl = format!("mysql://root:s3cret@127.0.0.1:{port}/test")
         .parse()
         .unwrap();
@@ -57,4 +52,27 @@ fn an_unreachable_server_is_reported_at_once_with_a_hint() {
         "{err}"
     );
     assert!(!err.to_string().contains("s3cret"), "{err}");
+}
+
+/// A statement that failed on a pooled connection (Diesel 2.3 would replay
+/// its error on every later use) does not follow the connection to its next
+/// user: the pool empties its statement cache when it comes back.
+#[test]
+fn a_failed_statement_does_not_follow_a_connection_to_its_next_user() {
+    use player_core::players;
+    use player_testkit::sql::{exec, id, insert};
+    let db = TestDatabase::migrated();
+    let url: DatabaseUrl = db.url().parse().unwrap();
+    let pool = db::pool(&url, 1).unwrap();
+    {
+        let mut conn = pool.get().unwrap();
+        insert(&mut conn, &[("a", 1, 1)]);
+        assert!(players::get(&mut conn, &id("a")).unwrap().is_some());
+        exec(&mut conn, "RENAME TABLE player TO player_away");
+        assert!(players::get(&mut conn, &id("a")).is_err());
+        exec(&mut conn, "RENAME TABLE player_away TO player");
+    }
+    // The one connection, taken out again.
+    let mut conn = pool.get().unwrap();
+    assert!(players::get(&mut conn, &id("a")).unwrap().is_some());
 }

@@ -11,6 +11,7 @@ use player_core::{Refusal, TradeError, TradeOutcome};
 use player_testkit::TestDatabase;
 use player_testkit::sql::id;
 use player_testkit::sql::{all, insert, session_status};
+use player_testkit::{Need, require};
 
 /// Counter differences over `f`, less what reading the counters itself costs.
 fn counted(
@@ -52,6 +53,7 @@ fn round_trips(c: &BTreeMap<String, i64>) -> i64 {
 
 #[test]
 fn a_trade_takes_seven_round_trips_and_a_refusal_eight() {
+    require!(Need::SessionCounters);
     let db = TestDatabase::migrated();
     let mut conn = db.connect();
     insert(&mut conn, &[("a", 1000, 1000), ("b", 1000, 1000)]);
@@ -88,6 +90,7 @@ fn a_trade_takes_seven_round_trips_and_a_refusal_eight() {
 
 #[test]
 fn the_one_statement_trade_takes_one_round_trip() {
+    require!(Need::SessionCounters);
     let db = TestDatabase::migrated();
     let mut conn = db.connect();
     insert(&mut conn, &[("a", 1000, 1000), ("b", 1000, 1000)]);
@@ -256,6 +259,7 @@ fn a_trade_may_spend_everything() {
 /// between them is refused before any statement runs, and nothing moves.
 #[test]
 fn a_trade_between_collation_twins_is_refused_and_changes_nothing() {
+    require!(Need::SessionCounters);
     for form in FORMS {
         let (_db, mut conn) = crate::migrated();
         insert(&mut conn, &[("a", 100, 100), ("b", 100, 100)]);

@@ -100,6 +100,8 @@ fn a_trade_refused_by_its_update_is_made_if_the_locked_rows_allow_it() {
         let mut holder = hold_row_lock(&db, "b");
         let mut observer = db.connect();
 
+        // TiDB keeps no session counters: there the slow path is not counted.
+        let counted = player_testkit::Need::SessionCounters.unmet().is_none();
         let before = session_status(&mut conn);
         let traded = std::thread::scope(|s| {
             // Seller b, buyer a: the UPDATE reads a first (smaller id), finds no
@@ -128,8 +130,10 @@ fn a_trade_refused_by_its_update_is_made_if_the_locked_rows_allow_it() {
         assert_eq!(traded.retries, 0);
         // The slow path ran: a locking SELECT, and the UPDATE a second time.
         let ran = |name: &str| after.get(name).unwrap_or(&0) - before.get(name).unwrap_or(&0);
-        assert_eq!(ran("Com_select"), 1);
-        assert_eq!(ran("Com_update_multi"), 2);
+        if counted {
+            assert_eq!(ran("Com_select"), 1);
+            assert_eq!(ran("Com_update_multi"), 2);
+        }
         assert_eq!(
             all(&mut conn),
             [

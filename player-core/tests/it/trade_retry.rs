@@ -10,11 +10,11 @@ use diesel::connection::SimpleConnection;
 use diesel::mysql::MysqlConnection;
 use player_core::retry::RetryPolicy;
 use player_core::{Player, Trade, TradeError, TradeOutcome, TransactionError};
-use player_testkit::TestDatabase;
 use player_testkit::sql::id;
 use player_testkit::sql::{
     all, connection_id, exec, hold_row_lock, insert, kill, wait_for_lock_wait,
 };
+use player_testkit::{Need, TestDatabase, require};
 
 /// Short pauses so the tests stay quick.
 pub(crate) const FAST: RetryPolicy = RetryPolicy {
@@ -83,6 +83,7 @@ pub(crate) fn install_write_conflict_trigger(conn: &mut MysqlConnection) {
 
 #[test]
 fn tidb_write_conflict_9007_is_retried_and_the_trade_lands_once() {
+    require!(Need::Triggers);
     for form in FORMS {
         let (_db, mut conn) = setup();
         install_write_conflict_trigger(&mut conn);
@@ -96,6 +97,7 @@ fn tidb_write_conflict_9007_is_retried_and_the_trade_lands_once() {
 
 #[test]
 fn retries_are_bounded_and_the_last_error_is_kept() {
+    require!(Need::Triggers);
     for form in FORMS {
         let (_db, mut conn) = setup();
         install_write_conflict_trigger(&mut conn);
@@ -154,6 +156,7 @@ fn lock_wait_timeout_1205_is_retried() {
 
 #[test]
 fn deadlock_1213_with_the_trade_as_victim_is_retried() {
+    require!(Need::InnoDbDeadlockVictim);
     for form in FORMS {
         let (db, mut conn) = setup();
         let trade_conn_id = connection_id(&mut conn);

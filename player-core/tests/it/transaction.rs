@@ -9,6 +9,7 @@ use player_core::schema::player;
 use player_core::transaction::{self, TransactionError};
 use player_core::{Player, RetryPolicy};
 use player_testkit::sql::{all, connection_id, exec, hold_row_lock, id, kill, wait_for_lock_wait};
+use player_testkit::{Need, require};
 
 use crate::trade_retry::{FAST, install_write_conflict_trigger, setup};
 
@@ -73,6 +74,7 @@ fn a_body_that_returns_an_error_rolls_back_all_it_wrote() {
 /// statement's table) rolls the whole body back; it runs again and lands once.
 #[test]
 fn a_write_conflict_runs_the_whole_body_again_and_it_lands_once() {
+    require!(Need::Triggers);
     let (_db, mut conn) = setup();
     install_write_conflict_trigger(&mut conn);
     // Each run's first UPDATE meets the conflict until the count is spent.

@@ -14,6 +14,7 @@ use player_core::{Trade, TradeError, Traded, TransactionError};
 use player_guard::connect_guarded;
 use player_testkit::PrivateServer;
 use player_testkit::sql::{all, connection_id, id, insert, wait_for_lock_wait};
+use player_testkit::{Need, require};
 
 /// player-core's two forms of the trade.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +41,7 @@ impl Form {
 
 #[test]
 fn a_server_that_stops_answering_mid_trade_ends_it_at_the_deadline() {
+    require!(Need::PrivateMariaDb);
     let server = PrivateServer::start(&[]);
     let url: DatabaseUrl = server.url("test").parse().unwrap();
     let mut observer = db::connect(&url).unwrap();
