@@ -103,7 +103,14 @@ fn retries_are_bounded_and_the_last_error_is_kept() {
         install_write_conflict_trigger(&mut conn);
         conn.batch_execute("SET @inject_9007 = 1000").unwrap();
         let before = all(&mut conn);
-        match a_sells_3_to_b(form, &mut conn, &FAST.with_max_retries(3)) {
+        match a_sells_3_to_b(
+            form,
+            &mut conn,
+            &RetryPolicy {
+                max_retries: 3,
+                ..FAST
+            },
+        ) {
             Err(TradeError::Transaction(TransactionError::RetriesExhausted {
                 retries,
                 source,
