@@ -44,11 +44,11 @@ impl TxnMode {
 /// Which of player-core's two trade forms the workers call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TradeForm {
-    /// [`player_core::trade_with_retry`]: the joined `UPDATE` inside
+    /// [`player_core::trade()`]: the joined `UPDATE` inside
     /// `conn.transaction` (BEGIN, UPDATE, COMMIT).
     #[default]
     Transactional,
-    /// [`player_core::trade_in_one_statement_with_retry`]: the joined `UPDATE`
+    /// [`player_core::trade_in_one_statement`]: the joined `UPDATE`
     /// alone in autocommit, one round trip.
     OneStatement,
 }

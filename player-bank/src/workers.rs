@@ -20,7 +20,7 @@ use crate::{Limit, Settings, player_id};
 /// Distinct error messages kept for the summary.
 const KEPT_ERRORS: usize = 5;
 
-/// The trade function a run calls: [`player_core::trade_with_retry`]'s signature.
+/// The trade function a run calls: [`player_core::trade()`]'s signature.
 pub type TradeFn =
     dyn Fn(&mut MysqlConnection, &Trade, &RetryPolicy) -> Result<Traded, TradeError> + Sync;
 

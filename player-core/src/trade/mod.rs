@@ -113,7 +113,7 @@ impl std::fmt::Display for Balance {
 /// Errors of [`trade`] and [`trade_in_one_statement`]. Only
 /// [`TransactionError::OutcomeUnknown`] and an
 /// [`UnexpectedRowCount`](Self::UnexpectedRowCount) with `applied` may have
-/// left a change behind; [`TradeError::applied`] says which.
+/// left a change behind; [`TradeError::may_be_applied`] says which.
 #[derive(Debug, thiserror::Error)]
 pub enum TradeError {
     /// Refused before any statement was sent.

@@ -28,9 +28,9 @@ fn migrated() -> (TestDatabase, MysqlConnection) {
 /// player-core's two forms of the trade, which every trade test runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Form {
-    /// `trade_with_retry`: BEGIN, the joined UPDATE, COMMIT.
+    /// `trade`: BEGIN, the joined UPDATE, COMMIT.
     Transactional,
-    /// `trade_in_one_statement_with_retry`: the joined UPDATE alone, in autocommit.
+    /// `trade_in_one_statement`: the joined UPDATE alone, in autocommit.
     OneStatement,
 }
 
