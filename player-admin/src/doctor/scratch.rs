@@ -166,7 +166,7 @@ fn behaviour(url: &DatabaseUrl, stall: Duration, facts: &Facts) -> Result<Vec<Ch
         Ok::<_, DieselError>((changed, unchanged))
     })?;
     let traded = conn.step(|c| trade_once(c, &trade(&a, &b)))?;
-    let after = conn.step(|c| balances(c))?;
+    let after = conn.step(balances)?;
     checks.push(match counted {
         Ok((changed, unchanged)) => update_count_check(
             changed,
@@ -434,7 +434,7 @@ fn opposite_trades(
     });
     let overlapped = overlapped?;
     let (one, two) = (traded_as(results.0?), traded_as(results.1?));
-    let after = holder.step(|c| balances(c))?.ok();
+    let after = holder.step(balances)?.ok();
     Ok(opposite_trades_check(
         overlapped,
         &one,

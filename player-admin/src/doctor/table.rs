@@ -130,7 +130,7 @@ pub(super) fn checks(
     checks.push(balances_check(&columns));
 
     let found = session.step(|c| constraints(c, database))?;
-    let create = session.step(|c| create_table(c))?.ok();
+    let create = session.step(create_table)?.ok();
     checks.push(match found {
         Ok(found) => constraints_check(&found, create.as_deref(), facts.kind),
         // Before v7.2, TiDB has no CHECK_CONSTRAINTS table: no constraint at all.
