@@ -401,7 +401,8 @@ fn opposite_trades(
     let mut second = Session::open(url, stall)?;
     let database = url.database().unwrap_or_default().to_owned();
     let locked = holder.step(|c| {
-        c.batch_execute("UPDATE player SET coins = 100, goods = 100; BEGIN")?;
+        c.batch_execute("UPDATE player SET coins = 100, goods = 100")?;
+        c.batch_execute("BEGIN")?;
         player::table
             .filter(player::id.eq(a))
             .select(player::id)
