@@ -416,7 +416,7 @@ fn opposite_trades(
     let run = |session: &mut Session, seller: &PlayerId, buyer: &PlayerId| {
         let result = session.step(|c| trade_once(c, &trade(seller, buyer)));
         ended.fetch_add(1, Ordering::SeqCst);
-        result
+        result.map(traded_as)
     };
     let (results, overlapped) = std::thread::scope(|scope| {
         let one = scope.spawn(|| run(&mut first, a, b));
@@ -424,9 +424,8 @@ fn opposite_trades(
         let overlapped = wait_for_both(holder, &database, &ended);
         let released = holder.step(|c| c.batch_execute("ROLLBACK"));
         let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
-            h.join().unwrap_or_else(|_| {
-                Ok(Err(TradeError::InvalidTrade("the trade's thread panicked")))
-            })
+            h.join()
+                .unwrap_or_else(|_| Ok(Ran::Failed("the trade's thread panicked".into())))
         };
         (
             (join(one), join(two)),
@@ -434,7 +433,7 @@ fn opposite_trades(
         )
     });
     let overlapped = overlapped?;
-    let (one, two) = (traded_as(results.0?), traded_as(results.1?));
+    let (one, two) = (results.0?, results.1?);
     let after = holder.step(balances)?.ok();
     Ok(opposite_trades_check(
         overlapped,
