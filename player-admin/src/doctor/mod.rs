@@ -148,9 +148,12 @@ pub enum DoctorError {
     /// A connection could not be opened.
     #[error(transparent)]
     Connect(#[from] ConnectError),
-    /// The server did not answer a step within the stall deadline; the
-    /// connection was shut down.
-    #[error("the server did not answer within {} s", .0.as_secs_f64())]
+    /// The server did not answer a step within the stall deadline (the
+    /// duration); the connection was shut down, and the checks stopped.
+    #[error(
+        "the server did not answer a check within {} s: the checks stopped and the connection was shut down",
+        .0.as_secs_f64()
+    )]
     Stalled(Duration),
     /// The server refused to say what it is (its version, its variables).
     #[error("cannot read the server's version and variables: {0}")]

@@ -47,7 +47,8 @@ pub fn run(
         stall,
     };
     let report = doctor::run(url, &options).map_err(|e| match e {
-        DoctorError::Stalled(after) => anyhow::Error::new(e).context(Stalled(after)),
+        // Said as every command says it, so that the stall's hint follows.
+        DoctorError::Stalled(after) => anyhow::Error::new(Stalled(after)),
         other => other.into(),
     })?;
     if a.json {

@@ -4,11 +4,14 @@
 //! and the check passes); `--json`; no password shown; and the scratch
 //! database is gone after every run.
 
+use std::time::Duration;
+
 use diesel::connection::SimpleConnection;
 use player_admin::doctor::SCRATCH_PREFIX;
 use player_testkit::TestDatabase;
+use player_testkit::sql::exec;
 
-use crate::common::{Run, cli};
+use crate::common::{Run, cli, finish, spawn};
 
 /// The row of check `name`: its status and the hint under it, if any.
 fn row<'a>(run: &'a Run, name: &str) -> (&'a str, Option<&'a str>) {
@@ -120,7 +123,7 @@ fn a_case_insensitive_id_column_fails_with_the_alter_table_that_fixes_it() {
 }
 
 #[test]
-fn a_no_pad_or_binary_id_column_fails_too() {
+fn a_no_pad_id_column_fails_too() {
     let db = TestDatabase::migrated();
     // MariaDB's NO PAD twin of utf8mb4_bin (MySQL and TiDB call theirs utf8mb4_0900_bin).
     db.connect()
@@ -321,4 +324,26 @@ fn a_user_with_a_password_never_sees_it_and_one_without_create_gets_a_warning() 
         run.stderr
     );
     assert!(!shown(&run).contains("Wr0ng-s3cret"), "{run:?}");
+}
+
+#[test]
+fn a_check_the_server_holds_ends_the_run_after_the_stall_timeout() {
+    let db = TestDatabase::migrated();
+    let mut holder = db.connect();
+    exec(&mut holder, "LOCK TABLES __diesel_schema_migrations WRITE");
+    let child = spawn(db.url(), &["--stall-timeout", "0.5", "doctor"]);
+    // Killed, and the test failed, should doctor wait on the lock.
+    let run = finish(child, Duration::from_secs(20));
+    exec(&mut holder, "UNLOCK TABLES");
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.stdout, "", "{run:?}");
+    let stderr = run.stderr_lines();
+    assert_eq!(
+        stderr[0], "error: the server did not answer within 0.5 s",
+        "{stderr:?}"
+    );
+    assert!(
+        stderr.get(1).is_some_and(|h| h.contains("--stall-timeout")),
+        "{stderr:?}"
+    );
 }
