@@ -30,7 +30,6 @@ use std::time::Duration;
 use diesel::mysql::MysqlConnection;
 use diesel::result::Error as DieselError;
 use player_core::db::{self, ConnectError, DatabaseUrl, GuardedConnection};
-use player_core::statement_cache;
 use serde::Serialize;
 
 /// Prefix of the scratch databases doctor creates: `player_doctor_<16 hex digits>`.
@@ -203,18 +202,12 @@ impl Session {
 
     /// Runs `op` within the deadline. The outer error (a stall: the
     /// connection is shut down) ends the run; the inner one is the server
-    /// refusing a statement, which the caller turns into a row. After a
-    /// refusal the prepared-statement cache is emptied, so that the next
-    /// check does not meet the failed statement's error again
-    /// (`player_core::statement_cache`).
+    /// refusing a statement, which the caller turns into a row.
     fn step<T, E>(
         &mut self,
         op: impl FnOnce(&mut MysqlConnection) -> Result<T, E>,
     ) -> Result<Result<T, E>, DoctorError> {
         let result = self.conn.within(self.stall, op);
-        if result.is_err() {
-            statement_cache::forget_all(&mut self.conn);
-        }
         match self.conn.stalled() {
             Some(after) => Err(DoctorError::Stalled(after)),
             None => Ok(result),

@@ -18,11 +18,11 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Integer, Text};
 use player_core::db::DatabaseUrl;
 use player_core::retry::{ErrorClass, RetryPolicy, Retryable, classify};
 use player_core::schema::player;
-use player_core::{PlayerId, Trade, TradeError, TradeOutcome, Traded, migrations, statement_cache};
+use player_core::{PlayerId, Trade, TradeError, TradeOutcome, Traded, migrations};
 
 use super::server::{Facts, Kind};
 use super::{Check, DoctorError, Options, Session};
@@ -204,18 +204,16 @@ fn insert(conn: &mut MysqlConnection, id: &str) -> QueryResult<usize> {
     insert_with(conn, id, 0, 0)
 }
 
-/// An `INSERT`, whose failure (a duplicate key, expected) empties the
-/// statement cache so that the next `INSERT` is not poisoned by it.
+/// An `INSERT` written as SQL, which Diesel never keeps prepared: the
+/// duplicate key these checks provoke cannot then poison the next `INSERT`
+/// (Diesel 2.3 replays the error of a failed cached statement, see
+/// `player_core`'s statement cache).
 fn insert_with(conn: &mut MysqlConnection, id: &str, coins: i32, goods: i32) -> QueryResult<usize> {
-    statement_cache::recover(conn, |conn| {
-        diesel::insert_into(player::table)
-            .values((
-                player::id.eq(id),
-                player::coins.eq(coins),
-                player::goods.eq(goods),
-            ))
-            .execute(conn)
-    })
+    diesel::sql_query("INSERT INTO player (id, coins, goods) VALUES (?, ?, ?)")
+        .bind::<Text, _>(id)
+        .bind::<Integer, _>(coins)
+        .bind::<Integer, _>(goods)
+        .execute(conn)
 }
 
 /// The trade's shape: one table under two aliases, both rows by primary key.
@@ -337,12 +335,23 @@ fn traded_as(result: Result<Traded, TradeError>) -> Ran {
             ..
         }) => Ran::Done,
         Ok(_) => Ran::Refused,
-        Err(TradeError::RetriesExhausted { source, .. }) => match classify(&source) {
-            ErrorClass::Retryable(reason) => Ran::Retryable(reason),
-            _ => Ran::Failed(source.to_string()),
-        },
-        Err(e) => Ran::Failed(e.to_string()),
+        Err(e) => retryable_cause(&e).map_or_else(|| Ran::Failed(e.to_string()), Ran::Retryable),
     }
+}
+
+/// The retryable server error in `error`'s chain of sources, if one is there
+/// (with no retry allowed, the trade hands back the first one it meets).
+fn retryable_cause(error: &(dyn std::error::Error + 'static)) -> Option<Retryable> {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(ErrorClass::Retryable(reason)) =
+            error.downcast_ref::<DieselError>().map(classify)
+        {
+            return Some(reason);
+        }
+        next = error.source();
+    }
+    None
 }
 
 fn update_count_check(changed: usize, unchanged: usize, trade: Ran, moved: bool) -> Check {
@@ -630,6 +639,12 @@ mod tests {
         assert_eq!(failed.status, Status::Fail);
     }
 
+    /// An error that carries a server error as its source, as the trade's
+    /// "retries exhausted" does.
+    #[derive(Debug, thiserror::Error)]
+    #[error("still failing after 0 retries")]
+    struct Exhausted(#[source] DieselError);
+
     #[test]
     fn a_deadlock_with_no_retry_allowed_is_told_from_other_failures() {
         let deadlock = DieselError::DatabaseError(
@@ -638,13 +653,13 @@ mod tests {
                 "Deadlock found when trying to get lock; try restarting transaction".to_owned(),
             ),
         );
-        let ran = traded_as(Err(TradeError::RetriesExhausted {
-            retries: 0,
-            source: deadlock,
-        }));
-        assert_eq!(ran, Ran::Retryable(Retryable::Deadlock));
+        assert_eq!(
+            retryable_cause(&Exhausted(deadlock)),
+            Some(Retryable::Deadlock)
+        );
+        assert_eq!(retryable_cause(&Exhausted(DieselError::NotFound)), None);
         assert!(matches!(
-            traded_as(Err(TradeError::InvalidTrade("x"))),
+            traded_as(Err(TradeError::UnknownPlayer(id("a")))),
             Ran::Failed(_)
         ));
     }
