@@ -61,6 +61,13 @@ pub enum Command {
     Load(LoadArgs),
     /// Check the connection: server version, TLS cipher, TiDB transaction mode.
     Ping(PingArgs),
+    /// Check what the code assumes of the server: one row per check, PASS,
+    /// WARN or FAIL, with a hint naming what fixes it (exit 1 if one fails).
+    ///
+    /// Reads the server's variables and the `player` table of the URL's
+    /// database, then tries the behaviours the trade relies on in a scratch
+    /// database (`player_doctor_...`) that it creates and drops.
+    Doctor(crate::commands::doctor::DoctorArgs),
     /// Print a shell completion script for bash, zsh, fish, elvish or powershell.
     ///
     /// For example: `player-cli completions bash >
@@ -84,7 +91,8 @@ impl Command {
             | Command::Setup(_)
             | Command::Bank(_)
             | Command::Trade(_)
-            | Command::Load(_) => true,
+            | Command::Load(_)
+            | Command::Doctor(_) => true,
             Command::Migrate(args) => !args.status,
             Command::Player(cmd) => cmd.changes_data(),
             Command::Ping(_) | Command::Completions(_) => false,

@@ -3,6 +3,7 @@
 //! not in the libraries.
 
 use diesel::result::Error as DieselError;
+use player_admin::doctor::DoctorError;
 use player_bank::BankError;
 use player_core::TransactionError;
 use player_core::db::{ConnectError, ConnectFailure, TlsError};
@@ -19,6 +20,9 @@ pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
     }
     err.chain().find_map(|e| {
         if let Some(e) = e.downcast_ref::<ConnectError>() {
+            return connect_hint(e);
+        }
+        if let Some(DoctorError::Connect(e)) = e.downcast_ref::<DoctorError>() {
             return connect_hint(e);
         }
         let database = match e.downcast_ref::<BankError>() {

@@ -1,8 +1,8 @@
 //! `player-cli`: the TiDB player tutorial with Diesel, and tools around it.
 //!
-//! Exit status: 0 on success, 1 on a runtime error, 2 on a usage error,
-//! 3 when a trade is refused by the balances, 130 when Ctrl-C (143 when
-//! SIGTERM) stopped `bank` or `load` (after their report).
+//! Exit status: 0 on success, 1 on a runtime error or a failed `doctor`
+//! check, 2 on a usage error, 3 when a trade is refused by the balances, 130
+//! when Ctrl-C (143 when SIGTERM) stopped `bank` or `load` (after their report).
 
 mod args;
 mod cli;
@@ -80,6 +80,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Load(args)) => commands::load::run(&args, &url, stall, &mut out)?,
         Some(Command::Ping(args)) => commands::ping::run(&args, &url, &mut out)?,
+        Some(Command::Doctor(args)) => {
+            if commands::doctor::run(&args, &url, stall, &mut out)? {
+                code = ExitCode::FAILURE;
+            }
+        }
         Some(Command::Completions(_)) => {} // printed above, before the URL was read
     }
     out.flush()?;
@@ -87,12 +92,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// For a command that changes data, says on stderr which database (the
-/// bank's own, for `bank`) and where the URL came from; read-only commands
-/// stay quiet.
+/// bank's own, for `bank`; the scratch one, for `doctor`) and where the URL
+/// came from; read-only commands stay quiet.
 fn announce(command: Option<&Command>, url: &DatabaseUrl, source: &UrlSource) {
     match command {
         Some(Command::Bank(args)) => {
             config::announce_bank_change(&url.with_database(&args.bank_database), source)
+        }
+        Some(Command::Doctor(args)) => {
+            config::announce_scratch_change(&url.with_database(&args.scratch), source)
         }
         Some(command) if !command.changes_data() => {}
         _ => config::announce_change(url, source),
