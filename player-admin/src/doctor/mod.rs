@@ -29,7 +29,8 @@ use std::time::Duration;
 
 use diesel::mysql::MysqlConnection;
 use diesel::result::Error as DieselError;
-use player_core::db::{self, ConnectError, DatabaseUrl, GuardedConnection};
+use player_core::db::{ConnectError, DatabaseUrl};
+use player_guard::{GuardedConnection, connect_guarded};
 use serde::Serialize;
 
 /// Prefix of the scratch databases doctor creates: `player_doctor_<16 hex digits>`.
@@ -195,7 +196,7 @@ struct Session {
 impl Session {
     fn open(url: &DatabaseUrl, stall: Duration) -> Result<Self, DoctorError> {
         Ok(Self {
-            conn: db::connect_guarded(url)?,
+            conn: connect_guarded(url)?,
             stall,
         })
     }

@@ -197,7 +197,7 @@ fn trade<'a>(seller: &'a PlayerId, buyer: &'a PlayerId) -> Trade<'a> {
 /// The one call of the trade: with no retry, so that a deadlock or a
 /// conflict shows as the error it is instead of being retried away.
 fn trade_once(conn: &mut MysqlConnection, trade: &Trade) -> Result<Traded, TradeError> {
-    player_core::trade_with_retry(conn, trade, &RetryPolicy::NEVER)
+    player_core::trade(conn, trade, &RetryPolicy::NEVER)
 }
 
 fn insert(conn: &mut MysqlConnection, id: &str) -> QueryResult<usize> {

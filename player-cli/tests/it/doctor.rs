@@ -11,7 +11,8 @@ use player_admin::doctor::SCRATCH_PREFIX;
 use player_testkit::TestDatabase;
 use player_testkit::sql::exec;
 
-use crate::common::{Run, cli, finish, spawn};
+use crate::common::{Run, cli, player_cli};
+use player_testkit::{Need, require};
 
 /// The row of check `name`: its status and the hint under it, if any.
 fn row<'a>(run: &'a Run, name: &str) -> (&'a str, Option<&'a str>) {
@@ -328,12 +329,16 @@ fn a_user_with_a_password_never_sees_it_and_one_without_create_gets_a_warning() 
 
 #[test]
 fn a_check_the_server_holds_ends_the_run_after_the_stall_timeout() {
+    require!(Need::TableLocks);
     let db = TestDatabase::migrated();
     let mut holder = db.connect();
     exec(&mut holder, "LOCK TABLES __diesel_schema_migrations WRITE");
-    let child = spawn(db.url(), &["--stall-timeout", "0.5", "doctor"]);
     // Killed, and the test failed, should doctor wait on the lock.
-    let run = finish(child, Duration::from_secs(20));
+    let run = player_cli()
+        .database_url(db.url())
+        .args(["--stall-timeout", "0.5", "doctor"])
+        .time_limit(Duration::from_secs(20))
+        .run();
     exec(&mut holder, "UNLOCK TABLES");
     assert_eq!(run.code, 1, "{run:?}");
     assert_eq!(run.stdout, "", "{run:?}");

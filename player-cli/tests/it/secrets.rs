@@ -24,6 +24,8 @@ const COMMANDS: &[&[&str]] = &[
     &["load", "--count", "10"],
     &["ping"],
     &["ping", "--json"],
+    &["doctor"],
+    &["doctor", "--json"],
     &[
         "bank",
         "--seconds",
