@@ -509,6 +509,22 @@ mod tests {
     }
 
     #[test]
+    fn an_overflow_names_the_balance_and_the_player() {
+        let player = PlayerId::new("rich").expect("id");
+        for (balance, name) in [(Balance::Coins, "coins"), (Balance::Goods, "goods")] {
+            let text = TradeError::Overflow {
+                balance,
+                player: player.clone(),
+            }
+            .to_string();
+            assert_eq!(
+                text,
+                format!("trade would overflow the {name} of player \"rich\"")
+            );
+        }
+    }
+
+    #[test]
     fn only_an_unknown_outcome_or_an_applied_row_count_may_have_applied_the_trade() {
         let lost = || diesel::result::Error::BrokenTransactionManager;
         assert!(TradeError::from(TransactionError::OutcomeUnknown(lost())).may_be_applied());
