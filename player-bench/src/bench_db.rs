@@ -11,6 +11,14 @@ use player_core::players;
 /// drop a database it did not create.
 pub const NAME_PREFIX: &str = "player_bench";
 
+/// Whether `name` is one the benchmark may create and drop.
+fn is_ours(name: &str) -> bool {
+    name.starts_with(NAME_PREFIX)
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
 /// A migrated database for the benchmark, dropped when this value is dropped.
 pub struct BenchDb {
     name: String,
@@ -23,10 +31,7 @@ impl BenchDb {
     /// runs the migrations.
     pub fn create(server: &DatabaseUrl, name: &str) -> anyhow::Result<Self> {
         ensure!(
-            name.starts_with(NAME_PREFIX)
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+            is_ours(name),
             "the benchmark database name must start with `{NAME_PREFIX}` and hold only a-z, 0-9 and _"
         );
         let mut admin = db::connect(&server.with_database(""))?;
@@ -70,35 +75,22 @@ impl BenchDb {
         Ok(())
     }
 
-    /// Drops the database `name` if it exists and is one of the benchmark's
-    /// (its name starts with [`NAME_PREFIX`]); a failure is only reported.
+    /// Drops the database `name` if it is one of the benchmark's; a failure is only reported.
     pub fn drop_other(&mut self, name: &str) {
-        let ours = name.starts_with(NAME_PREFIX)
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if !ours {
+        if !is_ours(name) {
             eprintln!("not dropping the database {name}: not the benchmark's");
-            return;
-        }
-        let drop = format!("DROP DATABASE IF EXISTS `{name}`");
-        if let Err(e) = diesel::sql_query(drop).execute(&mut self.conn) {
+        } else if let Err(e) =
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS `{name}`")).execute(&mut self.conn)
+        {
             eprintln!("could not drop the database {name}: {e}");
         }
-    }
-
-    /// The server's `SELECT VERSION()`.
-    pub fn server_version(&mut self) -> anyhow::Result<String> {
-        Ok(player_admin::catalog::version(&mut self.conn)?)
     }
 }
 
 impl Drop for BenchDb {
     fn drop(&mut self) {
-        let drop = format!("DROP DATABASE IF EXISTS `{}`", self.name);
-        if let Err(e) = diesel::sql_query(drop).execute(&mut self.conn) {
-            eprintln!("could not drop the database {}: {e}", self.name);
-        }
+        let name = self.name.clone();
+        self.drop_other(&name);
     }
 }
 

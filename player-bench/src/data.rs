@@ -23,21 +23,3 @@ pub fn players(count: usize, seed: u64) -> Vec<NewPlayer> {
         })
         .collect()
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn same_seed_same_rows_and_ids_are_unique_uuids() {
-        let a = players(1_000, SEED);
-        assert_eq!(a, players(1_000, SEED));
-        assert_ne!(a, players(1_000, SEED + 1));
-        let ids: std::collections::HashSet<_> = a.iter().map(|p| p.id.as_str()).collect();
-        assert_eq!(ids.len(), a.len());
-        assert!(
-            a.iter()
-                .all(|p| p.id.as_str().len() == 36 && p.id.as_str().parse::<uuid::Uuid>().is_ok())
-        );
-    }
-}

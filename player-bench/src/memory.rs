@@ -1,4 +1,4 @@
-//! Part 4, memory: the peak resident set size of `player-cli load` for growing
+//! The memory part: the peak resident set size of `player-cli load` for growing
 //! player counts.
 //!
 //! The peak is read with `getrusage(RUSAGE_CHILDREN)`, which reports the largest
@@ -6,7 +6,6 @@
 //! benchmark runs it under a fresh copy of itself (`player-bench __peak-rss CMD...`),
 //! which prints the figure as one JSON line.
 
-use std::io::Write;
 use std::os::fd::AsFd;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
@@ -16,12 +15,14 @@ use nix::sys::resource::{UsageWho, getrusage};
 use serde::{Deserialize, Serialize};
 
 use crate::bench_db::BenchDb;
-use crate::cli::MEMORY_BATCH;
 use crate::player_cli::PlayerCli;
-use crate::report::{Section, Verdict, per_second, ratio, thousands};
+use crate::report::{Section, fixed, thousands, verdict};
 
 /// The hidden first argument that makes `player-bench` a peak-RSS wrapper.
 pub const WRAPPER_ARG: &str = "__peak-rss";
+
+/// The batch size `player-cli load` is run with.
+pub const BATCH: usize = 1_000;
 
 /// The largest count's peak may be at most this multiple of the smallest's
 /// ("does not grow", with room for allocator noise).
@@ -47,8 +48,7 @@ pub fn wrapper_main(argv: &[String]) -> ExitCode {
     };
     match measure(program, args) {
         Ok(m) => {
-            let line = serde_json::to_string(&m).unwrap_or_default();
-            let _ = writeln!(std::io::stdout(), "{line}");
+            println!("{}", serde_json::json!(m));
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -62,25 +62,16 @@ fn measure(program: &str, args: &[String]) -> anyhow::Result<Measured> {
     let start = Instant::now();
     // The command's stdout goes to our stderr: our stdout carries only the figure.
     let stdout = Stdio::from(std::io::stderr().as_fd().try_clone_to_owned()?);
-    let status = Command::new(program)
-        .args(args)
-        .stdout(stdout)
-        .status()
-        .with_context(|| format!("cannot start {program}"))?;
+    let status = Command::new(program).args(args).stdout(stdout).status();
+    let status = status.with_context(|| format!("cannot start {program}"))?;
     let seconds = start.elapsed().as_secs_f64();
-    let usage = getrusage(UsageWho::RUSAGE_CHILDREN)?;
+    // ru_maxrss is in KiB on Linux.
+    let peak_rss_kib = u64::try_from(getrusage(UsageWho::RUSAGE_CHILDREN)?.max_rss()).unwrap_or(0);
     Ok(Measured {
-        // ru_maxrss is in KiB on Linux.
-        peak_rss_kib: u64::try_from(usage.max_rss()).unwrap_or(0),
+        peak_rss_kib,
         exit_code: status.code().unwrap_or(-1),
         seconds,
     })
-}
-
-/// One measured `load`.
-struct LoadRun {
-    count: usize,
-    measured: Measured,
 }
 
 /// Measures `player-cli load --count N --batch 1000` for each count. `Ok(None)`
@@ -91,86 +82,66 @@ pub fn run(db: &mut BenchDb, cli: &PlayerCli, counts: &[usize]) -> anyhow::Resul
         return Ok(None);
     }
     let me = std::env::current_exe()?;
-    let me = me.to_string_lossy();
-    let batch = MEMORY_BATCH.to_string();
     let mut runs = Vec::new();
     for &count in counts {
         db.reset()?;
-        let count_s = count.to_string();
-        let out = cli.run(
-            &[&me, WRAPPER_ARG],
-            ["load", "--count", &count_s, "--batch", &batch],
-        )?;
+        let (count_s, batch) = (count.to_string(), BATCH.to_string());
+        let args = ["load", "--count", &count_s, "--batch", &batch];
+        let out = cli.run(&[&me.to_string_lossy(), WRAPPER_ARG], &args)?;
         let stdout = String::from_utf8_lossy(&out.stdout);
-        let measured: Measured = serde_json::from_str(stdout.trim())
+        let m: Measured = serde_json::from_str(stdout.trim())
             .with_context(|| format!("{WRAPPER_ARG} printed {stdout:?}"))?;
-        if measured.exit_code != 0 {
+        if m.exit_code != 0 {
             let stderr = String::from_utf8_lossy(&out.stderr);
             anyhow::bail!(
                 "player-cli load --count {count} exited with {}: {}",
-                measured.exit_code,
+                m.exit_code,
                 stderr.trim()
             );
         }
         db.expect_count(count, &format!("player-cli load --count {count}"))?;
-        eprintln!(
-            "  memory load {count}: peak {:.1} MiB, {}/s",
-            mib(measured.peak_rss_kib),
-            thousands(per_second(count, secs(measured.seconds)))
+        let (mib, rate) = (
+            m.peak_rss_kib as f64 / 1024.0,
+            count as f64 / m.seconds.max(1e-9),
         );
-        runs.push(LoadRun { count, measured });
+        eprintln!(
+            "  memory load {count}: peak {mib:.1} MiB, {}/s",
+            thousands(rate)
+        );
+        runs.push((count, mib, m.seconds, rate));
     }
     db.reset()?;
-    Ok(Some(section(&runs)))
-}
 
-fn section(runs: &[LoadRun]) -> Section {
+    let title = format!("Peak memory of `player-cli load --batch {BATCH}`");
     let mut section = Section::new(
-        format!("Peak memory of `player-cli load --batch {MEMORY_BATCH}`"),
-        &[
-            "players",
-            "peak RSS MiB",
-            "vs smallest",
-            "seconds",
-            "players/s",
-        ],
+        title,
+        "players | peak RSS MiB | vs smallest | seconds | players/s",
     );
-    let base = runs
-        .first()
-        .map_or(f64::NAN, |r| r.measured.peak_rss_kib as f64);
-    for r in runs {
-        let m = &r.measured;
+    let base = runs.first().map_or(f64::NAN, |r| r.1);
+    for &(count, mib, seconds, rate) in &runs {
         section.row(vec![
-            thousands(r.count as f64),
-            format!("{:.1}", mib(m.peak_rss_kib)),
-            ratio(m.peak_rss_kib as f64 / base),
-            format!("{:.1}", m.seconds),
-            thousands(per_second(r.count, secs(m.seconds))),
+            thousands(count as f64),
+            format!("{mib:.1}"),
+            fixed(mib / base),
+            format!("{seconds:.1}"),
+            thousands(rate),
         ]);
     }
     if let (Some(first), Some(last)) = (runs.first(), runs.last()) {
-        let growth = last.measured.peak_rss_kib as f64 / first.measured.peak_rss_kib as f64;
+        let growth = last.1 / first.1;
         section.note(format!(
             "Memory does not grow with the number of players (peak at {} ≤ {GROWTH_LIMIT} × peak at {}): {} ({}×).",
-            thousands(last.count as f64),
-            thousands(first.count as f64),
-            Verdict::of(growth <= GROWTH_LIMIT),
-            ratio(growth)
+            thousands(last.0 as f64),
+            thousands(first.0 as f64),
+            verdict(growth <= GROWTH_LIMIT),
+            fixed(growth)
         ));
     }
     section.note(
         "Peak RSS of the player-cli process (getrusage RUSAGE_CHILDREN); seconds are from process start to exit \
          (start-up and connecting included). The row count is checked after every load.",
     );
-    section
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
-
-fn secs(s: f64) -> std::time::Duration {
-    std::time::Duration::from_secs_f64(s.max(1e-9))
+    Ok(Some(section))
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! (peewee with PyMySQL, the tutorial's `bulk_create` and `trade`), run with the
 //! Python of the virtual environment `scripts/bench.sh` installs.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -23,20 +22,10 @@ const VENV_PYTHON: &str = concat!(
 /// The tutorial's batch size for `bulk_create`.
 pub const BATCH: usize = 114;
 
-/// A Python with peewee and PyMySQL, and the harness.
+/// A Python with peewee and PyMySQL.
 #[derive(Debug, Clone)]
 pub struct Peewee {
     python: PathBuf,
-    script: PathBuf,
-}
-
-/// One timed run of the harness.
-#[derive(Debug)]
-pub struct PeeweeRun {
-    /// Players inserted, or trades made, per second of the timed loop.
-    pub per_second: f64,
-    /// What the connection sent per player batch or per trade, from its session counters.
-    pub counts: Option<CommandCounts>,
 }
 
 /// The harness's stdout line.
@@ -46,34 +35,35 @@ struct Printed {
     per_second: f64,
 }
 
+/// One timed run of the harness: players inserted, or trades made, per second
+/// of the timed loop, and what the connection sent per batch or trade.
+pub type PeeweeRun = (f64, Option<CommandCounts>);
+
 impl Peewee {
     /// `python` (else the environment's), checked: it runs, and imports peewee
     /// and PyMySQL. `Err` holds the reason to print when the column is skipped.
     pub fn find(python: Option<PathBuf>) -> Result<Self, String> {
         let python = python.unwrap_or_else(|| PathBuf::from(VENV_PYTHON));
-        let script = PathBuf::from(SCRIPT);
-        if !script.is_file() {
-            return Err(format!("{} not found", script.display()));
-        }
         if !python.is_file() {
+            let path = python.display();
             return Err(format!(
-                "{} not found; `scripts/bench.sh` installs it (or pass --peewee-python)",
-                python.display()
+                "{path} not found; `scripts/bench.sh` installs it (or pass --peewee-python)"
             ));
         }
         let out = Command::new(&python)
-            .args(["-c", "import peewee, pymysql; print(peewee.__version__)"])
+            .args(["-c", "import peewee, pymysql"])
             .stdin(Stdio::null())
             .output()
             .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
         if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
             return Err(format!(
                 "{} cannot import peewee and PyMySQL: {}",
                 python.display(),
-                String::from_utf8_lossy(&out.stderr).trim()
+                stderr.trim()
             ));
         }
-        Ok(Self { python, script })
+        Ok(Self { python })
     }
 
     /// The tutorial's `Player.bulk_create` of the first `count` players of
@@ -85,20 +75,17 @@ impl Peewee {
         count: usize,
         batch: usize,
     ) -> anyhow::Result<PeeweeRun> {
-        let batches = count.div_ceil(batch.max(1));
-        self.run(
-            url,
-            &[
-                "load",
-                "--count",
-                &count.to_string(),
-                "--batch",
-                &batch.to_string(),
-                "--rows",
-                &csv.to_string_lossy(),
-            ],
-            batches,
-        )
+        let (count_s, batch_s) = (count.to_string(), batch.to_string());
+        let args = [
+            "load",
+            "--count",
+            &count_s,
+            "--batch",
+            &batch_s,
+            "--rows",
+            &csv.to_string_lossy(),
+        ];
+        self.run(url, &args, count.div_ceil(batch.max(1)))
     }
 
     /// `count` of the tutorial's trades of one good for one coin, alternating
@@ -110,30 +97,19 @@ impl Peewee {
         a: &str,
         b: &str,
     ) -> anyhow::Result<PeeweeRun> {
-        self.run(
-            url,
-            &[
-                "trade",
-                "--count",
-                &count.to_string(),
-                "--seller",
-                a,
-                "--buyer",
-                b,
-                "--amount",
-                "1",
-                "--price",
-                "1",
-            ],
-            count,
-        )
+        let count_s = count.to_string();
+        let args = [
+            "trade", "--count", &count_s, "--seller", a, "--buyer", b, "--amount", "1", "--price",
+            "1",
+        ];
+        self.run(url, &args, count)
     }
 
     /// Runs the harness with `--print-counters`; the URL goes in `DATABASE_URL`,
     /// out of the process list.
     fn run(&self, url: &DatabaseUrl, args: &[&str], units: usize) -> anyhow::Result<PeeweeRun> {
         let out = Command::new(&self.python)
-            .arg(&self.script)
+            .arg(SCRIPT)
             .args(args)
             .arg("--print-counters")
             .env("DATABASE_URL", url.expose())
@@ -149,8 +125,7 @@ impl Peewee {
                 stderr.trim()
             );
         }
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        parse(&stdout, &stderr, units)
+        parse(&String::from_utf8_lossy(&out.stdout), &stderr, units)
     }
 }
 
@@ -159,8 +134,8 @@ fn parse(stdout: &str, stderr: &str, units: usize) -> anyhow::Result<PeeweeRun> 
     let line = stdout
         .lines()
         .rev()
-        .find(|l| l.trim_start().starts_with('{'))
-        .context("bench_peewee.py printed no JSON line")?;
+        .find(|l| l.trim_start().starts_with('{'));
+    let line = line.context("bench_peewee.py printed no JSON line")?;
     let printed: Printed = serde_json::from_str(line).context("bench_peewee.py's JSON line")?;
     anyhow::ensure!(
         printed.per_second.is_finite() && printed.per_second > 0.0 && printed.count > 0,
@@ -169,12 +144,9 @@ fn parse(stdout: &str, stderr: &str, units: usize) -> anyhow::Result<PeeweeRun> 
     let counts = stderr
         .lines()
         .rev()
-        .find_map(|l| serde_json::from_str::<BTreeMap<String, f64>>(l.trim()).ok())
-        .and_then(|sent: SessionCounters| CommandCounts::from_deltas(&sent, units));
-    Ok(PeeweeRun {
-        per_second: printed.per_second,
-        counts,
-    })
+        .find_map(|l| serde_json::from_str::<SessionCounters>(l.trim()).ok())
+        .and_then(|sent| CommandCounts::from_deltas(&sent, units));
+    Ok((printed.per_second, counts))
 }
 
 #[cfg(test)]
@@ -183,36 +155,22 @@ mod tests {
 
     #[test]
     fn parses_the_rate_and_the_counters() {
-        let run = parse(
-            "{\"mode\": \"trade\", \"count\": 10, \"seconds\": 0.5, \"per_second\": 20.0}\n",
-            "{\"com_select\": 20, \"com_update\": 20, \"com_commit\": 20}\n",
+        let trade = r#"{"mode": "trade", "count": 10, "seconds": 0.5, "per_second": 20.0}"#;
+        let (rate, counts) = parse(
+            trade,
+            r#"{"com_select": 20, "com_update": 20, "com_commit": 20}"#,
             10,
         )
         .expect("parses");
-        assert_eq!(run.per_second, 20.0);
-        let counts = run.counts.expect("counts");
-        assert_eq!((counts.statements, counts.round_trips), (6.0, 6.0));
-        let no_counters = parse(
-            "{\"mode\": \"load\", \"count\": 10, \"seconds\": 1.0, \"per_second\": 10.0}",
-            "",
-            1,
-        )
-        .expect("parses");
-        assert!(no_counters.counts.is_none());
+        assert_eq!((rate, counts.map(|c| c.round_trips)), (20.0, Some(6.0)));
         assert!(parse("nothing", "", 1).is_err());
         assert!(
             parse(
-                "{\"mode\": \"load\", \"count\": 0, \"seconds\": 0, \"per_second\": 0.0}",
+                r#"{"mode": "load", "count": 0, "seconds": 0, "per_second": 0.0}"#,
                 "",
                 1
             )
             .is_err()
         );
-    }
-
-    #[test]
-    fn a_missing_python_is_a_reason_not_an_error() {
-        let why = Peewee::find(Some("/nonexistent/python".into())).expect_err("missing");
-        assert!(why.contains("not found"), "{why}");
     }
 }
