@@ -21,16 +21,7 @@ pub fn run(
     let mut runs = Vec::new();
     for w in workers {
         let (w, p, s) = (w.to_string(), players.to_string(), seconds.to_string());
-        let mut args = vec![
-            "bank",
-            "--workers",
-            &w,
-            "--players",
-            &p,
-            "--seconds",
-            &s,
-            "--json",
-        ];
+        let mut args = vec!["bank", "--workers", &w, "--players", &p, "--seconds", &s, "--json"];
         args.extend(extra);
         let what = args.join(" ");
         // It exits non-zero when an invariant broke, and prints its report
@@ -38,29 +29,15 @@ pub fn run(
         let out = cli.output(&[], &args)?;
         let stderr = String::from_utf8_lossy(&out.stderr);
         let stdout = String::from_utf8_lossy(&out.stdout);
-        let last = stdout
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or_default();
+        let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default();
         let run: Summary = serde_json::from_str(last).with_context(|| {
-            format!(
-                "player-cli {what} ({}) printed no report: {stderr}",
-                out.status
-            )
+            format!("player-cli {what} ({}) printed no report: {stderr}", out.status)
         })?;
         if !out.status.success() && run.invariants_ok {
-            bail!(
-                "player-cli {what} failed ({}): {}",
-                out.status,
-                stderr.trim()
-            );
+            bail!("player-cli {what} failed ({}): {}", out.status, stderr.trim());
         }
         let (rate, p99) = (thousands(run.trades_per_sec), ms(&run, run.p99_ms));
-        eprintln!(
-            "  {what}: {rate} trades/s, p99 {p99} ms, invariants {}",
-            invariants(&run)
-        );
+        eprintln!("  {what}: {rate} trades/s, p99 {p99} ms, invariants {}", invariants(&run));
         runs.push(run);
     }
     Ok(runs)
@@ -70,15 +47,8 @@ pub fn run(
 pub fn check<'a>(runs: impl IntoIterator<Item = &'a Summary>) -> anyhow::Result<()> {
     for r in runs {
         let w = r.workers;
-        ensure!(
-            r.invariants_ok,
-            "bank with {w} workers: the invariant check failed"
-        );
-        ensure!(
-            r.failed == 0,
-            "bank with {w} workers: {} trades failed",
-            r.failed
-        );
+        ensure!(r.invariants_ok, "bank with {w} workers: the invariant check failed");
+        ensure!(r.failed == 0, "bank with {w} workers: {} trades failed", r.failed);
     }
     Ok(())
 }
@@ -98,23 +68,12 @@ pub fn growth(runs: &[Summary]) -> Option<(usize, bool)> {
 pub fn section(runs: &[Summary]) -> Section {
     let (players, seconds) = runs.first().map_or((0, 0.0), |r| (r.players, r.seconds));
     let mut section = Section::new(
-        format!(
-            "Bank workload ({} players, {seconds:.0} s per run)",
-            thousands(players as f64)
-        ),
+        format!("Bank workload ({} players, {seconds:.0} s per run)", thousands(players as f64)),
         "workers | trades/s | vs 1 worker | p50 ms | p99 ms | committed | refused | retried | failed | invariants",
     );
     let base = runs.first().map_or(f64::NAN, |r| r.trades_per_sec);
     for r in runs {
-        let mut row = vec![r.workers.to_string(), thousands(r.trades_per_sec)];
-        row.extend([
-            fixed(r.trades_per_sec / base),
-            ms(r, r.p50_ms),
-            ms(r, r.p99_ms),
-        ]);
-        row.extend([r.committed, r.refused, r.retried, r.failed].map(|n| thousands(n as f64)));
-        row.push(invariants(r).into());
-        section.row(row);
+        section.row(cells(r, base, true));
     }
     if let Some((peak, grows)) = growth(runs) {
         let p = &runs[peak];
@@ -126,20 +85,30 @@ pub fn section(runs: &[Summary]) -> Section {
         ));
     }
     let ok = verdict(runs.iter().all(|r| r.invariants_ok && r.failed == 0));
-    section.note(format!(
-        "Invariant check after every run, no failed trade: {ok}."
-    ));
+    section.note(format!("Invariant check after every run, no failed trade: {ok}."));
     let max = runs.iter().map(|r| r.trades_per_sec).fold(0.0, f64::max);
-    let bars: String = runs
-        .iter()
-        .map(|r| {
-            let bar = "█".repeat((r.trades_per_sec / max * BAR as f64).round() as usize);
-            let rate = thousands(r.trades_per_sec);
-            format!("{:>3} workers {bar:<BAR$} {rate} trades/s\n", r.workers)
-        })
-        .collect();
+    let mut bars = String::new();
+    for r in runs {
+        let (bar, rate) = (
+            "█".repeat((r.trades_per_sec / max * BAR as f64).round() as usize),
+            thousands(r.trades_per_sec),
+        );
+        bars += &format!("{:>3} workers {bar:<BAR$} {rate} trades/s\n", r.workers);
+    }
     section.preformatted("Throughput against workers", bars);
     section
+}
+
+/// The cells of a run from its workers on: its rate, against `one` worker's,
+/// its latencies, with `counts` its committed and refused trades, its retried
+/// and failed ones, and its invariant check.
+pub fn cells(r: &Summary, one: f64, counts: bool) -> Vec<String> {
+    let (rate, p50, p99) = (thousands(r.trades_per_sec), ms(r, r.p50_ms), ms(r, r.p99_ms));
+    let mut cells = vec![r.workers.to_string(), rate, fixed(r.trades_per_sec / one), p50, p99];
+    let counted = if counts { vec![r.committed, r.refused] } else { Vec::new() };
+    cells.extend(counted.into_iter().chain([r.retried, r.failed]).map(|n| thousands(n as f64)));
+    cells.push(invariants(r).into());
+    cells
 }
 
 /// "ok" or "VIOLATED".
@@ -149,11 +118,7 @@ pub fn invariants(run: &Summary) -> &'static str {
 
 /// A latency in milliseconds, or n/a for a run without a trade.
 pub fn ms(run: &Summary, v: f64) -> String {
-    if run.committed + run.refused == 0 {
-        "n/a".into()
-    } else {
-        format!("{v:.2}")
-    }
+    if run.committed + run.refused == 0 { "n/a".into() } else { format!("{v:.2}") }
 }
 
 #[cfg(test)]
@@ -176,27 +141,12 @@ mod tests {
     fn growth_finds_the_peak_and_whether_it_was_climbed() {
         let rising = [run(1, 100.0), run(2, 180.0), run(4, 300.0), run(8, 250.0)];
         assert_eq!(growth(&rising), Some((2, true)));
-        assert_eq!(
-            growth(&[run(1, 100.0), run(2, 50.0), run(4, 300.0)]),
-            Some((2, false))
-        );
+        assert_eq!(growth(&[run(1, 100.0), run(2, 50.0), run(4, 300.0)]), Some((2, false)));
         assert_eq!(growth(&[run(1, 100.0), run(2, 90.0)]), Some((0, false)));
-        assert_eq!(
-            growth(&[run(1, 100.0), run(2, 200.0), run(4, 200.0)]),
-            Some((1, true))
-        );
+        assert_eq!(growth(&[run(1, 100.0), run(2, 200.0), run(4, 200.0)]), Some((1, true)));
         assert!(check(&rising).is_ok());
-        assert!(
-            check(&[Summary {
-                invariants_ok: false,
-                ..run(2, 1.0)
-            }])
-            .is_err()
-        );
+        assert!(check(&[Summary { invariants_ok: false, ..run(2, 1.0) }]).is_err());
         let text = section(&rising).render(false);
-        assert!(
-            text.contains(&format!("  4 workers {} 300 trades/s", "█".repeat(BAR))),
-            "{text}"
-        );
+        assert!(text.contains(&format!("  4 workers {} 300 trades/s", "█".repeat(BAR))), "{text}");
     }
 }

@@ -15,11 +15,7 @@ use player_core::db::DatabaseUrl;
 #[command(version, about)]
 pub struct Args {
     /// The server to measure. Its database part is ignored: the benchmark uses its own.
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = "mysql://root@127.0.0.1:4000/"
-    )]
+    #[arg(long, value_name = "URL", default_value = "mysql://root@127.0.0.1:4000/")]
     pub database_url: DatabaseUrl,
 
     /// The database to create, use and drop; must start with `player_bench`.
@@ -131,23 +127,16 @@ pub const DEFAULT_RTTS_MS: [f64; 3] = [0.0, 1.0, 5.0];
 
 /// Parses a count or a number of seconds: at least 1.
 fn positive(s: &str) -> Result<usize, String> {
-    match s.trim().parse() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(format!("`{s}` is not a whole number of at least 1")),
-    }
+    s.parse()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| format!("`{s}` is not a whole number of at least 1"))
 }
 
 /// Parses one round-trip time: 0 to 1000 ms.
 fn rtt_ms(s: &str) -> Result<f64, String> {
-    let ms: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of milliseconds"))?;
-    if (0.0..=1_000.0).contains(&ms) {
-        Ok(ms)
-    } else {
-        Err(format!("{ms} ms is not between 0 and 1000"))
-    }
+    let ms = s.parse().ok().filter(|ms| (0.0..=1_000.0).contains(ms));
+    ms.ok_or_else(|| format!("`{s}` is not a number of milliseconds from 0 to 1000"))
 }
 
 impl Args {
@@ -181,32 +170,18 @@ mod tests {
 
     #[test]
     fn sizes_and_parts_follow_the_flags() {
-        let parse = |args: &[&str]| {
-            Args::try_parse_from(std::iter::once("player-bench").chain(args.iter().copied()))
-        };
-        let (full, quick) = (
-            parse(&[]).expect("valid"),
-            parse(&["--quick", "--trades", "7"]).expect("valid"),
-        );
+        let parse =
+            |args: &str| Args::try_parse_from(format!("player-bench {args}").split_whitespace());
+        let quick = parse("--quick --trades 7 --only trades --rtt-ms 5,1").expect("valid");
         assert_eq!(
-            (full.rows, full.trades, full.parts().contains(&Part::Rtt)),
-            (100_000, 5_000, false)
-        );
-        assert_eq!(
-            (quick.rows, quick.trades, quick.memory_counts),
+            (quick.rows, quick.trades, quick.memory_counts.clone()),
             (10_000, 7, vec![10_000, 50_000])
         );
-        let some = parse(&["--only", "trades", "--rtt-ms", "5,1"]).expect("valid");
         assert_eq!(
-            (some.parts(), some.rtts_ms()),
+            (quick.parts(), quick.rtts_ms()),
             (vec![Part::Trades, Part::Rtt], vec![0.0, 1.0, 5.0])
         );
-        for bad in [
-            &["--rtt-ms", "-1"][..],
-            &["--rtt-ms", "x"],
-            &["--repeat", "0"],
-        ] {
-            assert!(parse(bad).is_err(), "{bad:?}");
-        }
+        assert!(!parse("").expect("valid").parts().contains(&Part::Rtt));
+        assert!(["--rtt-ms -1", "--rtt-ms x", "--repeat 0"].iter().all(|bad| parse(bad).is_err()));
     }
 }

@@ -15,7 +15,8 @@ use player_core::db::DatabaseUrl;
 /// The command-line client, set up for one server and database.
 pub struct Client {
     program: PathBuf,
-    version: String,
+    /// The client's `--version` line.
+    pub version: String,
     database: String,
     /// Holds `client.cnf` with the credentials; deleted on drop.
     dir: tempfile::TempDir,
@@ -27,37 +28,18 @@ impl Client {
     pub fn new(program: Option<PathBuf>, url: &DatabaseUrl) -> anyhow::Result<Self> {
         let candidates =
             program.map_or_else(|| vec!["mariadb".into(), "mysql".into()], |p| vec![p]);
-        let (program, out) = candidates
+        let found = candidates
             .into_iter()
-            .find_map(|p| {
-                Command::new(&p)
-                    .arg("--version")
-                    .output()
-                    .ok()
-                    .map(|out| (p, out))
-            })
-            .context(
-                "no `mariadb` or `mysql` client on PATH (install mariadb-client, or pass --client)",
-            )?;
-        let database = url
-            .database()
-            .context("the URL names no database")?
-            .to_owned();
+            .find_map(|p| Some((Command::new(&p).arg("--version").output().ok()?, p)));
+        let (out, program) = found.context(
+            "no `mariadb` or `mysql` client on PATH (install mariadb-client, or pass --client)",
+        )?;
+        let database = url.database().context("the URL names no database")?.to_owned();
         // tempfile makes the directory readable by its owner only.
         let dir = tempfile::tempdir()?;
         std::fs::write(dir.path().join("client.cnf"), option_file(url)?)?;
         let version = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        Ok(Self {
-            program,
-            version,
-            database,
-            dir,
-        })
-    }
-
-    /// The client's `--version` line.
-    pub fn version(&self) -> &str {
-        &self.version
+        Ok(Self { program, version, database, dir })
     }
 
     /// Runs the statements of `file` (`client DB < file`) and returns the time
@@ -74,30 +56,20 @@ impl Client {
     }
 
     fn run(&self, args: &[&str], stdin: Stdio) -> anyhow::Result<(Duration, String)> {
-        let mut cmd = Command::new(&self.program);
         // Must come first; replaces every other option file, so nothing on this
         // machine changes what is measured.
-        cmd.arg(format!(
-            "--defaults-file={}",
-            self.dir.path().join("client.cnf").display()
-        ))
-        .args(args)
-        .arg(&self.database)
-        .stdin(stdin);
+        let defaults = format!("--defaults-file={}", self.dir.path().join("client.cnf").display());
+        let mut cmd = Command::new(&self.program);
+        cmd.arg(defaults).args(args).arg(&self.database).stdin(stdin);
         let start = Instant::now();
-        let out = cmd
-            .output()
-            .with_context(|| format!("cannot start {}", self.program.display()))?;
+        let out =
+            cmd.output().with_context(|| format!("cannot start {}", self.program.display()))?;
         let elapsed = start.elapsed();
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             // The client echoes a failed -e statement before its ERROR line.
             let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("ERROR")).collect();
-            let why = if errors.is_empty() {
-                stderr.trim().to_owned()
-            } else {
-                errors.join("; ")
-            };
+            let why = if errors.is_empty() { stderr.trim().to_owned() } else { errors.join("; ") };
             bail!("{} failed ({}): {why}", self.program.display(), out.status);
         }
         Ok((elapsed, String::from_utf8_lossy(&out.stdout).into_owned()))
@@ -110,9 +82,7 @@ fn option_file(url: &DatabaseUrl) -> anyhow::Result<String> {
     let url = url::Url::parse(url.expose())?;
     let decode = |s: &str| -> anyhow::Result<String> {
         let decoded = percent_encoding::percent_decode_str(s).decode_utf8();
-        Ok(decoded
-            .context("user and password must be UTF-8 once percent-decoded")?
-            .into_owned())
+        Ok(decoded.context("user and password must be UTF-8 once percent-decoded")?.into_owned())
     };
     // Inside double quotes, `\` and `"` are escaped with a backslash, as are line breaks.
     let quoted = |s: String| {
@@ -141,9 +111,8 @@ mod tests {
 
     #[test]
     fn option_file_decodes_and_quotes_credentials() {
-        let url: DatabaseUrl = "mysql://u.root:p%22a%5Cb%40c@db.example:4001/x"
-            .parse()
-            .expect("valid URL");
+        let url: DatabaseUrl =
+            "mysql://u.root:p%22a%5Cb%40c@db.example:4001/x".parse().expect("valid URL");
         assert_eq!(
             option_file(&url).expect("option file"),
             "[client]\nprotocol=tcp\nhost=db.example\nport=4001\nuser=\"u.root\"\npassword=\"p\\\"a\\\\b@c\"\n"

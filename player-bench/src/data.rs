@@ -5,13 +5,13 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 /// The seed of the benchmark's rows, so every run loads the same data.
-pub const SEED: u64 = 20_261_124;
+const SEED: u64 = 20_261_124;
 
 /// `count` players with UUID ids (version 4 shape, drawn from a seeded generator,
 /// so their order in the primary key is as random as the tutorial's) and
 /// balances between 0 and 10,000.
-pub fn players(count: usize, seed: u64) -> Vec<NewPlayer> {
-    let mut rng = StdRng::seed_from_u64(seed);
+pub fn players(count: usize) -> Vec<NewPlayer> {
+    let mut rng = StdRng::seed_from_u64(SEED);
     (0..count)
         .map(|_| {
             let id = uuid::Builder::from_random_bytes(rng.random()).into_uuid();

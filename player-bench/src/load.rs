@@ -7,16 +7,18 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+use anyhow::ensure;
 use diesel::Connection;
 use diesel::mysql::MysqlConnection;
 use player_core::db;
 use player_core::{NewPlayer, players};
 
+use crate::Bench;
 use crate::bench_db::BenchDb;
 use crate::client::Client;
 use crate::counters::{counted, read_overhead};
 use crate::peewee;
-use crate::report::{Section, fixed, median, per_second, progress, thousands, verdict};
+use crate::report::{Section, Show, fixed, median, per_second, progress, thousands, verdict};
 use crate::sql_files::{self, Commit, write_file};
 use crate::tally::{self, Setup, Tally};
 use crate::{probe, unchecked};
@@ -41,10 +43,10 @@ pub enum Side {
     Ours,
     /// The client running the same multi-row INSERTs as text.
     Client,
-    /// peewee's `bulk_create`, at the tutorial's shape (batch 114, a commit per
-    /// batch: peewee commits after each INSERT outside `atomic()`).
+    /// peewee's `bulk_create`, at the tutorial's shape only (batch 114, a commit
+    /// per batch: peewee commits after each INSERT outside `atomic()`).
     Peewee,
-    /// The same INSERTs as ours without the balance check.
+    /// The same INSERTs as ours without the balance check, at [`CHECK_SHAPE`] only.
     Unchecked,
 }
 
@@ -64,35 +66,28 @@ pub fn measure(
     write_file(&csv, |w| sql_files::write_csv(w, rows))?;
     let mut conn = db::connect(&at.url)?;
     let overhead = read_overhead(&mut conn)?;
-    let (n, batches) = (rows.len(), rows.len().div_ceil(batch));
+    let (n, batches, tutorial) =
+        (rows.len(), rows.len().div_ceil(batch), commit == Commit::PerBatch);
     tally::measure(sides, at.repeat, |side| {
         at.db.reset()?;
         let start = Instant::now();
         let (took, counts) = match (side, at.peewee) {
             (Side::Ours, _) => {
-                let load = |c: &mut MysqlConnection| load_ours(c, rows, batch, commit);
-                counted(&mut conn, &overhead, batches, load)?
+                counted(&mut conn, &overhead, batches, |c| load_ours(c, rows, batch, commit))?
             }
-            (Side::Unchecked, _) => {
+            (Side::Unchecked, _) if (batch, commit) == CHECK_SHAPE => {
                 let inserted = unchecked::bulk_insert(&mut conn, rows, batch, commit)?;
-                anyhow::ensure!(
-                    inserted == n,
-                    "the unchecked insert reported {inserted} rows"
-                );
+                ensure!(inserted == n, "the unchecked insert reported {inserted} rows");
                 (start.elapsed(), None)
             }
             (Side::Client, _) => probe::run(at.client, &inserts, probed, batches)?,
-            (Side::Peewee, Ok(peewee)) => {
+            (Side::Peewee, Ok(peewee)) if tutorial && batch == peewee::BATCH => {
                 let (rate, counts) = peewee.load(&at.url, &csv, n, batch)?;
                 (Duration::from_secs_f64(n as f64 / rate), counts)
             }
-            (Side::Peewee, Err(_)) => return Ok(None),
+            _ => return Ok(None),
         };
-        let label = format!(
-            "{}load {side:?}, batch {batch}, {}",
-            at.prefix,
-            commit.label()
-        );
+        let label = format!("{}load {side:?}, batch {batch}, {}", at.prefix, commit.label());
         at.db.expect_count(n, &label)?;
         progress(&label, per_second(n, took));
         Ok(Some((per_second(n, took), counts)))
@@ -112,93 +107,63 @@ fn load_ours(
         Commit::PerBatch => all(c)?,
         Commit::OneTransaction => c.transaction(all)?,
     };
-    anyhow::ensure!(
-        inserted == rows.len(),
-        "bulk_create reported {inserted} rows"
-    );
+    ensure!(inserted == rows.len(), "bulk_create reported {inserted} rows");
     Ok(start.elapsed())
 }
 
-/// Runs the bulk-load comparison on `rows`: the load table, and the price of
-/// the balance check.
-pub fn run(at: &mut Setup, rows: &[NewPlayer]) -> anyhow::Result<Vec<Section>> {
+/// Runs the bulk-load comparison on `--rows` players and shows the load table
+/// and the price of the balance check.
+pub fn run(b: &mut Bench, show: Show) -> anyhow::Result<()> {
+    let rows = &crate::data::players(b.args.rows);
+    let at = &mut Setup::direct(b);
     let mut shapes = Vec::new();
-    for shape in BATCH_SIZES
-        .into_iter()
-        .flat_map(|batch| Commit::ALL.map(|commit| (batch, commit)))
-    {
-        let mut sides = vec![Side::Ours, Side::Client];
-        if shape == (peewee::BATCH, Commit::PerBatch) {
-            sides.push(Side::Peewee);
-        }
-        if shape == CHECK_SHAPE {
-            sides.push(Side::Unchecked);
-        }
+    for shape in BATCH_SIZES.into_iter().flat_map(|batch| Commit::ALL.map(|c| (batch, c))) {
+        let sides = [Side::Ours, Side::Client, Side::Peewee, Side::Unchecked];
         shapes.push((shape, measure(at, rows, shape, &sides)?));
     }
-    let (repeat, client, db) = (at.repeat, &at.client, &mut *at.db);
-    let (load_data, load_data_error) = load_data(db, client, rows, repeat)?;
-    let checks = bulk_create_checks(db.conn());
-    let startup: Vec<f64> = (0..3)
-        .map(|_| client.run_statement("DO 1").map(|d| d.as_secs_f64()))
-        .collect::<anyhow::Result<_>>()?;
-    db.reset()?;
+    let (repeat, n) = (at.repeat, thousands(rows.len() as f64));
+    let (load_data, refused) = load_data(at.db, at.client, rows, repeat)?;
+    let checks = bulk_create_checks(at.db.conn());
+    let startup: anyhow::Result<Vec<f64>> =
+        (0..3).map(|_| Ok(at.client.run_statement("DO 1")?.as_secs_f64())).collect();
+    let startup_ms = median(&startup?) * 1e3;
+    at.db.reset()?;
 
     let mut section = Section::new(
-        format!(
-            "Bulk load of {} players (rows/s, median of {})",
-            thousands(rows.len() as f64),
-            repeat
-        ),
+        format!("Bulk load of {n} players (rows/s, median of {repeat})"),
         &format!(
-            "batch | commit | Diesel | client | Diesel / client | target ≥ {CLIENT_TARGET} | Diesel round trips / batch \
-             | peewee | Diesel / peewee | target ≥ {PEEWEE_TARGET}"
+            "batch | commit | Diesel | client | Diesel / client | target ≥ {CLIENT_TARGET} \
+             | Diesel round trips / batch | peewee | Diesel / peewee | target ≥ {PEEWEE_TARGET}"
         ),
     );
     for ((batch, commit), t) in &shapes {
-        let (ours, client, tutorial) = (
-            tally::of(t, Side::Ours),
-            tally::of(t, Side::Client).rate(),
-            tally::of(t, Side::Peewee),
-        );
-        let mut row = vec![
-            thousands(*batch as f64),
-            commit.label().into(),
-            thousands(ours.rate()),
-            thousands(client),
-            fixed(ours.rate() / client),
+        let (ours, client) = (tally::of(t, Side::Ours), tally::of(t, Side::Client).rate());
+        let mut row = vec![thousands(*batch as f64), commit.label().into(), thousands(ours.rate())];
+        row.extend([thousands(client), fixed(ours.rate() / client)]);
+        row.extend([
             verdict(ours.rate() >= CLIENT_TARGET * client),
-            ours.round_trips()
-                .map_or("n/a".into(), |rt| format!("{rt:.2}")),
-        ];
-        if !tutorial.rates.is_empty() {
-            let (ours, tutorial) = (ours.rate(), tutorial.rate());
-            row.extend([
-                thousands(tutorial),
-                fixed(ours / tutorial),
-                verdict(ours >= PEEWEE_TARGET * tutorial),
-            ]);
+            fixed(ours.round_trips().unwrap_or(f64::NAN)),
+        ]);
+        let tutorial = tally::of(t, Side::Peewee).rate();
+        if tutorial.is_finite() {
+            let ratio = ours.rate() / tutorial;
+            row.extend([thousands(tutorial), fixed(ratio), verdict(ratio >= PEEWEE_TARGET)]);
         }
         section.row(row);
     }
-    section.row(vec![
-        "LOAD DATA LOCAL INFILE".into(),
-        "one statement".into(),
-        String::new(),
-        thousands(load_data),
-    ]);
-    let best = shapes
-        .iter()
-        .map(|(shape, t)| (tally::of(t, Side::Ours).rate(), shape))
-        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let ceiling = ["LOAD DATA LOCAL INFILE", "one statement", ""].map(String::from);
+    section.row([ceiling.to_vec(), vec![thousands(load_data)]].concat());
+    let ours = |(shape, t): &((usize, Commit), Vec<(Side, Tally)>)| {
+        (tally::of(t, Side::Ours).rate(), *shape)
+    };
+    let best = shapes.iter().map(ours).max_by(|a, b| a.0.total_cmp(&b.0));
     if let Some((rate, (batch, commit))) = best.filter(|_| load_data.is_finite()) {
+        let (batch, rows, share) = (thousands(batch as f64), thousands(rate), rate / load_data);
         section.note(format!(
-            "Best Diesel shape: batch {}, {}: {} rows/s = {} of LOAD DATA (target ≥ {LOAD_DATA_TARGET}): {}.",
-            thousands(*batch as f64),
+            "Best Diesel shape: batch {batch}, {}: {rows} rows/s = {} of LOAD DATA (target ≥ {LOAD_DATA_TARGET}): {}.",
             commit.label(),
-            thousands(rate),
-            fixed(rate / load_data),
-            verdict(rate / load_data >= LOAD_DATA_TARGET)
+            fixed(share),
+            verdict(share >= LOAD_DATA_TARGET)
         ));
     }
     if let Some(c) = &tally::of(&shapes[0].1, Side::Ours).counts {
@@ -217,26 +182,21 @@ pub fn run(at: &mut Setup, rows: &[NewPlayer]) -> anyhow::Result<Vec<Section>> {
         ));
     }
     section.note(format!(
-        "Client figures are timed from process start to exit; start-up and connecting take {:.1} ms of that.",
-        median(&startup) * 1e3
+        "Client figures are timed from process start to exit; start-up and connecting take {startup_ms:.1} ms \
+         of that. Every load starts from an empty table and its row count is checked after it."
     ));
-    section.note("Every load starts from an empty table and its row count is checked after it.");
     if let Err(why) = at.peewee {
         section.note(format!("peewee: skipped ({why})."));
     }
-    if let Some(e) = load_data_error {
+    if let Some(e) = refused {
         section.note(format!(
             "LOAD DATA LOCAL INFILE was refused ({e}); enable `local_infile` on the server to measure the ceiling."
         ));
     }
-    let at_check = shapes
-        .iter()
-        .find(|(shape, _)| *shape == CHECK_SHAPE)
-        .map(|(_, t)| t.as_slice());
-    Ok(vec![
-        section,
-        check_section(repeat, at_check.unwrap_or_default(), checks),
-    ])
+    show(&section);
+    let at_check = shapes.iter().find(|(shape, _)| *shape == CHECK_SHAPE);
+    show(&check_section(repeat, at_check.map_or(&[][..], |(_, t)| t), checks));
+    Ok(())
 }
 
 /// `LOAD DATA LOCAL INFILE` of `rows`, `repeat` times: the median rate, or NaN
@@ -255,53 +215,43 @@ fn load_data(
     let mut rates = Vec::new();
     for _ in 0..repeat {
         db.reset()?;
-        match client.run_statement(&statement) {
-            Ok(took) => {
-                db.expect_count(rows.len(), "LOAD DATA LOCAL INFILE")?;
-                progress("load LOAD DATA LOCAL INFILE", per_second(rows.len(), took));
-                rates.push(per_second(rows.len(), took));
-            }
+        let took = match client.run_statement(&statement) {
+            Ok(took) => took,
             Err(e) => {
                 eprintln!("  load LOAD DATA LOCAL INFILE: unavailable: {e:#}");
                 return Ok((f64::NAN, Some(format!("{e:#}"))));
             }
-        }
+        };
+        db.expect_count(rows.len(), "LOAD DATA LOCAL INFILE")?;
+        progress("load LOAD DATA LOCAL INFILE", per_second(rows.len(), took));
+        rates.push(per_second(rows.len(), took));
     }
     Ok((median(&rates), None))
 }
 
 /// The price of the balance check: `bulk_create` against the same INSERTs unchecked, at [`CHECK_SHAPE`].
 fn check_section(repeat: usize, tallies: &[(Side, Tally)], checks: bool) -> Section {
-    let (batch, commit) = CHECK_SHAPE;
-    let (ours, unchecked) = (
-        tally::of(tallies, Side::Ours).rate(),
-        tally::of(tallies, Side::Unchecked).rate(),
+    let (batch, commit) = (thousands(CHECK_SHAPE.0 as f64), CHECK_SHAPE.1.label());
+    let title = format!(
+        "Refusing negative balances in bulk_create (batch {batch}, {commit}, rows/s, median of {repeat})"
     );
-    let mut section = Section::new(
-        format!(
-            "Refusing negative balances in bulk_create (batch {}, {}, rows/s, median of {repeat})",
-            thousands(batch as f64),
-            commit.label()
-        ),
-        "side | rows/s | vs unchecked",
-    );
-    section.row(vec![
-        "players::bulk_create".into(),
-        thousands(ours),
-        fixed(ours / unchecked),
-    ]);
+    let mut section = Section::new(title, "side | rows/s | vs unchecked");
+    let (ours, unchecked) =
+        (tally::of(tallies, Side::Ours).rate(), tally::of(tallies, Side::Unchecked).rate());
+    section.row(vec!["players::bulk_create".into(), thousands(ours), fixed(ours / unchecked)]);
     section.row(vec![
         "same INSERTs, unchecked".into(),
         thousands(unchecked),
         fixed(if unchecked.is_finite() { 1.0 } else { f64::NAN }),
     ]);
+    let checks = if checks {
+        "yes"
+    } else {
+        "no: the table's CHECK constraints refuse it, the ratio prices no check"
+    };
     section.note(format!(
         "The unchecked side sends the same multi-row INSERTs, cached the same way (player-bench/src/unchecked.rs), \
-         and checks nothing; both run in the same rounds as the load table's shape. bulk_create / unchecked = {} \
-         is what checking every row's balances before sending a batch leaves of the load rate. This build's \
-         bulk_create refuses a negative balance before sending it: {}.",
-        fixed(ours / unchecked),
-        if checks { "yes" } else { "no (the table's CHECK constraints refuse it; the ratio prices no check)" }
+         and checks nothing, in the same rounds. This build's bulk_create refuses a negative balance itself: {checks}."
     ));
     section
 }
@@ -309,9 +259,7 @@ fn check_section(repeat: usize, tallies: &[(Side, Tally)], checks: bool) -> Sect
 /// Whether `bulk_create` refuses a negative balance itself, before sending
 /// (rather than leaving it to the table's CHECK constraints). Changes nothing.
 fn bulk_create_checks(conn: &mut MysqlConnection) -> bool {
-    let Ok(id) = "bench-negative".parse() else {
-        return false;
-    };
+    let Ok(id) = "bench-negative".parse() else { return false };
     let mut refused = false;
     let _ = conn.transaction::<(), anyhow::Error, _>(|conn| {
         let result = players::bulk_create(conn, [NewPlayer::new(id, -1, 0)], 1);

@@ -35,30 +35,39 @@ use crate::cli::{Args, Part};
 use crate::client::Client;
 use crate::peewee::Peewee;
 use crate::player_cli::PlayerCli;
-use crate::report::Section;
-use crate::tally::Setup;
+use crate::report::Show;
+
+/// What every part is given: the arguments, the benchmark's database, and
+/// the programs it measures against.
+pub struct Bench {
+    /// The command line.
+    pub args: Args,
+    /// The benchmark's database, created for this run.
+    pub db: BenchDb,
+    /// The command-line client, set up for the database.
+    pub client: Client,
+    /// The `player-cli` binary, pointed at the database.
+    pub player_cli: PlayerCli,
+    /// The tutorial's side, or why it is missing.
+    pub peewee: Result<Peewee, String>,
+}
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
     if argv.get(1).map(String::as_str) == Some(memory::WRAPPER_ARG) {
         return memory::wrapper_main(&argv[2..]);
     }
-    match run(&Args::parse()) {
-        Ok(0) => ExitCode::SUCCESS,
-        Ok(broken) => {
-            eprintln!("player-bench: {broken} part(s) broke; see the errors above");
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+    match run(Args::parse()) {
+        Ok(0) => return ExitCode::SUCCESS,
+        Ok(broken) => eprintln!("player-bench: {broken} part(s) broke; see the errors above"),
+        Err(e) => eprintln!("error: {e:#}"),
     }
+    ExitCode::FAILURE
 }
 
 /// Runs the chosen parts and returns how many broke. Each part's tables are
 /// printed as soon as it is done; a part that breaks does not stop the others.
-fn run(args: &Args) -> anyhow::Result<usize> {
+fn run(args: Args) -> anyhow::Result<usize> {
     if let Some(path) = &args.write_results {
         // Find out now, not after minutes of measuring, that the file will not do.
         let doc = std::fs::read_to_string(path)
@@ -66,66 +75,46 @@ fn run(args: &Args) -> anyhow::Result<usize> {
         report::replace_results(&doc, "")
             .with_context(|| format!("--write-results {}", path.display()))?;
     }
-    let mut db = BenchDb::create(&args.database_url, &args.database)?;
+    let db = BenchDb::create(&args.database_url, &args.database)?;
     let client = Client::new(args.client.clone(), db.url())?;
     let player_cli = PlayerCli::new(args.player_cli.clone(), db.url())?;
-    let parts = args.parts();
     let peewee = Peewee::find(args.peewee_python.clone());
+    let parts = args.parts();
     if let Err(why) = &peewee {
-        if parts
-            .iter()
-            .any(|p| matches!(p, Part::Load | Part::Trades | Part::Rtt))
-        {
+        if parts.iter().any(|p| matches!(p, Part::Load | Part::Trades | Part::Rtt)) {
             eprintln!("peewee: its columns are skipped ({why})");
         }
     }
-    let peewee = peewee.as_ref().map_err(String::as_str);
-    let mut out = Output {
-        markdown: args.markdown,
-        collected: Vec::new(),
+    let mut b = Bench { args, db, client, player_cli, peewee };
+    let (markdown, mut collected) = (b.args.markdown, Vec::new());
+    let mut show = |section: &report::Section| {
+        println!("{}", section.render(markdown));
+        collected.push(section.render(true));
     };
-    out.show(&machine::section(db.conn(), client.version())?);
-
+    show(&machine::section(b.db.conn(), &b.client.version)?);
     let mut broken = 0;
     for part in parts {
         let name = format!("{part:?}").to_lowercase();
         eprintln!("{name}:");
-        let (repeat, prefix, probed) = (args.repeat, String::new(), false);
-        let (url, client) = (db.url().clone(), &client);
-        let mut at = Setup {
-            db: &mut db,
-            url,
-            client,
-            probed,
-            peewee,
-            repeat,
-            prefix,
-        };
         let result = match part {
-            Part::Load => {
-                let rows = data::players(args.rows, data::SEED);
-                load::run(&mut at, &rows).map(|s| s.iter().for_each(|s| out.show(s)))
-            }
-            Part::Trades => trades::run(&mut at, args.trades).map(|s| out.show(&s)),
-            Part::Bank => run_bank(args, &player_cli, &mut out),
-            Part::Memory => memory::run(at.db, &player_cli, &args.memory_counts)
-                .map(|s| s.iter().for_each(|s| out.show(s))),
-            Part::Rtt => rtt::run(at.db, peewee, &player_cli, args, &mut |s| out.show(s)),
+            Part::Load => load::run(&mut b, &mut show),
+            Part::Trades => trades::run(&mut b, &mut show),
+            Part::Bank => run_bank(&mut b, &mut show),
+            Part::Memory => memory::run(&mut b, &mut show),
+            Part::Rtt => rtt::run(&mut b, &mut show),
         };
         if let Err(e) = result {
             broken += 1;
             eprintln!("{name}: BROKEN: {e:#}");
         }
     }
-    if let Some(path) = &args.write_results {
+    if let Some(path) = &b.args.write_results {
         if broken > 0 {
             eprintln!("results not written to {}: a part broke", path.display());
         } else {
-            let results = report::results_block(&out.collected, args.quick);
-            std::fs::write(
-                path,
-                report::replace_results(&std::fs::read_to_string(path)?, &results)?,
-            )?;
+            let (doc, block) =
+                (std::fs::read_to_string(path)?, report::results_block(&collected, b.args.quick));
+            std::fs::write(path, report::replace_results(&doc, &block)?)?;
             eprintln!("results written to {}", path.display());
         }
     }
@@ -134,31 +123,13 @@ fn run(args: &Args) -> anyhow::Result<usize> {
 
 /// The bank part: runs, prints, and fails on a violated invariant after
 /// printing what was measured.
-fn run_bank(args: &Args, player_cli: &PlayerCli, out: &mut Output) -> anyhow::Result<()> {
-    if let Some(why) = player_cli.missing("bank") {
+fn run_bank(b: &mut Bench, show: Show) -> anyhow::Result<()> {
+    if let Some(why) = b.player_cli.missing("bank") {
         eprintln!("bank: skipped ({why})");
         return Ok(());
     }
-    let runs = bank::run(
-        player_cli,
-        &args.workers,
-        args.bank_players,
-        args.bank_seconds,
-        &[],
-    )?;
-    out.show(&bank::section(&runs));
+    let a = &b.args;
+    let runs = bank::run(&b.player_cli, &a.workers, a.bank_players, a.bank_seconds, &[])?;
+    show(&bank::section(&runs));
     bank::check(&runs)
-}
-
-/// Prints each section as it comes, and keeps its Markdown for `--write-results`.
-struct Output {
-    markdown: bool,
-    collected: Vec<String>,
-}
-
-impl Output {
-    fn show(&mut self, section: &Section) {
-        println!("{}", section.render(self.markdown));
-        self.collected.push(section.render(true));
-    }
 }

@@ -5,34 +5,23 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, ensure};
 use player_core::db::DatabaseUrl;
-use serde::Deserialize;
 
 use crate::counters::{CommandCounts, SessionCounters};
 
 /// The harness, next to this crate's sources.
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/peewee/bench_peewee.py");
 /// The interpreter of the environment `scripts/bench.sh` makes (git-ignored).
-const VENV_PYTHON: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../.local/peewee-venv/bin/python"
-);
+const VENV_PYTHON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../.local/peewee-venv/bin/python");
 
 /// The tutorial's batch size for `bulk_create`.
 pub const BATCH: usize = 114;
 
 /// A Python with peewee and PyMySQL.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Peewee {
     python: PathBuf,
-}
-
-/// The harness's stdout line.
-#[derive(Debug, Deserialize)]
-struct Printed {
-    count: usize,
-    per_second: f64,
 }
 
 /// One timed run of the harness: players inserted, or trades made, per second
@@ -44,26 +33,19 @@ impl Peewee {
     /// and PyMySQL. `Err` holds the reason to print when the column is skipped.
     pub fn find(python: Option<PathBuf>) -> Result<Self, String> {
         let python = python.unwrap_or_else(|| PathBuf::from(VENV_PYTHON));
-        if !python.is_file() {
-            let path = python.display();
-            return Err(format!(
+        let path = python.display();
+        let import = Command::new(&python).args(["-c", "import peewee, pymysql"]).output();
+        match import {
+            _ if !python.is_file() => Err(format!(
                 "{path} not found; `scripts/bench.sh` installs it (or pass --peewee-python)"
-            ));
+            )),
+            Err(e) => Err(format!("cannot run {path}: {e}")),
+            Ok(out) if !out.status.success() => {
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                Err(format!("{path} cannot import peewee and PyMySQL: {}", stderr.trim()))
+            }
+            Ok(_) => Ok(Self { python }),
         }
-        let out = Command::new(&python)
-            .args(["-c", "import peewee, pymysql"])
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
-        if !out.status.success() {
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            return Err(format!(
-                "{} cannot import peewee and PyMySQL: {}",
-                python.display(),
-                stderr.trim()
-            ));
-        }
-        Ok(Self { python })
     }
 
     /// The tutorial's `Player.bulk_create` of the first `count` players of
@@ -75,17 +57,12 @@ impl Peewee {
         count: usize,
         batch: usize,
     ) -> anyhow::Result<PeeweeRun> {
-        let (count_s, batch_s) = (count.to_string(), batch.to_string());
-        let args = [
-            "load",
-            "--count",
-            &count_s,
-            "--batch",
-            &batch_s,
-            "--rows",
-            &csv.to_string_lossy(),
-        ];
-        self.run(url, &args, count.div_ceil(batch.max(1)))
+        let (n, b, csv) = (count.to_string(), batch.to_string(), csv.to_string_lossy());
+        self.run(
+            url,
+            &["load", "--count", &n, "--batch", &b, "--rows", &csv],
+            count.div_ceil(batch),
+        )
     }
 
     /// `count` of the tutorial's trades of one good for one coin, alternating
@@ -97,34 +74,26 @@ impl Peewee {
         a: &str,
         b: &str,
     ) -> anyhow::Result<PeeweeRun> {
-        let count_s = count.to_string();
-        let args = [
-            "trade", "--count", &count_s, "--seller", a, "--buyer", b, "--amount", "1", "--price",
-            "1",
-        ];
+        let n = count.to_string();
+        let args =
+            ["trade", "--count", &n, "--seller", a, "--buyer", b, "--amount", "1", "--price", "1"];
         self.run(url, &args, count)
     }
 
     /// Runs the harness with `--print-counters`; the URL goes in `DATABASE_URL`,
     /// out of the process list.
     fn run(&self, url: &DatabaseUrl, args: &[&str], units: usize) -> anyhow::Result<PeeweeRun> {
-        let out = Command::new(&self.python)
-            .arg(SCRIPT)
-            .args(args)
-            .arg("--print-counters")
-            .env("DATABASE_URL", url.expose())
-            .stdin(Stdio::null())
-            .output()
-            .with_context(|| format!("cannot start {}", self.python.display()))?;
+        let mut cmd = Command::new(&self.python);
+        cmd.arg(SCRIPT).args(args).arg("--print-counters").env("DATABASE_URL", url.expose());
+        let out = cmd.stdin(Stdio::null()).output().context("cannot start the peewee harness")?;
         let stderr = String::from_utf8_lossy(&out.stderr);
-        if !out.status.success() {
-            bail!(
-                "bench_peewee.py {} failed ({}): {}",
-                args.join(" "),
-                out.status,
-                stderr.trim()
-            );
-        }
+        ensure!(
+            out.status.success(),
+            "bench_peewee.py {} failed ({}): {}",
+            args.join(" "),
+            out.status,
+            stderr.trim()
+        );
         parse(&String::from_utf8_lossy(&out.stdout), &stderr, units)
     }
 }
@@ -134,19 +103,15 @@ fn parse(stdout: &str, stderr: &str, units: usize) -> anyhow::Result<PeeweeRun> 
     let line = stdout
         .lines()
         .rev()
-        .find(|l| l.trim_start().starts_with('{'));
-    let line = line.context("bench_peewee.py printed no JSON line")?;
-    let printed: Printed = serde_json::from_str(line).context("bench_peewee.py's JSON line")?;
-    anyhow::ensure!(
-        printed.per_second.is_finite() && printed.per_second > 0.0 && printed.count > 0,
-        "bench_peewee.py measured nothing: {line}"
-    );
-    let counts = stderr
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str::<SessionCounters>(l.trim()).ok())
-        .and_then(|sent| CommandCounts::from_deltas(&sent, units));
-    Ok((printed.per_second, counts))
+        .find(|l| l.starts_with('{'))
+        .context("bench_peewee.py printed no JSON")?;
+    let printed: serde_json::Value =
+        serde_json::from_str(line).context("bench_peewee.py's JSON line")?;
+    let rate = printed["per_second"].as_f64().unwrap_or(0.0);
+    ensure!(rate.is_finite() && rate > 0.0, "bench_peewee.py measured nothing: {line}");
+    let counters =
+        stderr.lines().rev().find_map(|l| serde_json::from_str::<SessionCounters>(l).ok());
+    Ok((rate, counters.and_then(|sent| CommandCounts::from_deltas(&sent, units))))
 }
 
 #[cfg(test)]
@@ -156,21 +121,10 @@ mod tests {
     #[test]
     fn parses_the_rate_and_the_counters() {
         let trade = r#"{"mode": "trade", "count": 10, "seconds": 0.5, "per_second": 20.0}"#;
-        let (rate, counts) = parse(
-            trade,
-            r#"{"com_select": 20, "com_update": 20, "com_commit": 20}"#,
-            10,
-        )
-        .expect("parses");
+        let counters = r#"{"com_select": 20, "com_update": 20, "com_commit": 20}"#;
+        let (rate, counts) = parse(trade, counters, 10).expect("parses");
         assert_eq!((rate, counts.map(|c| c.round_trips)), (20.0, Some(6.0)));
         assert!(parse("nothing", "", 1).is_err());
-        assert!(
-            parse(
-                r#"{"mode": "load", "count": 0, "seconds": 0, "per_second": 0.0}"#,
-                "",
-                1
-            )
-            .is_err()
-        );
+        assert!(parse(r#"{"mode": "load", "count": 0, "per_second": 0.0}"#, "", 1).is_err());
     }
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use player_core::db::DatabaseUrl;
 
 /// The `player-cli` binary, pointed at a database.
@@ -20,18 +20,12 @@ impl PlayerCli {
             Some(program) => program,
             None => std::env::current_exe()?.with_file_name("player-cli"),
         };
-        Ok(Self {
-            program,
-            url: url.clone(),
-        })
+        Ok(Self { program, url: url.clone() })
     }
 
     /// The same binary, pointed at `url` (e.g. through the latency proxy).
     pub fn with_url(&self, url: &DatabaseUrl) -> Self {
-        Self {
-            program: self.program.clone(),
-            url: url.clone(),
-        }
+        Self { program: self.program.clone(), url: url.clone() }
     }
 
     /// Why `subcommand` cannot be run, if it cannot: the binary is missing or has
@@ -43,9 +37,7 @@ impl PlayerCli {
                 "{path} not found; build it with `cargo build --release -p player-cli`"
             ));
         }
-        let help = Command::new(&self.program)
-            .args([subcommand, "--help"])
-            .output();
+        let help = Command::new(&self.program).args([subcommand, "--help"]).output();
         let has_it = help.is_ok_and(|out| out.status.success());
         (!has_it).then(|| format!("{path} has no {subcommand} command"))
     }
@@ -63,25 +55,7 @@ impl PlayerCli {
             }
             None => Command::new(&self.program),
         };
-        cmd.args(args)
-            .env("DATABASE_URL", self.url.expose())
-            .stdin(Stdio::null());
-        cmd.output()
-            .with_context(|| format!("cannot start {}", self.program.display()))
-    }
-
-    /// Like [`PlayerCli::output`], but fails on a non-zero exit.
-    pub fn run(&self, wrapper: &[&str], args: &[&str]) -> anyhow::Result<Output> {
-        let out = self.output(wrapper, args)?;
-        if !out.status.success() {
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            bail!(
-                "player-cli {} failed ({}): {}",
-                args.join(" "),
-                out.status,
-                stderr.trim()
-            );
-        }
-        Ok(out)
+        cmd.args(args).env("DATABASE_URL", self.url.expose()).stdin(Stdio::null());
+        cmd.output().with_context(|| format!("cannot start {}", self.program.display()))
     }
 }

@@ -26,6 +26,9 @@ use crate::counters::{CommandCounts, SessionCounters, difference};
 const PROBE: &str =
     "SELECT 'probe' AS tag, UNIX_TIMESTAMP(NOW(6)) AS at;\nSHOW SESSION STATUS LIKE 'Com\\_%';\n";
 
+/// What a run took, and the commands it sent per unit of work, if counted.
+pub type Probed = (Duration, Option<CommandCounts>);
+
 /// Probes before the work: a warm-up, and the three that measure one probe.
 const HEAD: usize = 4;
 
@@ -48,31 +51,21 @@ pub fn write(
 /// Runs a file of [`write`] of `units` units of work with the client: the
 /// work's duration and commands per unit by the probes when `probed`, else
 /// the client's time from process start to exit, uncounted.
-pub fn run(
-    client: &Client,
-    file: &Path,
-    probed: bool,
-    units: usize,
-) -> anyhow::Result<(Duration, Option<CommandCounts>)> {
+pub fn run(client: &Client, file: &Path, probed: bool, units: usize) -> anyhow::Result<Probed> {
     let (took, stdout) = client.run_file(file)?;
-    if probed {
-        parse(&stdout, units)
-    } else {
-        Ok((took, None))
-    }
+    if probed { parse(&stdout, units) } else { Ok((took, None)) }
 }
 
 /// Reads the probes out of the client's batch-mode output (tab-separated, a
 /// header line per result): the work's duration by the server's clock, and the
 /// commands it sent per unit of `units`, if the server keeps counters.
-fn parse(stdout: &str, units: usize) -> anyhow::Result<(Duration, Option<CommandCounts>)> {
+fn parse(stdout: &str, units: usize) -> anyhow::Result<Probed> {
     let mut probes: Vec<(f64, SessionCounters)> = Vec::new();
     for line in stdout.lines() {
         match line.split_once('\t') {
-            Some(("probe", at)) => probes.push((
-                at.trim().parse().context("a probe's time")?,
-                SessionCounters::new(),
-            )),
+            Some(("probe", at)) => {
+                probes.push((at.trim().parse().context("a probe's time")?, SessionCounters::new()))
+            }
             Some((name, value)) if name.starts_with("Com_") => {
                 if let (Some(probe), Ok(value)) = (probes.last_mut(), value.trim().parse()) {
                     probe.1.insert(name.to_ascii_lowercase(), value);
@@ -81,17 +74,11 @@ fn parse(stdout: &str, units: usize) -> anyhow::Result<(Duration, Option<Command
             _ => {}
         }
     }
-    ensure!(
-        probes.len() == HEAD + 1,
-        "expected {} probes in the client's output, found {}",
-        HEAD + 1,
-        probes.len()
-    );
+    let n = probes.len();
+    ensure!(n == HEAD + 1, "expected {} probes in the client's output, found {n}", HEAD + 1);
     let (first, before, after) = (&probes[HEAD - 2], &probes[HEAD - 1], &probes[HEAD]);
-    let probe_seconds = probes[1..HEAD]
-        .windows(2)
-        .map(|w| w[1].0 - w[0].0)
-        .fold(f64::INFINITY, f64::min);
+    let probe_seconds =
+        probes[1..HEAD].windows(2).map(|w| w[1].0 - w[0].0).fold(f64::INFINITY, f64::min);
     let mut seconds = (after.0 - before.0) - probe_seconds;
     if seconds <= 0.0 {
         // A busy machine made one probe look longer than the work: keep the
@@ -99,15 +86,8 @@ fn parse(stdout: &str, units: usize) -> anyhow::Result<(Duration, Option<Command
         eprintln!("  (the client's work took no longer than a probe; its time includes one)");
         seconds = after.0 - before.0;
     }
-    let own = difference(&first.1, &before.1);
-    let mut sent = difference(&before.1, &after.1);
-    for (k, v) in &own {
-        *sent.entry(k.clone()).or_default() -= v;
-    }
-    Ok((
-        Duration::from_secs_f64(seconds.max(1e-6)),
-        CommandCounts::from_deltas(&sent, units),
-    ))
+    let sent = difference(&difference(&first.1, &before.1), &difference(&before.1, &after.1));
+    Ok((Duration::from_secs_f64(seconds.max(1e-6)), CommandCounts::from_deltas(&sent, units)))
 }
 
 #[cfg(test)]

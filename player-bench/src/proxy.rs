@@ -30,8 +30,10 @@ const CHUNK: usize = 64 * 1024;
 
 /// A running proxy to one upstream address; stops and closes its connections when dropped.
 pub struct LatencyProxy {
-    addr: SocketAddr,
-    one_way: Duration,
+    /// The address clients connect to.
+    pub addr: SocketAddr,
+    /// The delay added to each direction.
+    pub one_way: Duration,
     stop: Arc<AtomicBool>,
     /// Both ends of every connection, to shut down on drop: a proxy serves one
     /// RTT's measurements, a few dozen connections.
@@ -43,10 +45,7 @@ impl LatencyProxy {
     /// `upstream`, delaying each direction by `one_way`.
     pub fn start(upstream: SocketAddr, one_way: Duration) -> io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
-        let (stop, streams) = (
-            Arc::new(AtomicBool::new(false)),
-            Arc::new(Mutex::new(Vec::new())),
-        );
+        let (stop, streams) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(Vec::new())));
         let proxy = Self {
             addr: listener.local_addr()?,
             one_way,
@@ -70,16 +69,6 @@ impl LatencyProxy {
         });
         Ok(proxy)
     }
-
-    /// The address clients connect to.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// The delay added to each direction.
-    pub fn one_way(&self) -> Duration {
-        self.one_way
-    }
 }
 
 impl Drop for LatencyProxy {
@@ -88,12 +77,7 @@ impl Drop for LatencyProxy {
         // Wake the accept loop, which then sees the flag.
         let _ = TcpStream::connect(self.addr);
         // The pumps end when their sockets do.
-        for s in self
-            .streams
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
+        for s in self.streams.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             let _ = s.shutdown(Shutdown::Both);
         }
     }
@@ -123,10 +107,7 @@ fn pump(mut from: TcpStream, mut to: TcpStream, delay: Duration) -> io::Result<(
     thread::spawn(move || {
         let mut buf = vec![0; CHUNK];
         while let Ok(n @ 1..) = from.read(&mut buf) {
-            if tx
-                .send((Instant::now() + delay, buf[..n].to_vec()))
-                .is_err()
-            {
+            if tx.send((Instant::now() + delay, buf[..n].to_vec())).is_err() {
                 break;
             }
         }
@@ -166,15 +147,14 @@ mod tests {
             }
         });
         let proxy = LatencyProxy::start(echo, Duration::from_millis(20)).expect("proxy");
-        let mut conn = TcpStream::connect(proxy.addr()).expect("connect");
+        let mut conn = TcpStream::connect(proxy.addr).expect("connect");
         let start = Instant::now();
         // 3 MB in 7,919-byte writes, more than a chunk and than the socket
         // buffers: each chunk is delayed 40 ms there and back, but chunks
         // overlap, so the burst takes about one delay, not one per chunk (of
         // 64 KiB at most: 46 or more, 1.8 s).
-        let sent: Vec<u8> = (0..3_000_000u32)
-            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
-            .collect();
+        let sent: Vec<u8> =
+            (0..3_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
         let mut reader = conn.try_clone().expect("clone");
         let read = thread::spawn(move || {
             let mut got = Vec::new();
@@ -188,9 +168,6 @@ mod tests {
         let got = read.join().expect("reader").expect("read to the end");
         let took = start.elapsed();
         assert!(got == sent, "the bytes came back changed or out of order");
-        assert!(
-            took >= Duration::from_millis(40) && took < Duration::from_secs(1),
-            "{took:?}"
-        );
+        assert!(took >= Duration::from_millis(40) && took < Duration::from_secs(1), "{took:?}");
     }
 }

@@ -11,27 +11,25 @@ pub fn verdict(met: bool) -> String {
     if met { "PASS" } else { "MISS" }.into()
 }
 
+/// Where a part prints its sections as they are done.
+pub type Show<'a> = &'a mut dyn FnMut(&Section);
+
 /// One titled table with notes under it, and preformatted blocks (a text chart) after them.
+#[derive(Default)]
 pub struct Section {
     title: String,
     header: Vec<String>,
     rows: Vec<Vec<String>>,
     notes: Vec<String>,
     blocks: Vec<(String, String)>,
-    numbers_right: bool,
+    words_left: bool,
 }
 
 impl Section {
     /// A section whose column headers are `header`, separated by ` | `.
     pub fn new(title: impl Into<String>, header: &str) -> Self {
-        Self {
-            title: title.into(),
-            header: header.split(" | ").map(str::to_owned).collect(),
-            rows: Vec::new(),
-            notes: Vec::new(),
-            blocks: Vec::new(),
-            numbers_right: true,
-        }
+        let header = header.split(" | ").map(str::to_owned).collect();
+        Self { title: title.into(), header, ..Self::default() }
     }
 
     /// Adds a row (one cell per header; missing cells stay empty).
@@ -46,7 +44,7 @@ impl Section {
 
     /// Aligns every cell to the left (for a table of descriptions, not figures).
     pub fn left_aligned(mut self) -> Self {
-        self.numbers_right = false;
+        self.words_left = true;
         self
     }
 
@@ -69,13 +67,9 @@ impl Section {
             cells.resize(self.header.len(), String::new());
             table.add_row(cells.into_iter().map(|text| {
                 // Numbers read best right-aligned, words left-aligned.
-                let numeric = self.numbers_right
+                let numeric = !self.words_left
                     && (text.starts_with(|c: char| c.is_ascii_digit()) || text == "n/a");
-                let align = if numeric {
-                    CellAlignment::Right
-                } else {
-                    CellAlignment::Left
-                };
+                let align = if numeric { CellAlignment::Right } else { CellAlignment::Left };
                 Cell::new(text).set_alignment(align)
             }));
         }
@@ -109,16 +103,10 @@ pub const RESULTS_END: &str = "<!-- player-bench results: end -->";
 /// The Markdown of a run's sections, under a line that says when it ran and
 /// whether its sizes were the smoke run's.
 pub fn results_block(sections: &[String], quick: bool) -> String {
-    let sizes = if quick {
-        "`--quick` sizes: a smoke run, its figures mean little"
-    } else {
-        "full sizes"
-    };
+    let sizes =
+        if quick { "`--quick` sizes: a smoke run, its figures mean little" } else { "full sizes" };
     let today = time::OffsetDateTime::now_utc().date();
-    format!(
-        "_Measured on {today} UTC by `player-bench` ({sizes})._\n\n{}",
-        sections.join("\n")
-    )
+    format!("_Measured on {today} UTC by `player-bench` ({sizes})._\n\n{}", sections.join("\n"))
 }
 
 /// `doc` with the text between [`RESULTS_BEGIN`] and [`RESULTS_END`] replaced by `results`.
@@ -142,11 +130,7 @@ pub fn thousands(x: f64) -> String {
 
 /// A ratio, or milliseconds, with two decimals; n/a when missing.
 pub fn fixed(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:.2}")
-    } else {
-        "n/a".into()
-    }
+    if x.is_finite() { format!("{x:.2}") } else { "n/a".into() }
 }
 
 /// Items per second.
@@ -163,28 +147,5 @@ pub fn progress(what: &str, rate: f64) {
 pub fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
-    sorted
-        .get(sorted.len().saturating_sub(1) / 2)
-        .copied()
-        .unwrap_or(f64::NAN)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn results_replace_what_is_between_the_markers() {
-        let doc = format!("# T\n\n{RESULTS_BEGIN}\nold\n{RESULTS_END}\n\nafter\n");
-        let new = replace_results(&doc, "new\n").expect("markers");
-        assert_eq!(
-            new,
-            format!("# T\n\n{RESULTS_BEGIN}\n\nnew\n\n{RESULTS_END}\n\nafter\n")
-        );
-        assert!(replace_results("no markers", "x").is_err());
-        assert_eq!(
-            (thousands(1_234_567.8), thousands(f64::NAN)),
-            ("1,234,568".into(), "n/a".into())
-        );
-    }
+    sorted.get(sorted.len().saturating_sub(1) / 2).copied().unwrap_or(f64::NAN)
 }

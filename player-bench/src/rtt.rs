@@ -1,33 +1,24 @@
 //! The round-trip part: every side talks to the server through a
-//! [`LatencyProxy`] that adds half of each round-trip time (`--rtt-ms`) to
-//! each direction, so a figure shows what a network between application and
-//! database does to it. RTT 0 goes through the proxy too, with no delay added:
-//! it is each side's loopback time, proxy included, which the model
-//! "loopback time + round trips × RTT" starts from.
-//!
-//! Trades: ours in both forms, the tutorial's peewee trade, the command-line
-//! client running the six lock-then-update statements, and the client sending
-//! the core's `UPDATE ... JOIN` alone in autocommit (one round trip: the limit).
-//! Loads: ours, peewee's `bulk_create` and the client's multi-row INSERTs, at
-//! the tutorial's batch of 114, a commit per batch. Round trips are counted from
-//! the server's session counters for every side, the client's by probes. The
-//! bank runs with 1 and 32 workers at each RTT above 0, in both trade forms.
+//! [`LatencyProxy`] that adds half of each round-trip time (`--rtt-ms`) to each
+//! direction. RTT 0 goes through the proxy too, with no delay added: each
+//! side's loopback time, which the model "loopback time + round trips × RTT"
+//! starts from. The sides are those of the trade and load parts, plus the
+//! client sending the core's `UPDATE ... JOIN` alone (one round trip: the
+//! limit); the bank runs with 1 and 32 workers at each RTT above 0.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use anyhow::Context;
 use player_bank::Summary;
-use player_core::NewPlayer;
 use player_core::db::DatabaseUrl;
 
-use crate::bench_db::BenchDb;
+use crate::Bench;
 use crate::cli::Args;
 use crate::client::Client;
-use crate::peewee::{self, Peewee};
-use crate::player_cli::PlayerCli;
+use crate::peewee;
 use crate::proxy::LatencyProxy;
-use crate::report::{Section, fixed, thousands, verdict};
+use crate::report::{Section, Show, fixed, thousands, verdict};
 use crate::sql_files::Commit;
 use crate::tally::{self, Setup, Tally};
 use crate::trades::{self, Form};
@@ -45,19 +36,15 @@ pub const BANK_TARGET: f64 = 16.0;
 /// server does on loopback (the bank part's peak), so the figure is information.
 pub const BANK_TARGET_FROM_MS: f64 = 5.0;
 
+use trades::Side as T;
+
 /// The trade sides, in the order of the tables.
-const TRADE_SIDES: [(trades::Side, &str); 5] = [
-    (
-        trades::Side::Ours(Form::Transactional),
-        "ours, transactional",
-    ),
-    (
-        trades::Side::Ours(Form::OneStatement),
-        "ours, one statement",
-    ),
-    (trades::Side::Peewee, "peewee (tutorial)"),
-    (trades::Side::Client, "client, lock then update"),
-    (trades::Side::ClientJoin, "client, one UPDATE ... JOIN"),
+const TRADE_SIDES: [(T, &str); 5] = [
+    (T::Ours(Form::Transactional), "ours, transactional"),
+    (T::Ours(Form::OneStatement), "ours, one statement"),
+    (T::Peewee, "peewee (tutorial)"),
+    (T::Client, "client, lock then update"),
+    (T::ClientJoin, "client, one UPDATE ... JOIN"),
 ];
 
 /// The load sides.
@@ -73,19 +60,11 @@ type Grid<S> = Vec<Vec<(S, Tally)>>;
 /// A bank run through the proxy: RTT, trade form, summary.
 type BankRun = (f64, &'static str, Summary);
 
-/// `count`, cut so that a side making `round_trips` per unit at `rtt_ms` takes
-/// about `budget` at most, and never below `floor`.
-pub fn bounded(
-    count: usize,
-    rtt_ms: f64,
-    round_trips: f64,
-    budget: Duration,
-    floor: usize,
-) -> usize {
-    if rtt_ms <= 0.0 {
-        return count;
-    }
-    count.min(((budget.as_secs_f64() * 1e3 / (rtt_ms * round_trips)) as usize).max(floor))
+/// `count`, cut so that a side making `trips` round trips per unit at `rtt` ms
+/// takes about `budget` at most, and never below `floor`.
+pub fn bounded(count: usize, rtt: f64, trips: f64, budget: Duration, floor: usize) -> usize {
+    let fits = (budget.as_secs_f64() * 1e3 / (rtt * trips)) as usize;
+    if rtt > 0.0 { count.min(fits.max(floor)) } else { count }
 }
 
 /// What a measurement of the slowest side may take, roughly.
@@ -97,123 +76,75 @@ fn budget(args: &Args) -> Duration {
 fn through(url: &DatabaseUrl, addr: SocketAddr) -> anyhow::Result<DatabaseUrl> {
     let mut u = url::Url::parse(url.expose())?;
     u.set_host(Some(&addr.ip().to_string()))?;
-    u.set_port(Some(addr.port()))
-        .map_err(|()| anyhow::anyhow!("cannot set the port of the URL"))?;
+    u.set_port(Some(addr.port())).map_err(|()| anyhow::anyhow!("the URL takes no port"))?;
     Ok(u.as_str().parse()?)
 }
 
-/// Runs the part: its sections, or the first error; a bank run that broke an
-/// invariant fails the part after its sections are printed.
-pub fn run(
-    db: &mut BenchDb,
-    peewee: Result<&Peewee, &str>,
-    player_cli: &PlayerCli,
-    args: &Args,
-    show: &mut dyn FnMut(&Section),
-) -> anyhow::Result<()> {
-    let bank_database = format!("{}_bank", args.database);
-    let result = measure(db, peewee, player_cli, args, &bank_database);
-    db.drop_other(&bank_database);
-    let (trade_grid, load_grid, counts, bank_runs) = result?;
-    let rtts = args.rtts_ms();
-    show(&trade_section(args, &counts, &trade_grid, peewee.err()));
-    show(&load_section(args, &load_grid));
+/// Runs the part and shows its sections; a bank run that broke an invariant
+/// fails the part after its sections are shown.
+pub fn run(b: &mut Bench, show: Show) -> anyhow::Result<()> {
+    let bank_database = format!("{}_bank", b.args.database);
+    let result = measure(b, &bank_database);
+    b.db.drop_other(&bank_database);
+    let (trades, loads, counts, bank_runs) = result?;
+    let (args, peewee) = (&b.args, b.peewee.as_ref().err().map(String::as_str));
+    show(&trade_section(args, &counts, &trades, peewee));
+    show(&load_section(args, &loads));
     if !bank_runs.is_empty() {
         show(&bank_section(args, &bank_database, &bank_runs));
     }
-    show(&targets_section(&rtts, &trade_grid, &bank_runs));
+    show(&targets_section(&args.rtts_ms(), &trades, &bank_runs));
     bank::check(bank_runs.iter().map(|(_, _, s)| s))
 }
 
 /// The grids of trades and loads, the trades per run by RTT, and the bank runs.
-type Measured = (
-    Grid<trades::Side>,
-    Grid<load::Side>,
-    Vec<usize>,
-    Vec<BankRun>,
-);
+type Measured = (Grid<T>, Grid<load::Side>, Vec<usize>, Vec<BankRun>);
 
-fn measure(
-    db: &mut BenchDb,
-    peewee: Result<&Peewee, &str>,
-    player_cli: &PlayerCli,
-    args: &Args,
-    bank_database: &str,
-) -> anyhow::Result<Measured> {
+fn measure(b: &mut Bench, bank_database: &str) -> anyhow::Result<Measured> {
+    let (args, db, peewee) = (&b.args, &mut b.db, b.peewee.as_ref().map_err(String::as_str));
     let u = url::Url::parse(db.url().expose())?;
     let host = u.host_str().unwrap_or("127.0.0.1");
     let server = (host, u.port().unwrap_or(3306)).to_socket_addrs()?.next();
     let server = server.with_context(|| format!("cannot resolve {host}"))?;
-    let all_rows = crate::data::players(args.rtt_rows, crate::data::SEED);
+    let all_rows = crate::data::players(args.rtt_rows);
     let mut measured: Measured = Default::default();
     for rtt in args.rtts_ms() {
         let proxy = LatencyProxy::start(server, Duration::from_secs_f64(rtt / 2e3))?;
-        let url = through(db.url(), proxy.addr())?;
-        eprintln!(
-            "  RTT {rtt} ms: proxy on {}, adding {:?} each way",
-            proxy.addr(),
-            proxy.one_way()
-        );
-        let client = Client::new(args.client.clone(), &url)?;
-        let prefix = format!("RTT {rtt} ms, ");
-        let repeat = args.rtt_repeat;
-        let (client, probed) = (&client, true);
-        let mut at = Setup {
-            db: &mut *db,
-            url: url.clone(),
-            client,
-            probed,
-            peewee,
-            repeat,
-            prefix,
-        };
+        let url = through(db.url(), proxy.addr)?;
+        eprintln!("  RTT {rtt} ms: proxy on {}, adding {:?} each way", proxy.addr, proxy.one_way);
+        let client = &Client::new(args.client.clone(), &url)?;
+        let (prefix, repeat, probed) = (format!("RTT {rtt} ms, "), args.rtt_repeat, true);
+        let db = &mut *db;
+        let mut at = Setup { db, url: url.clone(), client, probed, peewee, repeat, prefix };
 
         // Trades. The slowest side sends 7 round trips a trade.
         let count = bounded(args.rtt_trades, rtt, 7.0, budget(args), 20);
-        measured.0.push(trades::measure(
-            &mut at,
-            &TRADE_SIDES.map(|(side, _)| side),
-            count,
-        )?);
+        measured.0.push(trades::measure(&mut at, &TRADE_SIDES.map(|s| s.0), count)?);
         measured.2.push(count);
 
         // Loads at the tutorial's shape. peewee sends 2 round trips a batch.
-        let batches = bounded(
-            args.rtt_rows.div_ceil(peewee::BATCH),
-            rtt,
-            2.0,
-            budget(args),
-            5,
-        );
-        let rows: &[NewPlayer] = &all_rows[..all_rows.len().min(batches * peewee::BATCH)];
-        let (shape, sides) = (
-            (peewee::BATCH, Commit::PerBatch),
-            LOAD_SIDES.map(|(side, _)| side),
-        );
-        measured
-            .1
-            .push(load::measure(&mut at, rows, shape, &sides)?);
-        db.reset()?;
+        let batches = bounded(args.rtt_rows.div_ceil(peewee::BATCH), rtt, 2.0, budget(args), 5);
+        let rows = &all_rows[..all_rows.len().min(batches * peewee::BATCH)];
+        let shape = (peewee::BATCH, Commit::PerBatch);
+        measured.1.push(load::measure(&mut at, rows, shape, &LOAD_SIDES.map(|s| s.0))?);
+        at.db.reset()?;
 
-        // The bank, through the same proxy.
-        let cli = player_cli.with_url(&url);
-        if rtt <= 0.0 {
+        // The bank, through the same proxy, at RTTs above 0.
+        let cli = b.player_cli.with_url(&url);
+        let skipped = if rtt > 0.0 {
+            cli.missing("bank")
+        } else {
             continue;
-        } else if let Some(why) = cli.missing("bank") {
+        };
+        if let Some(why) = skipped {
             eprintln!("  RTT {rtt} ms, bank: skipped ({why})");
             continue;
         }
         for form in ["one-statement", "transactional"] {
             let extra = ["--trade", form, "--bank-database", bank_database];
-            for summary in bank::run(
-                &cli,
-                &BANK_WORKERS,
-                args.bank_players,
-                args.rtt_bank_seconds,
-                &extra,
-            )? {
-                measured.3.push((rtt, form, summary));
-            }
+            let runs =
+                bank::run(&cli, &BANK_WORKERS, args.bank_players, args.rtt_bank_seconds, &extra)?;
+            measured.3.extend(runs.into_iter().map(|run| (rtt, form, run)));
         }
     }
     Ok(measured)
@@ -236,22 +167,12 @@ fn grid_section<S: Copy + PartialEq>(
     for &(side, label) in sides {
         let loopback = tally::of(&grid[0], side);
         let loopback_ms = 1e3 * per_unit / loopback.rate();
-        for (r, t) in grid
-            .iter()
-            .map(|column| tally::of(column, side))
-            .enumerate()
-        {
+        for (r, t) in grid.iter().map(|column| tally::of(column, side)).enumerate() {
             let ms = 1e3 * per_unit / t.rate();
-            let round_trips = t
-                .round_trips()
-                .or(loopback.round_trips())
-                .unwrap_or(f64::NAN);
+            let round_trips = t.round_trips().or(loopback.round_trips()).unwrap_or(f64::NAN);
             let model = loopback_ms + round_trips * rtts[r];
-            let (side, ratio) = if r == 0 {
-                (label, String::new())
-            } else {
-                ("", fixed(ms / model))
-            };
+            let (side, ratio) =
+                if r == 0 { (label, String::new()) } else { ("", fixed(ms / model)) };
             let mut row = vec![side.into(), format!("{}", rtts[r]), thousands(t.rate())];
             row.extend([fixed(round_trips), fixed(ms), fixed(model), ratio]);
             if !t.rates.is_empty() {
@@ -262,38 +183,22 @@ fn grid_section<S: Copy + PartialEq>(
     section
 }
 
-fn trade_section(
-    args: &Args,
-    counts: &[usize],
-    grid: &Grid<trades::Side>,
-    peewee: Option<&str>,
-) -> Section {
-    let (first, repeat) = (
-        thousands(counts.first().copied().unwrap_or(0) as f64),
-        args.rtt_repeat,
-    );
+fn trade_section(args: &Args, counts: &[usize], grid: &Grid<T>, peewee: Option<&str>) -> Section {
+    let (first, repeat) = (thousands(counts.first().copied().unwrap_or(0) as f64), args.rtt_repeat);
     let title = format!(
         "Trades against round-trip time ({first} trades per run, fewer at long RTTs; median of {repeat})"
     );
     let rtts = args.rtts_ms();
-    let mut section = grid_section(
-        title,
-        "trades/s | round trips / trade",
-        (&TRADE_SIDES, grid),
-        &rtts,
-        1.0,
-    );
+    let mut section =
+        grid_section(title, "trades/s | round trips / trade", (&TRADE_SIDES, grid), &rtts, 1.0);
     section.note(
         "Every side connects through a proxy on 127.0.0.1 that delays each direction by half the RTT \
          (RTT 0: no delay added). ms / unit is the time per trade; model ms is the side's loopback time \
          plus its round trips × RTT; round trips from the server's session counters of each side's own \
          session (the client's by probes in its own script).",
     );
-    let sizes: Vec<String> = rtts
-        .iter()
-        .zip(counts)
-        .map(|(rtt, n)| format!("{rtt} ms: {n}"))
-        .collect();
+    let sizes: Vec<String> =
+        rtts.iter().zip(counts).map(|(rtt, n)| format!("{rtt} ms: {n}")).collect();
     section.note(format!(
         "Trades per run by RTT (bounded so a run takes about {:.0} s at most): {}. \
          Balances are checked after every run.",
@@ -307,27 +212,16 @@ fn trade_section(
 }
 
 fn load_section(args: &Args, grid: &Grid<load::Side>) -> Section {
-    let (rows, batch, repeat) = (
-        thousands(args.rtt_rows as f64),
-        peewee::BATCH,
-        args.rtt_repeat,
-    );
+    let (rows, batch, repeat) = (thousands(args.rtt_rows as f64), peewee::BATCH, args.rtt_repeat);
     let title = format!(
         "Bulk load against round-trip time (up to {rows} players, batch {batch}, a commit per batch; median of {repeat})"
     );
     let sides = (&LOAD_SIDES[..], grid);
-    let mut section = grid_section(
-        title,
-        "rows/s | round trips / batch",
-        sides,
-        &args.rtts_ms(),
-        batch as f64,
-    );
+    let mut section =
+        grid_section(title, "rows/s | round trips / batch", sides, &args.rtts_ms(), batch as f64);
     section.note(
-        "ms / unit is the time per batch of 114. ours: `players::bulk_create` (a cached prepared INSERT, \
-         autocommit); peewee: the tutorial's `Player.bulk_create(players, 114)`, which sends a COMMIT after \
-         each INSERT; client: the same multi-row INSERTs as text. Fewer players at long RTTs, as for trades; \
-         the row count is checked after every load.",
+        "ms / unit is the time per batch of 114, autocommit; peewee commits after each INSERT. \
+         Fewer players at long RTTs, as for trades; the row count is checked after every load.",
     );
     section
 }
@@ -339,23 +233,11 @@ fn bank_section(args: &Args, bank_database: &str, runs: &[BankRun]) -> Section {
         "RTT ms | trade | workers | trades/s | vs 1 worker | p50 ms | p99 ms | retried | failed | invariants",
     );
     for (rtt, form, s) in runs {
-        let mut row = vec![
-            format!("{rtt}"),
-            (*form).into(),
-            s.workers.to_string(),
-            thousands(s.trades_per_sec),
+        let row = [
+            vec![format!("{rtt}"), (*form).into()],
+            bank::cells(s, bank_rate(runs, *rtt, form, 1), false),
         ];
-        row.extend([
-            fixed(s.trades_per_sec / bank_rate(runs, *rtt, form, 1)),
-            bank::ms(s, s.p50_ms),
-        ]);
-        row.extend([
-            bank::ms(s, s.p99_ms),
-            thousands(s.retried as f64),
-            thousands(s.failed as f64),
-        ]);
-        row.push(bank::invariants(s).into());
-        section.row(row);
+        section.row(row.concat());
     }
     section.note(format!(
         "`player-cli bank --trade FORM --workers W` with its pool connected through the proxy, \
@@ -366,77 +248,39 @@ fn bank_section(args: &Args, bank_database: &str, runs: &[BankRun]) -> Section {
 
 /// The bank's rate with `workers` at `rtt` in `form`.
 fn bank_rate(runs: &[BankRun], rtt: f64, form: &str, workers: usize) -> f64 {
-    let found = runs
-        .iter()
-        .find(|(r, f, s)| *r == rtt && *f == form && s.workers == workers);
+    let found = runs.iter().find(|(r, f, s)| *r == rtt && *f == form && s.workers == workers);
     found.map_or(f64::NAN, |(_, _, s)| s.trades_per_sec)
 }
 
-fn targets_section(rtts: &[f64], grid: &Grid<trades::Side>, bank_runs: &[BankRun]) -> Section {
+fn targets_section(rtts: &[f64], grid: &Grid<T>, bank_runs: &[BankRun]) -> Section {
     let header = "RTT ms | target | one statement | verdict | transactional (information)";
     let mut section = Section::new("Round-trip targets", header);
     let times = |(x, of): (f64, f64)| format!("{} = {}×", thousands(x), fixed(x / of));
     let [few, many] = BANK_WORKERS;
     for (r, &rtt) in rtts.iter().enumerate().skip(1) {
-        let rate = |side| {
-            grid.get(r)
-                .map_or(f64::NAN, |column| tally::of(column, side).rate())
-        };
-        let (txn, one) = (
-            rate(trades::Side::Ours(Form::Transactional)),
-            rate(trades::Side::Ours(Form::OneStatement)),
-        );
-        let (tutorial, join) = (rate(trades::Side::Peewee), rate(trades::Side::ClientJoin));
-        let bank = |form| {
-            (
-                bank_rate(bank_runs, rtt, form, many),
-                bank_rate(bank_runs, rtt, form, few),
-            )
-        };
-        let targets = [
-            (
-                format!(
-                    "trades/s ≥ {PEEWEE_TARGET} × peewee ({})",
-                    thousands(tutorial)
-                ),
-                PEEWEE_TARGET,
-                (one, tutorial),
-                (txn, tutorial),
-            ),
-            (
-                format!(
-                    "trades/s ≥ {JOIN_TARGET} × client UPDATE ... JOIN ({})",
-                    thousands(join)
-                ),
-                JOIN_TARGET,
-                (one, join),
-                (txn, join),
-            ),
-            (
-                format!("bank, {many} workers ≥ {BANK_TARGET} × {few} worker"),
-                BANK_TARGET,
-                bank("one-statement"),
-                bank("transactional"),
-            ),
-        ];
-        for (k, (target, goal, (x, of), theirs)) in targets.into_iter().enumerate() {
-            // PASS or MISS, or n/a when a figure is missing.
-            let mut judged = if (x / of).is_finite() {
-                verdict(x / of >= goal)
-            } else {
-                "n/a".into()
+        let rate = |side| grid.get(r).map_or(f64::NAN, |column| tally::of(column, side).rate());
+        let (txn, one) = (rate(T::Ours(Form::Transactional)), rate(T::Ours(Form::OneStatement)));
+        let (tutorial, join) = (rate(T::Peewee), rate(T::ClientJoin));
+        let bank =
+            |form| (bank_rate(bank_runs, rtt, form, many), bank_rate(bank_runs, rtt, form, few));
+        let mut target =
+            |target: String, goal: f64, (x, of): (f64, f64), theirs, information: bool| {
+                // PASS or MISS, or n/a when a figure is missing.
+                let mut judged =
+                    if (x / of).is_finite() { verdict(x / of >= goal) } else { "n/a".into() };
+                if information {
+                    judged += " (information)";
+                }
+                section.row(vec![format!("{rtt}"), target, times((x, of)), judged, times(theirs)]);
             };
-            if k == 2 && rtt < BANK_TARGET_FROM_MS {
-                judged += " (information)";
-            }
-            section.row(vec![
-                format!("{rtt}"),
-                target,
-                times((x, of)),
-                judged,
-                times(theirs),
-            ]);
-        }
+        let peewee = format!("trades/s ≥ {PEEWEE_TARGET} × peewee ({})", thousands(tutorial));
+        target(peewee, PEEWEE_TARGET, (one, tutorial), (txn, tutorial), false);
+        let client =
+            format!("trades/s ≥ {JOIN_TARGET} × client UPDATE ... JOIN ({})", thousands(join));
+        target(client, JOIN_TARGET, (one, join), (txn, join), false);
+        let scale = format!("bank, {many} workers ≥ {BANK_TARGET} × {few} worker");
+        let (one_statement, transactional) = (bank("one-statement"), bank("transactional"));
+        target(scale, BANK_TARGET, one_statement, transactional, rtt < BANK_TARGET_FROM_MS);
     }
     section.note(format!(
         "The project's trade targets are at 1 and 5 ms, its bank target at {BANK_TARGET_FROM_MS} ms; \
@@ -454,31 +298,17 @@ mod tests {
     use crate::counters::CommandCounts;
 
     fn tally(rate: f64, round_trips: f64) -> Tally {
-        let sent = [("com_update".to_owned(), round_trips)]
-            .into_iter()
-            .collect();
-        Tally {
-            rates: vec![rate],
-            counts: CommandCounts::from_deltas(&sent, 1),
-        }
+        let sent = [("com_update".to_owned(), round_trips)].into_iter().collect();
+        Tally { rates: vec![rate], counts: CommandCounts::from_deltas(&sent, 1) }
     }
 
     #[test]
     fn grid_rows_hold_the_model_and_targets_the_one_statement_trade() {
         assert_eq!(bounded(200, 50.0, 7.0, Duration::from_secs(10), 20), 28);
         // Loopback 1 ms a trade, 2 round trips: at RTT 5 the model is 11 ms; 12.5 ms measured.
-        let grid = vec![
-            vec![((), tally(1_000.0, 2.0))],
-            vec![((), tally(80.0, 0.0))],
-        ];
-        let md = grid_section(
-            "T".into(),
-            "rate | rt",
-            (&[((), "x")], &grid),
-            &[0.0, 5.0],
-            1.0,
-        )
-        .render(true);
+        let grid = vec![vec![((), tally(1_000.0, 2.0))], vec![((), tally(80.0, 0.0))]];
+        let md = grid_section("T".into(), "rate | rt", (&[((), "x")], &grid), &[0.0, 5.0], 1.0)
+            .render(true);
         assert!(
             md.contains(
                 "|      |      5 |    80 | 2.00 |     12.50 |    11.00 |             1.14 |"
@@ -487,14 +317,9 @@ mod tests {
         );
         // transactional, one statement, peewee, client six, client join.
         let column = |rates: [f64; 5]| {
-            TRADE_SIDES
-                .iter()
-                .zip(rates)
-                .map(|((s, _), r)| (*s, tally(r, 1.0)))
-                .collect()
+            TRADE_SIDES.iter().zip(rates).map(|((s, _), r)| (*s, tally(r, 1.0))).collect()
         };
-        let grid: Grid<trades::Side> =
-            vec![column([1.0; 5]), column([28.0, 190.0, 33.0, 33.0, 200.0])];
+        let grid: Grid<T> = vec![column([1.0; 5]), column([28.0, 190.0, 33.0, 33.0, 200.0])];
         let md = targets_section(&[0.0, 5.0], &grid, &[]).render(true);
         let lines: Vec<&str> = md.lines().filter(|l| l.starts_with("| 5")).collect();
         assert!(
@@ -509,14 +334,9 @@ mod tests {
                 && lines[2].contains("n/a"),
             "{md}"
         );
+        assert!(md.contains("The project's trade targets") && !md.contains("issue"), "{md}");
         assert!(
-            md.contains("The project's trade targets") && !md.contains("issue"),
-            "{md}"
-        );
-        assert!(
-            targets_section(&[0.0, 1.0], &grid, &[])
-                .render(true)
-                .contains("n/a (information)")
+            targets_section(&[0.0, 1.0], &grid, &[]).render(true).contains("n/a (information)")
         );
     }
 }

@@ -4,6 +4,7 @@
 
 use player_core::db::DatabaseUrl;
 
+use crate::Bench;
 use crate::bench_db::BenchDb;
 use crate::client::Client;
 use crate::counters::CommandCounts;
@@ -28,6 +29,17 @@ pub struct Setup<'a> {
     pub repeat: usize,
     /// What progress lines start with.
     pub prefix: String,
+}
+
+impl<'a> Setup<'a> {
+    /// Every side on the benchmark's database directly, the client timed from
+    /// process start to exit.
+    pub fn direct(b: &'a mut Bench) -> Self {
+        let (url, repeat) = (b.db.url().clone(), b.args.repeat);
+        let (db, client, peewee) =
+            (&mut b.db, &b.client, b.peewee.as_ref().map_err(String::as_str));
+        Self { db, url, client, probed: false, peewee, repeat, prefix: String::new() }
+    }
 }
 
 /// The runs of one side.
@@ -73,12 +85,6 @@ pub fn measure<S: Copy>(
 
 /// The tally of `side`, empty if it was not measured.
 pub fn of<S: PartialEq>(tallies: &[(S, Tally)], side: S) -> &Tally {
-    static NONE: Tally = Tally {
-        rates: Vec::new(),
-        counts: None,
-    };
-    tallies
-        .iter()
-        .find(|(s, _)| *s == side)
-        .map_or(&NONE, |(_, t)| t)
+    static NONE: Tally = Tally { rates: Vec::new(), counts: None };
+    tallies.iter().find(|(s, _)| *s == side).map_or(&NONE, |(_, t)| t)
 }

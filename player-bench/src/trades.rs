@@ -11,9 +11,10 @@ use diesel::mysql::MysqlConnection;
 use player_core::db;
 use player_core::{NewPlayer, PlayerId, Trade, TradeOutcome, players};
 
+use crate::Bench;
 use crate::counters::{counted, read_overhead};
 use crate::probe;
-use crate::report::{Section, fixed, per_second, progress, thousands, verdict};
+use crate::report::{Section, Show, fixed, per_second, progress, thousands, verdict};
 use crate::sql_files::{self, CLIENT_STATEMENTS_PER_TRADE, trade_direction, write_file};
 use crate::tally::{self, Setup, Tally};
 
@@ -54,10 +55,7 @@ pub enum Side {
 /// The sides of this part, with their labels.
 const SIDES: [(Side, &str); 4] = [
     (Side::Ours(Form::Transactional), "Diesel player_core::trade"),
-    (
-        Side::Ours(Form::OneStatement),
-        "Diesel trade_in_one_statement",
-    ),
+    (Side::Ours(Form::OneStatement), "Diesel trade_in_one_statement"),
     (Side::Client, "client, same pattern"),
     (Side::Peewee, "peewee, the tutorial's trade"),
 ];
@@ -68,9 +66,7 @@ pub fn measure(at: &mut Setup, sides: &[Side], count: usize) -> anyhow::Result<V
     let dir = tempfile::tempdir()?;
     let (six, join) = (dir.path().join("six.sql"), dir.path().join("join.sql"));
     let probed = at.probed;
-    write_file(&six, |w| {
-        probe::write(w, probed, |w| sql_files::write_trades(w, count, A, B))
-    })?;
+    write_file(&six, |w| probe::write(w, probed, |w| sql_files::write_trades(w, count, A, B)))?;
     let write_join = |w: &mut dyn Write| sql_files::write_trades_one_statement(w, count, A, B);
     write_file(&join, |w| probe::write(w, probed, write_join))?;
     let mut conn = db::connect(&at.url)?;
@@ -96,17 +92,16 @@ pub fn measure(at: &mut Setup, sides: &[Side], count: usize) -> anyhow::Result<V
     })
 }
 
-/// Runs the trade comparison and returns its section.
-pub fn run(at: &mut Setup, count: usize) -> anyhow::Result<Section> {
+/// Runs the trade comparison of `--trades` trades per side and shows its section.
+pub fn run(b: &mut Bench, show: Show) -> anyhow::Result<()> {
+    let count = b.args.trades;
+    let at = &mut Setup::direct(b);
     let tallies = measure(at, &SIDES.map(|(side, _)| side), count)?;
     at.db.reset()?;
     let theirs = tally::of(&tallies, Side::Client).rate();
     let tutorial = tally::of(&tallies, Side::Peewee).rate();
-    let title = format!(
-        "Trades on one connection ({} trades, trades/s, median of {})",
-        thousands(count as f64),
-        at.repeat
-    );
+    let (n, repeat) = (thousands(count as f64), at.repeat);
+    let title = format!("Trades on one connection ({n} trades, trades/s, median of {repeat})");
     let mut section = Section::new(
         title,
         &format!(
@@ -117,43 +112,24 @@ pub fn run(at: &mut Setup, count: usize) -> anyhow::Result<Section> {
     let mut notes = Vec::new();
     for ((side, label), (_, t)) in SIDES.iter().zip(&tallies) {
         let (ours, rate) = (matches!(side, Side::Ours(_)), t.rate());
-        let verdict = |met: bool, other: f64| match ours && other.is_finite() {
-            true => verdict(met),
-            false => String::new(),
-        };
+        let verdict =
+            |met, other: f64| if ours && other.is_finite() { verdict(met) } else { "".into() };
         let counted = |x: Option<f64>| x.map_or("n/a".into(), |x| format!("{x:.1}"));
         let (statements, round_trips) = match side {
-            Side::Client => (
-                CLIENT_STATEMENTS_PER_TRADE.to_string(),
-                CLIENT_STATEMENTS_PER_TRADE.to_string(),
-            ),
-            _ => (
-                counted(t.counts.as_ref().map(|c| c.statements)),
-                counted(t.round_trips()),
-            ),
+            Side::Client => {
+                (CLIENT_STATEMENTS_PER_TRADE.to_string(), CLIENT_STATEMENTS_PER_TRADE.to_string())
+            }
+            _ => (counted(t.counts.as_ref().map(|c| c.statements)), counted(t.round_trips())),
         };
         if !t.rates.is_empty() {
-            section.row(vec![
-                (*label).into(),
-                thousands(rate),
-                statements,
-                round_trips,
-                fixed(rate / theirs),
-                verdict(rate >= TARGET * theirs, theirs),
-                if ours {
-                    fixed(rate / tutorial)
-                } else {
-                    String::new()
-                },
-                verdict(rate >= PEEWEE_TARGET * tutorial, tutorial),
-            ]);
+            let mut row = vec![(*label).into(), thousands(rate), statements, round_trips];
+            row.extend([fixed(rate / theirs), verdict(rate >= TARGET * theirs, theirs)]);
+            let vs_tutorial = if ours { fixed(rate / tutorial) } else { String::new() };
+            row.extend([vs_tutorial, verdict(rate >= PEEWEE_TARGET * tutorial, tutorial)]);
+            section.row(row);
         }
         if let (Some(c), false) = (&t.counts, *side == Side::Client) {
-            let who = if *side == Side::Peewee {
-                "peewee"
-            } else {
-                label
-            };
+            let who = if *side == Side::Peewee { "peewee" } else { label };
             notes.push(format!(
                 "{who}: commands per trade, from the server's session counters: {c}."
             ));
@@ -164,11 +140,11 @@ pub fn run(at: &mut Setup, count: usize) -> anyhow::Result<Section> {
         section.note(format!("peewee: skipped ({why})."));
     }
     section.note(
-        "Each trade moves one good for one coin between two players, in alternating directions; \
-         balances are checked after every run. The client is timed from process start to exit, \
+        "Balances are checked after every run. The client is timed from process start to exit, \
          peewee around its loop (bench_peewee.py), ours around ours.",
     );
-    Ok(section)
+    show(&section);
+    Ok(())
 }
 
 /// The two traders' ids.
@@ -182,10 +158,7 @@ pub fn setup(conn: &mut MysqlConnection) -> anyhow::Result<()> {
     players::delete_all(conn)?;
     players::bulk_create(
         conn,
-        [
-            NewPlayer::new(a, START, START),
-            NewPlayer::new(b, START, START),
-        ],
+        [NewPlayer::new(a, START, START), NewPlayer::new(b, START, START)],
         2,
     )?;
     Ok(())
@@ -197,20 +170,12 @@ fn trade_ours(conn: &mut MysqlConnection, count: usize, form: Form) -> anyhow::R
     let start = Instant::now();
     for i in 0..count {
         let (seller, buyer) = trade_direction(i, &a, &b);
-        let trade = Trade {
-            seller,
-            buyer,
-            amount: 1,
-            price: 1,
-        };
+        let trade = Trade { seller, buyer, amount: 1, price: 1 };
         let outcome = match form {
             Form::Transactional => player_core::trade(conn, &trade)?,
             Form::OneStatement => player_core::trade_in_one_statement(conn, &trade)?,
         };
-        ensure!(
-            outcome == TradeOutcome::Done,
-            "trade {i} was not done: {outcome:?}"
-        );
+        ensure!(outcome == TradeOutcome::Done, "trade {i} was not done: {outcome:?}");
     }
     Ok(start.elapsed())
 }
@@ -220,10 +185,7 @@ fn check_balances(conn: &mut MysqlConnection, count: usize, after: &str) -> anyh
     let odd = i32::from(count % 2 == 1);
     let expected = [(A, START + odd, START - odd), (B, START - odd, START + odd)];
     let found = players::get_many(conn, &<[PlayerId; 2]>::from(traders()?))?;
-    let found: Vec<_> = found
-        .iter()
-        .map(|p| (p.id.as_str(), p.coins, p.goods))
-        .collect();
+    let found: Vec<_> = found.iter().map(|p| (p.id.as_str(), p.coins, p.goods)).collect();
     if found != expected {
         bail!("{after}: balances are {found:?}, expected {expected:?}");
     }

@@ -58,9 +58,7 @@ pub fn bulk_insert(
     commit: Commit,
 ) -> QueryResult<usize> {
     let all = |conn: &mut MysqlConnection| {
-        rows.chunks(batch)
-            .map(|chunk| Insert(chunk).execute(conn))
-            .sum()
+        rows.chunks(batch).map(|chunk| Insert(chunk).execute(conn)).sum()
     };
     match commit {
         Commit::PerBatch => all(conn),
