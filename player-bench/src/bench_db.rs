@@ -1,7 +1,8 @@
 //! The benchmark's own database: created fresh, migrated, emptied between
 //! measurements, and dropped at the end.
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
+use diesel::connection::SimpleConnection;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 use player_core::db::{self, DatabaseUrl};
@@ -53,29 +54,24 @@ impl BenchDb {
 
     /// Empties `player`.
     pub fn reset(&mut self) -> anyhow::Result<()> {
-        diesel::sql_query("TRUNCATE TABLE `player`")
-            .execute(&mut self.conn)
-            .context("empty the player table")?;
-        Ok(())
+        self.conn.batch_execute("TRUNCATE TABLE `player`").context("empty the player table")
     }
 
     /// Fails unless `player` holds exactly `expected` rows: a load that lost rows
     /// must not look fast.
     pub fn expect_count(&mut self, expected: usize, after: &str) -> anyhow::Result<()> {
         let found = players::count(&mut self.conn)?;
-        if usize::try_from(found).ok() != Some(expected) {
-            bail!("{after}: the player table holds {found} rows, expected {expected}");
-        }
+        let holds = usize::try_from(found).ok() == Some(expected);
+        ensure!(holds, "{after}: the player table holds {found} rows, expected {expected}");
         Ok(())
     }
 
     /// Drops the database `name` if it is one of the benchmark's; a failure is only reported.
     pub fn drop_other(&mut self, name: &str) {
+        let drop = format!("DROP DATABASE IF EXISTS `{name}`");
         if !is_ours(name) {
             eprintln!("not dropping the database {name}: not the benchmark's");
-        } else if let Err(e) =
-            diesel::sql_query(format!("DROP DATABASE IF EXISTS `{name}`")).execute(&mut self.conn)
-        {
+        } else if let Err(e) = self.conn.batch_execute(&drop) {
             eprintln!("could not drop the database {name}: {e}");
         }
     }

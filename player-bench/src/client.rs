@@ -90,11 +90,8 @@ fn option_file(url: &DatabaseUrl) -> anyhow::Result<String> {
         format!("\"{}\"", escaped.replace('\n', "\\n").replace('\r', "\\r"))
     };
     let mut cnf = String::from("[client]\nprotocol=tcp\n");
-    cnf += &format!(
-        "host={}\nport={}\n",
-        url.host_str().unwrap_or("127.0.0.1"),
-        url.port().unwrap_or(3306)
-    );
+    let (host, port) = (url.host_str().unwrap_or("127.0.0.1"), url.port().unwrap_or(3306));
+    cnf += &format!("host={host}\nport={port}\n");
     let user = decode(url.username())?;
     if !user.is_empty() {
         cnf += &format!("user={}\n", quoted(user));

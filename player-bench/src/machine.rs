@@ -30,15 +30,12 @@ pub fn section(conn: &mut MysqlConnection, client_version: &str) -> anyhow::Resu
     let cpu = sys.cpus().first().map_or("unknown", |c| c.brand());
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     s.row(vec!["CPU".into(), format!("{cpu}, {cores} cores available")]);
-    s.row(vec![
-        "memory".into(),
-        format!("{:.1} GiB", sys.total_memory() as f64 / (1u64 << 30) as f64),
-    ]);
+    let gib = sys.total_memory() as f64 / (1u64 << 30) as f64;
+    s.row(vec!["memory".into(), format!("{gib:.1} GiB")]);
     s.row(vec!["OS".into(), System::long_os_version().unwrap_or_else(|| "unknown".into())]);
     s.row(vec!["server".into(), player_admin::catalog::version(conn)?]);
-    for Setting { name, value } in
-        diesel::sql_query(SETTINGS).load::<Setting>(conn).unwrap_or_default()
-    {
+    let settings = diesel::sql_query(SETTINGS).load::<Setting>(conn).unwrap_or_default();
+    for Setting { name, value } in settings {
         let value = match value.parse::<u64>() {
             Ok(bytes) if name.ends_with("_size") => format!("{} MiB", bytes >> 20),
             _ => value,

@@ -46,12 +46,7 @@ impl LatencyProxy {
     pub fn start(upstream: SocketAddr, one_way: Duration) -> io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
         let (stop, streams) = (Arc::new(AtomicBool::new(false)), Arc::new(Mutex::new(Vec::new())));
-        let proxy = Self {
-            addr: listener.local_addr()?,
-            one_way,
-            stop: stop.clone(),
-            streams: streams.clone(),
-        };
+        let (addr, proxy) = (listener.local_addr()?, (stop.clone(), streams.clone()));
         thread::spawn(move || {
             for client in listener.incoming() {
                 if stop.load(Ordering::SeqCst) {
@@ -59,15 +54,13 @@ impl LatencyProxy {
                 }
                 // A client the server refuses sees its connection closed, as it
                 // would on the real network.
-                let Ok(pair) = client.and_then(|c| Ok((c, TcpStream::connect(upstream)?))) else {
-                    continue;
-                };
-                if let Err(e) = forward(pair, one_way, &streams) {
+                let pair = client.and_then(|c| Ok((c, TcpStream::connect(upstream)?)));
+                if let Err(e) = pair.and_then(|pair| forward(pair, one_way, &streams)) {
                     eprintln!("proxy: cannot forward a connection: {e}");
                 }
             }
         });
-        Ok(proxy)
+        Ok(Self { addr, one_way, stop: proxy.0, streams: proxy.1 })
     }
 }
 

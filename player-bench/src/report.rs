@@ -56,12 +56,8 @@ impl Section {
     /// The section as text: a boxed table, or a Markdown table and list.
     pub fn render(&self, markdown: bool) -> String {
         let mut table = Table::new();
-        table.load_preset(if markdown {
-            presets::ASCII_MARKDOWN
-        } else {
-            presets::UTF8_FULL_CONDENSED
-        });
-        table.set_header(&self.header);
+        let preset = if markdown { presets::ASCII_MARKDOWN } else { presets::UTF8_FULL_CONDENSED };
+        table.load_preset(preset).set_header(&self.header);
         for row in &self.rows {
             let mut cells = row.clone();
             cells.resize(self.header.len(), String::new());
@@ -78,12 +74,8 @@ impl Section {
         } else {
             (format!("== {} ==\n{table}\n", self.title), "  ")
         };
-        if !self.notes.is_empty() {
-            out.push('\n');
-        }
-        for note in &self.notes {
-            out += &format!("{bullet}{note}\n");
-        }
+        let notes: String = self.notes.iter().map(|note| format!("{bullet}{note}\n")).collect();
+        out += &if notes.is_empty() { notes } else { format!("\n{notes}") };
         for (caption, text) in &self.blocks {
             out += &if markdown {
                 format!("\n{caption}:\n\n```text\n{text}```\n")

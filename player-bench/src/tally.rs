@@ -70,7 +70,7 @@ pub fn measure<S: Copy>(
     repeat: usize,
     mut once: impl FnMut(S) -> anyhow::Result<Option<(f64, Option<CommandCounts>)>>,
 ) -> anyhow::Result<Vec<(S, Tally)>> {
-    let mut tallies: Vec<(S, Tally)> = sides.iter().map(|&s| (s, Tally::default())).collect();
+    let mut tallies: Vec<_> = sides.iter().map(|&s| (s, Tally::default())).collect();
     for round in 0..repeat {
         for k in 0..sides.len() {
             let (side, tally) = &mut tallies[(k + round) % sides.len()];

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, ensure};
+use anyhow::ensure;
 use diesel::mysql::MysqlConnection;
 use player_core::db;
 use player_core::{NewPlayer, PlayerId, Trade, TradeOutcome, players};
@@ -156,11 +156,8 @@ fn traders() -> anyhow::Result<(PlayerId, PlayerId)> {
 pub fn setup(conn: &mut MysqlConnection) -> anyhow::Result<()> {
     let (a, b) = traders()?;
     players::delete_all(conn)?;
-    players::bulk_create(
-        conn,
-        [NewPlayer::new(a, START, START), NewPlayer::new(b, START, START)],
-        2,
-    )?;
+    let both = [NewPlayer::new(a, START, START), NewPlayer::new(b, START, START)];
+    players::bulk_create(conn, both, 2)?;
     Ok(())
 }
 
@@ -186,9 +183,7 @@ fn check_balances(conn: &mut MysqlConnection, count: usize, after: &str) -> anyh
     let expected = [(A, START + odd, START - odd), (B, START - odd, START + odd)];
     let found = players::get_many(conn, &<[PlayerId; 2]>::from(traders()?))?;
     let found: Vec<_> = found.iter().map(|p| (p.id.as_str(), p.coins, p.goods)).collect();
-    if found != expected {
-        bail!("{after}: balances are {found:?}, expected {expected:?}");
-    }
+    ensure!(found == expected, "{after}: balances are {found:?}, expected {expected:?}");
     Ok(())
 }
 
