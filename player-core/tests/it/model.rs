@@ -366,6 +366,15 @@ fn balances() -> impl Strategy<Value = i32> {
     ]
 }
 
+fn traders() -> impl Strategy<Value = String> {
+    prop::sample::select(vec!["a".to_owned(), "b".to_owned()])
+}
+
+/// Mostly amounts a trade between existing players can move.
+fn amounts() -> impl Strategy<Value = i32> {
+    prop_oneof![4 => 1..150i32, 1 => balances()]
+}
+
 fn keys() -> impl Strategy<Value = String> {
     prop::sample::select(vec!["k".to_owned(), "k ".to_owned(), "order-1".to_owned()])
 }
@@ -389,8 +398,10 @@ fn ops() -> impl Strategy<Value = Op> {
                 price,
             }
         ),
-        // Few keys, so they repeat; `k ` is another key than `k`.
-        3 => (keys(), raw_ids(), raw_ids(), balances(), balances()).prop_map(
+        // Few keys, so they repeat (`k ` is another key than `k`), and few
+        // players, so they exist.
+        4 => (traders(), amounts(), amounts()).prop_map(|(i, c, g)| Op::Create(i, c, g)),
+        3 => (keys(), traders(), traders(), amounts(), amounts()).prop_map(
             |(key, seller, buyer, amount, price)| Op::KeyedTrade {
                 key,
                 seller,
