@@ -2,6 +2,7 @@
 //! Every command checks its arguments before it connects.
 
 pub mod bank;
+pub mod ledger;
 pub mod load;
 pub mod migrate;
 pub mod ping;

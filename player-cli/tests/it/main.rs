@@ -10,6 +10,7 @@ mod completions;
 mod connect_errors;
 mod docs;
 mod json;
+mod ledger;
 mod load;
 mod migrate_ping;
 mod notice;

@@ -2,8 +2,6 @@
 //! for another trade, eight calls with one key at once, a connection lost
 //! while the key waits or while COMMIT is in flight, and retention.
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
@@ -13,6 +11,7 @@ use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 use player_core::ledger::{self, IdempotencyKey, KeyedTradeError, KeyedTraded};
 use player_core::{Player, Refusal, Trade, TradeError, TradeOutcome, TransactionError};
+use player_testkit::net::CommitCutter;
 use player_testkit::sql::{all, connection_id, exec, hold_row_lock, id, kill, wait_for_lock_wait};
 
 use crate::trade_retry::{FAST, setup};
@@ -269,7 +268,7 @@ fn a_connection_killed_after_the_key_was_written_then_the_same_key_applies_once(
 fn an_unknown_outcome_is_resolved_by_sending_the_same_key_again() {
     let (db, _conn) = setup();
     let cutter = CommitCutter::start(db.url());
-    let mut conn = MysqlConnection::establish(&cutter.url).unwrap();
+    let mut conn = MysqlConnection::establish(cutter.url()).unwrap();
     let result = a_sells_to_b(&mut conn, "order-1", 3);
     assert!(
         matches!(
@@ -286,51 +285,6 @@ fn an_unknown_outcome_is_resolved_by_sending_the_same_key_again() {
     assert_eq!((again.outcome, again.replayed), (TradeOutcome::Done, true));
     assert_eq!(all(&mut conn), traded_once());
     assert_eq!(rows(&mut conn), 1);
-}
-
-/// A TCP proxy for one connection to the test server that forwards the
-/// first `COMMIT`, gives the server time to commit, then closes both sides
-/// without forwarding the answer.
-struct CommitCutter {
-    url: String,
-}
-
-impl CommitCutter {
-    fn start(database_url: &str) -> Self {
-        let mut url = url::Url::parse(database_url).unwrap();
-        let upstream = (
-            url.host_str().unwrap().to_owned(),
-            url.port().unwrap_or(3306),
-        );
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        url.set_port(Some(listener.local_addr().unwrap().port()))
-            .unwrap();
-        std::thread::spawn(move || {
-            let (mut client, _) = listener.accept().unwrap();
-            let mut server = TcpStream::connect(upstream).unwrap();
-            let (mut to_client, mut from_server) =
-                (client.try_clone().unwrap(), server.try_clone().unwrap());
-            std::thread::spawn(move || std::io::copy(&mut from_server, &mut to_client));
-            let mut buf = [0u8; 16 * 1024];
-            loop {
-                let n = match client.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => n,
-                };
-                server.write_all(&buf[..n]).unwrap();
-                // A COM_QUERY (0x03) packet whose text is COMMIT.
-                if buf[..n].windows(7).any(|w| w == b"\x03COMMIT") {
-                    std::thread::sleep(Duration::from_millis(500));
-                    break;
-                }
-            }
-            let _ = client.shutdown(Shutdown::Both);
-            let _ = server.shutdown(Shutdown::Both);
-        });
-        Self {
-            url: url.to_string(),
-        }
-    }
 }
 
 #[test]
