@@ -226,3 +226,63 @@ fn keyed_trade_at(url: &str, key: &str) -> crate::common::Run {
         ],
     )
 }
+
+/// `bank --keyed`: every trade keyed, the summary says so, and the run
+/// reconciles; keyed trades are transactional.
+#[test]
+fn bank_keyed_runs_and_refuses_the_one_statement_form() {
+    let users = player_testkit::TestDatabase::create();
+    let bank_db = player_testkit::TestDatabase::create();
+    let bank = |extra: &[&str]| {
+        let mut args = vec![
+            "bank",
+            "--keyed",
+            "--workers",
+            "2",
+            "--players",
+            "10",
+            "--trades",
+            "200",
+            "--bank-database",
+            bank_db.name(),
+        ];
+        args.extend_from_slice(extra);
+        cli(users.url(), &args)
+    };
+    let run = bank(&["--json"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["keyed"], true, "{report}");
+    assert_eq!(
+        (
+            report["resolved_by_key"].as_u64(),
+            report["unknown_outcome"].as_u64()
+        ),
+        (Some(0), Some(0))
+    );
+    assert_eq!(report["reconciliation"]["status"], "reconciled", "{report}");
+    let committed = report["committed"].as_i64().unwrap();
+    let refused = report["refused"].as_i64().unwrap();
+    // One key row per trade that ran to its end, refusals included.
+    let keys: i64 = diesel::RunQueryDsl::get_result(
+        diesel::QueryDsl::count(player_core::schema::keyed_trade::table),
+        &mut bank_db.connect(),
+    )
+    .unwrap();
+    assert_eq!(keys, committed + refused);
+
+    let run = bank(&[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("transactional trade (keyed)"),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("unknown, resolved by key"), "{run:?}");
+
+    let run = bank(&["--trade", "one-statement"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("--keyed needs --trade transactional"),
+        "{run:?}"
+    );
+}
