@@ -237,6 +237,8 @@ mod tests {
             totals: None,
             reconciliation: None,
             interrupted: false,
+            keyed: false,
+            resolved_by_key: 0,
         }
     }
 
