@@ -134,7 +134,7 @@ pub fn run(
             } else {
                 writeln!(
                     out,
-                    "pruned {deleted} keys recorded more than {} ago",
+                    "pruned the keys recorded more than {} ago: {deleted}",
                     humantime::format_duration(a.older_than)
                 )?;
             }

@@ -46,7 +46,7 @@ pub struct TradeArgs {
 }
 
 /// What `trade --json` prints, keys in this order:
-/// `{"seller":"2","buyer":"1","amount":2,"price":100,"outcome":"done","refusal":null}`.
+/// `{"seller":"2","buyer":"1","amount":2,"price":100,"outcome":"done","refusal":null,"key":null,"replayed":null}`.
 #[derive(Debug, Serialize)]
 pub struct TradeJson<'a> {
     /// Id of the player who gives goods.
@@ -61,12 +61,10 @@ pub struct TradeJson<'a> {
     pub outcome: &'static str,
     /// Why it was refused: `seller_lacks_goods` or `buyer_lacks_coins`; null when done.
     pub refusal: Option<&'static str>,
-    /// The idempotency key, for a keyed trade (absent otherwise).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The idempotency key of a keyed trade; null without `--key`.
     pub key: Option<&'a str>,
     /// For a keyed trade, whether an earlier run with the key made (or
-    /// refused) it and this one only read its outcome (absent otherwise).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// refused) it and this one only read its outcome; null without `--key`.
     pub replayed: Option<bool>,
 }
 

@@ -161,7 +161,7 @@ fn ledger_prune_deletes_the_old_keys_and_says_how_many() {
     );
     assert_eq!(
         (run.code, run.stdout.as_str()),
-        (0, "pruned 3 keys recorded more than 30days ago\n"),
+        (0, "pruned the keys recorded more than 30days ago: 3\n"),
         "{run:?}"
     );
     assert_eq!(cli(db.url(), &["ledger", "get", "old-1"]).code, 1);
