@@ -255,11 +255,14 @@ pub fn trade(
     });
     let done = match done {
         Ok(done) => done,
-        Err(TransactionError::Failed(DieselError::RollbackTransaction)) => {
+        // The body rolled back for a typed error or an impossible row count.
+        Err(TransactionError::Failed(DieselError::RollbackTransaction))
+            if typed.is_some() || run.unexpected.is_some() =>
+        {
             return Err(match (typed, run.unexpected) {
                 (Some(e), _) => e,
                 (None, rows) => TradeError::UnexpectedRowCount {
-                    rows: rows.unwrap_or(0),
+                    rows: rows.unwrap_or_default(),
                     applied: false,
                 },
             }

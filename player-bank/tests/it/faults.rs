@@ -217,6 +217,51 @@ fn server_killed_twice_mid_run_and_every_balance_reconciles() {
     assert_recovered(&summary);
 }
 
+/// `kill -9` twice in a keyed run: a trade whose `COMMIT` was in flight when
+/// the server died is sent again with its key once the server is back, and
+/// the crash recovery says whether its key (and so the trade) committed. No
+/// outcome stays unknown, and the reconciliation is exact.
+#[test]
+fn a_keyed_run_through_two_server_crashes_leaves_no_unknown_outcome() {
+    let mut server = PrivateServer::start(&[]);
+    let url: DatabaseUrl = server.url("test").parse().unwrap();
+    let settings = Settings {
+        connect_timeout: Duration::from_secs(30),
+        keyed: true,
+        ..settings(4, Duration::from_secs(7))
+    };
+    let bank = Bank::prepare(&url, &settings).unwrap();
+    let progress = Progress::default();
+
+    let summary = std::thread::scope(|s| {
+        let run = s.spawn(|| bank.run(&progress).unwrap());
+        for _ in 0..2 {
+            let before = progress.committed.load(Ordering::Relaxed);
+            let waiting = std::time::Instant::now();
+            while progress.committed.load(Ordering::Relaxed) < before + 200 {
+                assert!(
+                    waiting.elapsed() < Duration::from_secs(30),
+                    "no trades flow"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            server.stop(true);
+            server.restart();
+        }
+        run.join().unwrap()
+    });
+
+    eprintln!("{summary:?}");
+    assert_eq!(
+        (summary.failed, summary.unknown_outcome),
+        (0, 0),
+        "{:?}",
+        summary.errors
+    );
+    assert_recovered(&summary);
+    assert_eq!(summary.reconciliation.as_ref().unwrap().unknown, 0);
+}
+
 #[test]
 fn a_server_that_stays_down_stops_the_run_with_an_error() {
     let mut server = PrivateServer::start(&[]);
