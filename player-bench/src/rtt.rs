@@ -39,9 +39,10 @@ pub const BANK_TARGET_FROM_MS: f64 = 5.0;
 use trades::Side as T;
 
 /// The trade sides, in the order of the tables.
-const TRADE_SIDES: [(T, &str); 5] = [
+const TRADE_SIDES: [(T, &str); 6] = [
     (T::Ours(Form::Transactional), "ours, transactional"),
     (T::Ours(Form::OneStatement), "ours, one statement"),
+    (T::Ours(Form::Keyed), "ours, keyed"),
     (T::Peewee, "peewee (tutorial)"),
     (T::Client, "client, lock then update"),
     (T::ClientJoin, "client, one UPDATE ... JOIN"),
@@ -425,15 +426,18 @@ mod tests {
         let md = grid_section("T".into(), "rate | rt", sides, &[0.0, 5.0], 1.0).render(true);
         let row = "|      |      5 |    80 | 2.00 |     12.50 |    11.00 |             1.14 |";
         assert!(md.contains(row), "{md}");
-        // transactional, one statement, peewee, client six, client join.
-        let column = |rates: [f64; 5]| {
+        // transactional, one statement, keyed, peewee, client six, client join.
+        let column = |rates: [f64; 6]| {
             TRADE_SIDES
                 .iter()
                 .zip(rates)
                 .map(|(s, r)| (s.0, tally(r, 1.0)))
                 .collect()
         };
-        let grid: Grid<T> = vec![column([1.0; 5]), column([28.0, 190.0, 33.0, 33.0, 200.0])];
+        let grid: Grid<T> = vec![
+            column([1.0; 6]),
+            column([28.0, 190.0, 25.0, 33.0, 33.0, 200.0]),
+        ];
         let md = targets_section(&[0.0, 5.0], &grid, &[]).render(true);
         let lines: Vec<&str> = md.lines().filter(|l| l.starts_with("| 5")).collect();
         let has = |line: &str, parts: &[&str]| parts.iter().all(|p| line.contains(p));

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::ensure;
 use diesel::mysql::MysqlConnection;
 use player_core::db;
+use player_core::ledger::{self, IdempotencyKey};
 use player_core::{NewPlayer, PlayerId, Trade, TradeOutcome, players};
 
 use crate::Bench;
@@ -37,6 +38,9 @@ pub enum Form {
     Transactional,
     /// `player_core::trade_in_one_statement`: the joined UPDATE alone, in autocommit.
     OneStatement,
+    /// `player_core::ledger::trade` with a fresh key each: the key row, then the
+    /// transactional trade, in one transaction.
+    Keyed,
 }
 
 /// A side of a trade comparison.
@@ -53,12 +57,13 @@ pub enum Side {
 }
 
 /// The sides of this part, with their labels.
-const SIDES: [(Side, &str); 4] = [
+const SIDES: [(Side, &str); 5] = [
     (Side::Ours(Form::Transactional), "Diesel player_core::trade"),
     (
         Side::Ours(Form::OneStatement),
         "Diesel trade_in_one_statement",
     ),
+    (Side::Ours(Form::Keyed), "Diesel ledger::trade (keyed)"),
     (Side::Client, "client, same pattern"),
     (Side::Peewee, "peewee, the tutorial's trade"),
 ];
@@ -206,10 +211,15 @@ fn trade_ours(conn: &mut MysqlConnection, count: usize, form: Form) -> anyhow::R
         };
         let policy = player_core::RetryPolicy::default();
         let outcome = match form {
-            Form::Transactional => player_core::trade(conn, &trade, &policy)?,
-            Form::OneStatement => player_core::trade_in_one_statement(conn, &trade, &policy)?,
-        }
-        .outcome;
+            Form::Transactional => player_core::trade(conn, &trade, &policy)?.outcome,
+            Form::OneStatement => {
+                player_core::trade_in_one_statement(conn, &trade, &policy)?.outcome
+            }
+            Form::Keyed => {
+                let key = IdempotencyKey::new(uuid::Uuid::new_v4().to_string())?;
+                ledger::trade(conn, &key, &trade, &policy)?.outcome
+            }
+        };
         ensure!(
             outcome == TradeOutcome::Done,
             "trade {i} was not done: {outcome:?}"

@@ -136,10 +136,10 @@ fn the_rtt_part_prints_its_tables() {
     );
     assert_eq!(
         trades.len(),
-        2 * (4 + peewee),
+        2 * (5 + peewee),
         "every side at RTT 0 and 1: {stdout}"
     );
-    assert_eq!(positive(&trades, "measured ÷ model").len(), 4 + peewee);
+    assert_eq!(positive(&trades, "measured ÷ model").len(), 5 + peewee);
     // The client's lone UPDATE ... JOIN is one round trip, counted by its probes.
     let join: Vec<_> = trades
         .iter()

@@ -5,7 +5,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    load::LoadArgs, migrate::MigrateArgs, ping::PingArgs, player::PlayerCommand, trade::TradeArgs,
+    ledger::LedgerCommand, load::LoadArgs, migrate::MigrateArgs, ping::PingArgs,
+    player::PlayerCommand, trade::TradeArgs,
 };
 
 /// The TiDB player tutorial with Rust and Diesel.
@@ -56,7 +57,12 @@ pub enum Command {
     /// Move goods from a seller to a buyer for coins, in one transaction.
     ///
     /// Exit status 3 when the balances do not allow it (nothing changes).
+    /// With `--key`, exactly once: run again with the same key, it prints the
+    /// stored outcome and exits as the first run did.
     Trade(TradeArgs),
+    /// Look up or prune the keyed trades of `trade --key`.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// Bulk-create random players with a progress bar; ends with a rows/s line.
     Load(LoadArgs),
     /// Check the connection: server version, TLS cipher, TiDB transaction mode.
@@ -95,6 +101,7 @@ impl Command {
             | Command::Doctor(_) => true,
             Command::Migrate(args) => !args.status,
             Command::Player(cmd) => cmd.changes_data(),
+            Command::Ledger(cmd) => cmd.changes_data(),
             Command::Ping(_) | Command::Completions(_) => false,
         }
     }

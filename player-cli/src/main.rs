@@ -73,6 +73,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Setup(args)) => commands::setup::run(&args, &url, stall, &mut out)?,
         Some(Command::Migrate(args)) => commands::migrate::run(&args, &url, stall, &mut out)?,
         Some(Command::Player(cmd)) => commands::player::run(cmd, &url, stall, &mut out)?,
+        Some(Command::Ledger(cmd)) => commands::ledger::run(cmd, &url, stall, &mut out)?,
         Some(Command::Trade(args)) => {
             if let TradeOutcome::Refused(_) = commands::trade::run(&args, &url, &mut out)? {
                 code = ExitCode::from(EXIT_REFUSED);

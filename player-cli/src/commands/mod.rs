@@ -3,6 +3,7 @@
 
 pub mod bank;
 pub mod doctor;
+pub mod ledger;
 pub mod load;
 pub mod migrate;
 pub mod ping;

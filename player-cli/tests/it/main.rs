@@ -11,6 +11,7 @@ mod connect_errors;
 mod docs;
 mod doctor;
 mod json;
+mod ledger;
 mod load;
 mod migrate_ping;
 mod notice;

@@ -1,6 +1,7 @@
 //! player-core against the real server: every test gets a database of its own.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod ledger;
 mod model;
 mod players;
 mod pool;
