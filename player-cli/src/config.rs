@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use player_core::db::{self, DatabaseUrl};
 
+use crate::text::Escaped;
+
 /// Where the URL a command uses came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UrlSource {
@@ -23,7 +25,13 @@ impl fmt::Display for UrlSource {
         match self {
             Self::Flag => f.write_str("--database-url"),
             Self::Environment => f.write_str("DATABASE_URL in the environment"),
-            Self::DotEnv(path) => write!(f, "DATABASE_URL in {}", path.display()),
+            Self::DotEnv(path) => {
+                write!(
+                    f,
+                    "DATABASE_URL in {}",
+                    Escaped(&path.display().to_string())
+                )
+            }
             Self::Default => f.write_str("the built-in default"),
         }
     }

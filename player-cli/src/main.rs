@@ -11,6 +11,7 @@ mod config;
 mod errors;
 mod interrupt;
 mod scenarios;
+mod text;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -40,7 +41,7 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             if let Some(interrupted) = err.downcast_ref::<interrupt::Interrupted>() {
-                eprintln!("interrupted: {interrupted}");
+                eprintln!("interrupted: {}", text::escape(&interrupted.to_string()));
                 return ExitCode::from(interrupt::exit_status());
             }
             report(&err);
@@ -124,7 +125,8 @@ fn usage_error(subcommand: &str, msg: String) -> clap::Error {
 
 /// Prints an error as one line, and a hint on a second one where one helps.
 fn report(err: &anyhow::Error) {
-    eprintln!("error: {err:#}");
+    // One line whatever the server said: its messages quote ids.
+    eprintln!("error: {}", text::escape(&format!("{err:#}")));
     if let Some(hint) = errors::hint(err) {
         eprintln!("hint: {hint}");
     }

@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::commands::player::PlayerJson;
 use crate::commands::trade::TradeJson;
 use crate::commands::{step, write_json};
+use crate::text::{self, Escaped};
 
 /// Players the tutorial bulk-creates, and its batch size.
 const BULK_PLAYERS: usize = 1919;
@@ -103,16 +104,16 @@ pub fn run(
             },
         );
     }
-    writeln!(out, "{}", simple.test)?;
+    writeln!(out, "{}", text::player_line(&simple.test))?;
     writeln!(out, "number of players: {}", simple.count)?;
     for player in &simple.first_three {
-        writeln!(out, "{player}")?;
+        writeln!(out, "{}", text::player_line(player))?;
     }
     for (trade, outcome) in &traded.trades {
         writeln!(out, "{}", outcome_line(trade, *outcome))?;
     }
     for player in &traded.players {
-        writeln!(out, "{player}")?;
+        writeln!(out, "{}", text::player_line(player))?;
     }
     Ok(())
 }
@@ -168,15 +169,21 @@ fn trade_example<'a>(
     })
 }
 
-/// The tutorial's line for a trade's outcome.
+/// The tutorial's line for a trade's outcome, the id escaped ([`text::escape`]).
 pub fn outcome_line(trade: &Trade<'_>, outcome: TradeOutcome) -> String {
     match outcome {
         TradeOutcome::Done => "trade success".to_owned(),
         TradeOutcome::Refused(Refusal::SellerLacksGoods) => {
-            format!("sell player {} goods not enough", trade.seller)
+            format!(
+                "sell player {} goods not enough",
+                Escaped(trade.seller.as_str())
+            )
         }
         TradeOutcome::Refused(Refusal::BuyerLacksCoins) => {
-            format!("buy player {} coins not enough", trade.buyer)
+            format!(
+                "buy player {} coins not enough",
+                Escaped(trade.buyer.as_str())
+            )
         }
     }
 }

@@ -18,6 +18,7 @@ use player_core::retry::RetryPolicy;
 
 use crate::args;
 use crate::interrupt::{self, Interrupted};
+use crate::text::Escaped;
 
 /// Flags of `player-cli bank`.
 #[derive(Debug, Args)]
@@ -293,7 +294,7 @@ fn write_table(
         writeln!(out, "  {name:<27}{value:>12}")?;
     }
     for e in &summary.errors {
-        writeln!(out, "  error: {e}")?;
+        writeln!(out, "  error: {}", Escaped(e))?;
     }
     match &summary.totals {
         Some(found) if summary.invariants_ok => writeln!(
@@ -305,7 +306,7 @@ fn write_table(
         )?,
         Some(_) => {
             for v in &summary.violations {
-                writeln!(out, "invariant violated: {v}")?;
+                writeln!(out, "invariant violated: {}", Escaped(v))?;
             }
         }
         None => {
@@ -321,7 +322,11 @@ fn write_table(
             ReconcileStatus::Mismatch => "FAILED",
             ReconcileStatus::Undecided => "undecided",
         };
-        writeln!(out, "reconciliation: {verdict} ({r})")?;
+        writeln!(
+            out,
+            "reconciliation: {verdict} ({})",
+            Escaped(&r.to_string())
+        )?;
     }
     Ok(())
 }

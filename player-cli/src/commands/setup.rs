@@ -10,6 +10,7 @@ use player_core::db::DatabaseUrl;
 use serde::Serialize;
 
 use crate::commands::migrate::{self, Status};
+use crate::text::Escaped;
 
 /// Arguments of `setup`.
 #[derive(Debug, Args)]
@@ -76,9 +77,9 @@ pub fn run(
         );
     }
     if created {
-        writeln!(out, "created database {name}")?;
+        writeln!(out, "created database {}", Escaped(name))?;
     } else {
-        writeln!(out, "database {name} exists")?;
+        writeln!(out, "database {} exists", Escaped(name))?;
     }
     migrate::print_statuses(out, &statuses)
 }

@@ -18,5 +18,6 @@ mod scenarios;
 mod secrets;
 mod setup;
 mod stalls;
+mod terminal;
 mod tls;
 mod trade;
