@@ -3,6 +3,11 @@
 //! mode), which databases and tables it has, and creating a database by a
 //! checked, quoted name. `player-cli ping` and `setup`, the bank's guard and
 //! the test support read the catalog through here, so that no binary holds SQL.
+//! Also: named locks, migrating with a lock (adopting a `player` table made
+//! before Diesel recorded it), and telling the scenarios' rows from anyone's.
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod leftovers;
+pub mod lock;
+pub mod migrate;

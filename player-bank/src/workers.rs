@@ -39,6 +39,8 @@ pub struct Progress {
     pub failed: AtomicU64,
     /// Trades whose connection was lost during `COMMIT`.
     pub unknown: AtomicU64,
+    /// Players seeded so far, before the trades start.
+    pub seeded: AtomicU64,
     /// Set by [`request_stop`](Self::request_stop).
     stop: AtomicBool,
 }
@@ -54,8 +56,9 @@ impl Progress {
     /// Asks the run to stop early, from another thread (a Ctrl-C handler, say):
     /// each worker finishes the trade in flight and starts no other, then the
     /// check runs as usual, and the summary says `interrupted`. Nothing is left
-    /// half-applied: a trade is one transaction. A request made before the run
-    /// starts stops it before its first trade.
+    /// half-applied: a trade is one transaction. A request made while the
+    /// players are seeded stops the seeding after the batch in flight
+    /// ([`BankError::StoppedSeeding`](crate::BankError::StoppedSeeding)).
     pub fn request_stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
     }

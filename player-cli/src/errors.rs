@@ -14,7 +14,7 @@ use crate::commands::Stalled;
 pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
     if err.downcast_ref::<Stalled>().is_some() {
         return Some(
-            "the server stopped answering, or the work waited on a lock never released (a table lock, a DDL, a transaction left open); a change in flight may or may not have been applied, so read it back; if the server is only slow, raise --stall-timeout (for `trade`, --time-limit)",
+            "the server stopped answering, or the work waited on a lock never released (a table lock, a DDL, a transaction left open); if the server is only slow, raise --stall-timeout (for `trade`, --time-limit)",
         );
     }
     err.chain().find_map(|e| {

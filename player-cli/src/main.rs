@@ -52,6 +52,13 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // What clap cannot check alone is checked here, before anything connects.
+    if cli.reset && !matches!(cli.command, None | Some(Command::Scenarios(_))) {
+        return Err(usage_error(
+            "",
+            "--reset is for the scenarios only (`player-cli --reset` or `player-cli scenarios --reset`)".into(),
+        )
+        .into());
+    }
     match &cli.command {
         Some(Command::Trade(args)) => args.check().map_err(|msg| usage_error("trade", msg))?,
         Some(Command::Bank(args)) => args.check().map_err(|msg| usage_error("bank", msg))?,
@@ -68,8 +75,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     let mut code = ExitCode::SUCCESS;
     match cli.command {
-        None => scenarios::run(&url, stall, &mut out, false)?,
-        Some(Command::Scenarios(args)) => scenarios::run(&url, stall, &mut out, args.json)?,
+        None => scenarios::run(&url, stall, &mut out, false, cli.reset)?,
+        Some(Command::Scenarios(args)) => {
+            scenarios::run(&url, stall, &mut out, args.json, args.reset || cli.reset)?
+        }
         Some(Command::Bank(args)) => commands::bank::run(&url, &args, &mut out)?,
         Some(Command::Setup(args)) => commands::setup::run(&args, &url, stall, &mut out)?,
         Some(Command::Migrate(args)) => commands::migrate::run(&args, &url, stall, &mut out)?,

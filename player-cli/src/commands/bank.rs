@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
-use player_bank::{Limit, Progress, ReconcileStatus, Settings, Summary, TradeForm, TxnMode};
+use player_bank::{
+    BankError, Limit, Progress, ReconcileStatus, Settings, Summary, TradeForm, TxnMode,
+};
 use player_core::db::DatabaseUrl;
 use player_core::retry::RetryPolicy;
 
@@ -43,9 +45,10 @@ pub struct BankArgs {
     #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = args::hot_players)]
     pub hot_players: u32,
 
-    /// Chance (0 to 1) that each side of a trade is drawn from the hot set.
-    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true, value_parser = args::share)]
-    pub hot_share: f64,
+    /// Chance (0 to 1) that each side of a trade is drawn from the hot set
+    /// (needs --hot-players) [default: 0.5].
+    #[arg(long, allow_negative_numbers = true, value_parser = args::share, requires = "hot_players")]
+    pub hot_share: Option<f64>,
 
     /// Seed of the random trades [default: random, printed in the report].
     #[arg(long, allow_negative_numbers = true, value_parser = args::seed)]
@@ -67,7 +70,7 @@ pub struct BankArgs {
 
     /// The bank's own database on the same server, created if missing; its
     /// `player` table is reset at the start. Never the database of DATABASE_URL.
-    #[arg(long, default_value = player_bank::DEFAULT_DATABASE, value_name = "NAME")]
+    #[arg(long, default_value = player_bank::DEFAULT_DATABASE, value_name = "NAME", value_parser = bank_database)]
     pub bank_database: String,
 
     /// Seconds a worker waits for a connection (say, while the server
@@ -79,6 +82,16 @@ pub struct BankArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+/// A `--bank-database`: a name the bank accepts, checked before connecting.
+fn bank_database(s: &str) -> Result<String, String> {
+    player_bank::check_database_name(s)
+        .map(|()| s.to_owned())
+        .map_err(|why| format!("`{s}`: {why}"))
+}
+
+/// The `--hot-share` when none is given.
+const DEFAULT_HOT_SHARE: f64 = 0.5;
 
 /// Values of `--trade`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -117,9 +130,15 @@ impl From<TxnModeArg> for TxnMode {
 }
 
 impl BankArgs {
-    /// Checks what clap cannot: a hot set is 0 (none) or 2 to `--players` players.
+    /// Checks what clap cannot: a hot set is 0 (none) or 2 to `--players`
+    /// players, and a hot share needs a hot set.
     pub fn check(&self) -> Result<(), String> {
         let h = self.hot_players;
+        if h == 0 && self.hot_share.is_some() {
+            return Err(
+                "--hot-share needs a hot set: give --hot-players (2 to the --players)".into(),
+            );
+        }
         if h == 1 || h > self.players {
             return Err(format!(
                 "invalid value '{h}' for '--hot-players': {} (the --players), or 0 for no hot set",
@@ -139,7 +158,7 @@ impl BankArgs {
                 None => Limit::Duration(Duration::from_secs_f64(self.seconds)),
             },
             hot_players: self.hot_players as usize,
-            hot_share: self.hot_share,
+            hot_share: self.hot_share.unwrap_or(DEFAULT_HOT_SHARE),
             seed: self.seed.unwrap_or_else(rand::random),
             retry: RetryPolicy {
                 max_retries: self.max_retries,
@@ -170,6 +189,12 @@ pub fn run(url: &DatabaseUrl, args: &BankArgs, out: &mut impl Write) -> anyhow::
         let summary = player_bank::run(url, &settings, &progress);
         done.store(true, Ordering::Relaxed);
         summary
+    })
+    .map_err(|e| match e {
+        e @ BankError::StoppedSeeding { .. } => {
+            anyhow::Error::new(Interrupted(format!("stopped by {}: {e}", interrupt::cause())))
+        }
+        e => e.into(),
     })?;
     if args.json {
         super::write_json(out, &summary)?;

@@ -17,7 +17,11 @@ use player_guard::GuardedConnection;
 use serde::Serialize;
 
 use crate::args;
-use crate::commands::step;
+use crate::commands::{InFlight, read_step, step_as};
+
+/// The load's errors say how many players were committed, and of the batch
+/// in flight whether it may have been.
+const DESCRIBED: InFlight = InFlight::Described;
 use crate::interrupt::{self, Interrupted};
 
 /// Arguments of `load`.
@@ -180,10 +184,10 @@ impl Loader<'_> {
     /// manager is called step by step instead.
     fn in_one_transaction(&mut self) -> anyhow::Result<Loaded> {
         type Manager = <MysqlConnection as Connection>::TransactionManager;
-        step(self.conn, self.stall, Manager::begin_transaction)?;
+        read_step(self.conn, self.stall, Manager::begin_transaction)?;
         match self.insert_all() {
             Ok(Loaded::All(n)) => {
-                let committed = step(self.conn, self.stall, Manager::commit_transaction);
+                let committed = step_as(self.conn, self.stall, DESCRIBED, Manager::commit_transaction);
                 committed.map_err(|e| match self.conn.stalled() {
                     Some(_) => e.context(format!(
                         "COMMIT got no answer: whether the {n} players were committed is unknown"
@@ -193,14 +197,14 @@ impl Loader<'_> {
                 Ok(Loaded::All(n))
             }
             Ok(stopped) => {
-                step(self.conn, self.stall, Manager::rollback_transaction)?;
+                step_as(self.conn, self.stall, DESCRIBED, Manager::rollback_transaction)?;
                 Ok(stopped)
             }
             Err(e) => {
                 // A connection shut down by the deadline is gone, and the
                 // server rolls back what it had open.
                 if self.conn.stalled().is_none() {
-                    let _ = step(self.conn, self.stall, Manager::rollback_transaction);
+                    let _ = step_as(self.conn, self.stall, DESCRIBED, Manager::rollback_transaction);
                 }
                 Err(e)
             }
@@ -221,7 +225,7 @@ impl Loader<'_> {
             }
             let n = (a.batch as u64).min(a.count - loaded);
             let players = (0..n).map(|_| NewPlayer::random(a.coins, a.goods));
-            let inserted = step(self.conn, self.stall, |c| {
+            let inserted = step_as(self.conn, self.stall, DESCRIBED, |c| {
                 players::bulk_create(c, players, a.batch).map_err(|e| {
                     let fate = match (a.transaction, e.is_connection_lost()) {
                         (true, _) => "no players committed (the transaction is rolled back)".into(),

@@ -39,7 +39,7 @@ pub fn run(a: &PingArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Res
     let connect = started.elapsed();
     // A server that accepted the connection and then stopped answering gets
     // as long as connecting did.
-    let (info, round_trip) = super::step(&mut conn, url.connect_timeout(), |c| {
+    let (info, round_trip) = super::read_step(&mut conn, url.connect_timeout(), |c| {
         let info = server_info(c)?;
         let started = Instant::now();
         round_trip(c)?;

@@ -13,7 +13,7 @@ use player_core::{NewPlayer, Player, PlayerId, players};
 use serde::Serialize;
 
 use crate::args;
-use crate::commands::{step, write_json};
+use crate::commands::{read_step, step, write_json};
 use crate::text::{self, Escaped};
 
 /// `player` subcommands.
@@ -172,11 +172,11 @@ pub fn run(
             print_player(out, &created, a.json)
         }
         PlayerCommand::Get(a) => {
-            let player = step(conn, stall, |c| find(c, &a.id))?;
+            let player = read_step(conn, stall, |c| find(c, &a.id))?;
             print_player(out, &player, a.json)
         }
         PlayerCommand::List(a) => {
-            let page = step(conn, stall, |c| {
+            let page = read_step(conn, stall, |c| {
                 players::list(c, a.after.as_ref(), a.limit).context("cannot list players")
             })?;
             print_players(out, &page, a.json)

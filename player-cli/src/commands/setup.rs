@@ -65,7 +65,8 @@ pub fn run(
     let created = super::step(&mut server, stall, |c| catalog::create_database(c, name))?;
     drop(server);
     let mut conn = player_guard::connect_guarded(url)?;
-    let statuses = super::step(&mut conn, stall, migrate::apply)?;
+    let (statuses, adopted) = super::step(&mut conn, stall, migrate::apply)?;
+    migrate::say_adopted(adopted.as_deref());
     if a.json {
         return super::write_json(
             out,
