@@ -75,7 +75,11 @@ pub fn foreign_rows(conn: &mut MysqlConnection) -> QueryResult<Option<Foreign>> 
     }
     // Nullable: a table of another shape (peewee's allows NULL) is read too.
     let rows: Vec<(String, Option<i32>, Option<i32>)> = player::table
-        .select((player::id, player::coins.nullable(), player::goods.nullable()))
+        .select((
+            player::id,
+            player::coins.nullable(),
+            player::goods.nullable(),
+        ))
         .limit(i64::try_from(SCENARIO_ROWS + 1).unwrap_or(i64::MAX))
         .load(conn)?;
     Ok(judge(&rows))
@@ -132,11 +136,7 @@ mod tests {
 
     #[test]
     fn what_a_run_leaves_is_the_scenarios() {
-        let mut rows = vec![
-            row("test", 1, 1),
-            row("1", 0, 2),
-            row("2", 114_614, 18),
-        ];
+        let mut rows = vec![row("test", 1, 1), row("1", 0, 2), row("2", 114_614, 18)];
         rows.extend((0..SCENARIO_UUIDS).map(|_| row(&uuid(), 10_000, 10_000)));
         assert_eq!(judge(&rows), None);
         // Stopped before the trades, or half way through the bulk insert.

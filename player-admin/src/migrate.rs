@@ -21,7 +21,7 @@ use std::time::Duration;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Unsigned};
-use player_core::migrations::{self, MigrationError, __diesel_schema_migrations};
+use player_core::migrations::{self, __diesel_schema_migrations, MigrationError};
 
 use crate::lock::{Held, NamedLock};
 
@@ -175,8 +175,14 @@ fn check_shape(columns: &[Column]) -> Result<(), MigrateError> {
     let mut foreign = Vec::new();
     let find = |name: &str| columns.iter().find(|c| c.name.eq_ignore_ascii_case(name));
     for c in columns {
-        if !["id", "coins", "goods"].iter().any(|n| c.name.eq_ignore_ascii_case(n)) {
-            foreign.push(format!("it has a column `{}` the migration does not make", c.name));
+        if !["id", "coins", "goods"]
+            .iter()
+            .any(|n| c.name.eq_ignore_ascii_case(n))
+        {
+            foreign.push(format!(
+                "it has a column `{}` the migration does not make",
+                c.name
+            ));
         }
     }
     match find("id") {

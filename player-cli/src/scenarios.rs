@@ -6,12 +6,12 @@ use std::io::Write;
 use std::time::Duration;
 
 use diesel::mysql::MysqlConnection;
+use player_admin::leftovers::{self, Foreign};
+use player_admin::lock::{Held, NamedLock};
 use player_core::db::DatabaseUrl;
 use player_core::{
     NewPlayer, Player, PlayerId, Refusal, RetryPolicy, Trade, TradeOutcome, players,
 };
-use player_admin::leftovers::{self, Foreign};
-use player_admin::lock::{Held, NamedLock};
 use serde::Serialize;
 
 use crate::commands::player::PlayerJson;

@@ -191,9 +191,10 @@ pub fn run(url: &DatabaseUrl, args: &BankArgs, out: &mut impl Write) -> anyhow::
         summary
     })
     .map_err(|e| match e {
-        e @ BankError::StoppedSeeding { .. } => {
-            anyhow::Error::new(Interrupted(format!("stopped by {}: {e}", interrupt::cause())))
-        }
+        e @ BankError::StoppedSeeding { .. } => anyhow::Error::new(Interrupted(format!(
+            "stopped by {}: {e}",
+            interrupt::cause()
+        ))),
         e => e.into(),
     })?;
     if args.json {

@@ -187,7 +187,12 @@ impl Loader<'_> {
         read_step(self.conn, self.stall, Manager::begin_transaction)?;
         match self.insert_all() {
             Ok(Loaded::All(n)) => {
-                let committed = step_as(self.conn, self.stall, DESCRIBED, Manager::commit_transaction);
+                let committed = step_as(
+                    self.conn,
+                    self.stall,
+                    DESCRIBED,
+                    Manager::commit_transaction,
+                );
                 committed.map_err(|e| match self.conn.stalled() {
                     Some(_) => e.context(format!(
                         "COMMIT got no answer: whether the {n} players were committed is unknown"
@@ -197,14 +202,24 @@ impl Loader<'_> {
                 Ok(Loaded::All(n))
             }
             Ok(stopped) => {
-                step_as(self.conn, self.stall, DESCRIBED, Manager::rollback_transaction)?;
+                step_as(
+                    self.conn,
+                    self.stall,
+                    DESCRIBED,
+                    Manager::rollback_transaction,
+                )?;
                 Ok(stopped)
             }
             Err(e) => {
                 // A connection shut down by the deadline is gone, and the
                 // server rolls back what it had open.
                 if self.conn.stalled().is_none() {
-                    let _ = step_as(self.conn, self.stall, DESCRIBED, Manager::rollback_transaction);
+                    let _ = step_as(
+                        self.conn,
+                        self.stall,
+                        DESCRIBED,
+                        Manager::rollback_transaction,
+                    );
                 }
                 Err(e)
             }

@@ -9,6 +9,7 @@ mod common;
 mod completions;
 mod connect_errors;
 mod docs;
+mod guards;
 mod json;
 mod load;
 mod migrate_ping;
