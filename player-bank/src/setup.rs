@@ -142,9 +142,10 @@ fn require_tidb(conn: &mut MysqlConnection) -> Result<(), BankError> {
     }
 }
 
-/// The bank database's lock, held by a connection of its own for the run.
+/// The bank database's lock, held by a connection of its own for the run
+/// (in a mutex only so that a [`Bank`](crate::Bank) can be shared by threads).
 pub(crate) struct RunLock {
-    _conn: MysqlConnection,
+    _conn: std::sync::Mutex<MysqlConnection>,
     _lock: NamedLock,
 }
 
@@ -156,7 +157,7 @@ impl RunLock {
         let mut conn = player_guard::connect(url)?;
         match NamedLock::acquire(&mut conn, "bank", &name.to_lowercase(), Duration::ZERO)? {
             Ok(lock) => Ok(Self {
-                _conn: conn,
+                _conn: std::sync::Mutex::new(conn),
                 _lock: lock,
             }),
             Err(Held(lock)) => Err(BankError::InUse {

@@ -227,13 +227,29 @@ fn bad_flags_are_usage_errors() {
         assert_eq!(out.code, 2, "{args:?}: {}", stderr(&out));
     }
     let long = "n".repeat(65);
-    for name in ["", "a-b", "x`; DROP DATABASE test; --", long.as_str()] {
+    for name in [
+        "",
+        "a-b",
+        "qa-bad",
+        "x`; DROP DATABASE test; --",
+        long.as_str(),
+    ] {
         let out = cli(users.url(), &["--seconds", "1", "--bank-database", name]);
         assert_refused(
             &out,
-            1,
+            2,
             "the name must be 1 to 64 letters, digits or underscores",
         );
+        // Before connecting: a URL nothing answers at changes nothing.
+        let out = cli("mysql://root@127.0.0.1:1/test", &["--bank-database", name]);
+        assert_eq!(out.code, 2, "{out:?}");
+    }
+    for args in [
+        &["--hot-share", "0.9"][..],
+        &["--hot-share", "0.9", "--hot-players", "0"],
+    ] {
+        let out = cli("mysql://root@127.0.0.1:1/test", args);
+        assert_refused(&out, 2, "--hot-players");
     }
     let out = cli(users.url(), &["--hot-players", "1", "--seconds", "1"]);
     assert_refused(&out, 2, "`1` is not between 2 and 100");
