@@ -275,7 +275,7 @@ impl Shared<'_> {
                     progress.failed.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(%e, "trade failed");
                     if result.errors.len() < KEPT_ERRORS {
-                        result.errors.push(e.to_string());
+                        result.errors.push(describe(&e, self.settings.trade));
                     }
                 }
             }
@@ -340,5 +340,53 @@ impl Shared<'_> {
                 }
             }
         }
+    }
+}
+
+/// A failed trade's error as the report shows it: the one-statement form has
+/// no `COMMIT`, so its lost connection is said in its own words.
+fn describe(e: &TradeError, form: crate::TradeForm) -> String {
+    match (e, form) {
+        (
+            TradeError::Transaction(TransactionError::OutcomeUnknown(cause)),
+            crate::TradeForm::OneStatement,
+        ) => format!(
+            "connection lost while the UPDATE ran in autocommit, the trade may or may not have been applied: {cause}"
+        ),
+        (e, _) => {
+            // The chain, each cause once.
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(cause) = source {
+                let cause_text = cause.to_string();
+                if !text.contains(&cause_text) {
+                    text = format!("{text}: {cause_text}");
+                }
+                source = cause.source();
+            }
+            text
+        }
+    }
+}
+
+#[cfg(test)]
+mod describe_tests {
+    use super::*;
+
+    #[test]
+    fn the_one_statement_form_says_its_own_words_for_a_lost_connection() {
+        let lost = || {
+            TradeError::Transaction(TransactionError::OutcomeUnknown(
+                diesel::result::Error::BrokenTransactionManager,
+            ))
+        };
+        let one = describe(&lost(), crate::TradeForm::OneStatement);
+        assert!(
+            one.starts_with("connection lost while the UPDATE ran in autocommit"),
+            "{one}"
+        );
+        assert!(!one.contains("committing"), "{one}");
+        let txn = describe(&lost(), crate::TradeForm::Transactional);
+        assert!(txn.contains("while committing"), "{txn}");
     }
 }

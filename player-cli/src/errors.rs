@@ -8,10 +8,17 @@ use player_core::TransactionError;
 use player_core::db::{ConnectError, ConnectFailure, TlsError};
 
 use crate::commands::Stalled;
+use crate::config::BadUrl;
 
 /// A next step for `err`: for a [`Stalled`] step, else found by walking its
-/// chain once and looking at the libraries' public error variants.
-pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
+/// chain once and looking at the libraries' public error variants. Where it
+/// names the URL, it names where the URL came from.
+pub fn hint(err: &anyhow::Error) -> Option<String> {
+    let source = crate::config::source_name();
+    hint_text(err).map(|h| h.replace("DATABASE_URL", &source))
+}
+
+fn hint_text(err: &anyhow::Error) -> Option<&'static str> {
     if err.downcast_ref::<Stalled>().is_some() {
         return Some(
             "the server stopped answering, or the work waited on a lock never released (a table lock, a DDL, a transaction left open); if the server is only slow, raise --stall-timeout (for `trade`, --time-limit)",
@@ -20,6 +27,9 @@ pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
     err.chain().find_map(|e| {
         if let Some(e) = e.downcast_ref::<ConnectError>() {
             return connect_hint(e);
+        }
+        if let Some(e) = e.downcast_ref::<BadUrl>() {
+            return connect_hint(&e.error);
         }
         let database = match e.downcast_ref::<BankError>() {
             Some(BankError::Connect(e)) => return connect_hint(e),
@@ -65,6 +75,10 @@ fn connect_hint(err: &ConnectError) -> Option<&'static str> {
             ConnectFailure::AccessDenied => Some(
                 "check the user and password in DATABASE_URL (percent-encode special characters; TiDB Cloud users carry a prefix such as `xxxxxxxx.root`)",
             ),
+            ConnectFailure::DatabaseDenied => Some(
+                "the user and password are right, but the user has no privileges on that database: have them granted (GRANT ALL ON db.* TO user), or use a database the user may use",
+            ),
+            ConnectFailure::TooManyConnections => Some(TOO_MANY_CONNECTIONS),
             ConnectFailure::ServerWithoutTls => Some(
                 "the server does not offer TLS: enable it there, or lower ssl_mode to preferred for a local test server",
             ),
@@ -79,8 +93,19 @@ fn connect_hint(err: &ConnectError) -> Option<&'static str> {
     }
 }
 
+/// The server's `max_connections` is reached.
+const TOO_MANY_CONNECTIONS: &str = "the server has all the connections its max_connections allows: lower --workers (for `bank`), close other clients, or raise max_connections";
+
 fn database_hint(err: &DieselError) -> Option<&'static str> {
     match err {
+        DieselError::DatabaseError(_, info)
+            if info.message().contains("Access denied")
+                && info.message().contains(" to database ") =>
+        {
+            Some(
+                "the user has no privileges for this (creating a database needs CREATE on it): have them granted, or use a database that exists and the user may use",
+            )
+        }
         DieselError::DatabaseError(_, info) if info.message().contains("doesn't exist") => {
             Some("apply the migrations first: player-cli migrate")
         }

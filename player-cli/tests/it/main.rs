@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod bank;
+mod causes;
 mod common;
 mod completions;
 mod connect_errors;

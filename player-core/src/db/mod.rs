@@ -66,9 +66,11 @@ pub enum ConnectError {
         /// How long it waited.
         after: Duration,
     },
-    /// The connection was opened but setting up its session failed.
+    /// The connection was opened but setting up its session failed. Not a
+    /// `#[source]`: the message holds the cause, once (a pool's error shows
+    /// only the message).
     #[error("cannot set up the session: {0}")]
-    Session(#[source] diesel::result::Error),
+    Session(diesel::result::Error),
     /// The server could not be reached or refused the connection.
     #[error("cannot connect to {url}: {message}")]
     Connect {
@@ -97,8 +99,13 @@ pub enum ConnectFailure {
     /// The client library tried a Unix socket (host `localhost` without a
     /// port, or `unix_socket`) and nothing answered there.
     Socket,
-    /// The server refused the user or the password.
+    /// The server refused the user or the password (1045).
     AccessDenied,
+    /// The user and password are right, but the user may not use the
+    /// database of the URL (1044).
+    DatabaseDenied,
+    /// The server has as many connections as `max_connections` allows (1040).
+    TooManyConnections,
     /// TLS was required and the server does not offer it.
     ServerWithoutTls,
     /// The TLS handshake or the certificate check failed.
@@ -117,8 +124,12 @@ impl ConnectFailure {
         } else if message.contains("Can't connect") || message.contains("Unknown MySQL server host")
         {
             Self::Unreachable
+        } else if message.contains("Access denied") && message.contains(" to database ") {
+            Self::DatabaseDenied
         } else if message.contains("Access denied") {
             Self::AccessDenied
+        } else if message.contains("Too many connections") {
+            Self::TooManyConnections
         } else if message.contains("SSL is required but the server doesn't support it") {
             Self::ServerWithoutTls
         } else if message.contains("SSL") || message.contains("TLS") {
@@ -287,10 +298,16 @@ impl DatabaseUrl {
     /// mangle it (a password `1` turns `127.0.0.1` into `***27.0.0.***`) and
     /// tell what the password is by what it hides. Public for whoever opens
     /// connections another way (a pool, a bounded connect).
+    ///
+    /// A pool's error quotes the last connection's error, which already names
+    /// the URL; that is said once.
     pub fn connect_error(&self, error: &dyn fmt::Display) -> ConnectError {
-        let message = error.to_string();
+        let url = self.to_string();
+        let message = error
+            .to_string()
+            .replace(&format!("cannot connect to {url}: "), "");
         ConnectError::Connect {
-            url: self.to_string(),
+            url,
             failure: ConnectFailure::of(&message),
             message,
         }
@@ -514,6 +531,33 @@ mod tests {
         ] {
             assert_eq!(parse(kept).expose(), kept);
         }
+    }
+
+    #[test]
+    fn a_pools_error_names_the_url_once() {
+        let url = parse("mysql://root:pw@h:4000/test");
+        let inner = url.connect_error(&"Too many connections");
+        let outer = url.connect_error(&format!("timed out waiting for connection: {inner}"));
+        assert_eq!(
+            outer.to_string(),
+            "cannot connect to mysql://root:***@h:4000/test: timed out waiting for connection: Too many connections"
+        );
+    }
+
+    #[test]
+    fn access_failures_are_told_apart() {
+        assert_eq!(
+            ConnectFailure::of("Access denied for user 'u'@'127.0.0.1' (using password: YES)"),
+            ConnectFailure::AccessDenied
+        );
+        assert_eq!(
+            ConnectFailure::of("Access denied for user 'u'@'%' to database 'other'"),
+            ConnectFailure::DatabaseDenied
+        );
+        assert_eq!(
+            ConnectFailure::of("Too many connections"),
+            ConnectFailure::TooManyConnections
+        );
     }
 
     #[test]
