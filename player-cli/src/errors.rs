@@ -52,6 +52,12 @@ fn hint_text(err: &anyhow::Error) -> Option<&'static str> {
 
 fn connect_hint(err: &ConnectError) -> Option<&'static str> {
     match err {
+        // These say what to do themselves.
+        ConnectError::InvalidUrl(why)
+            if why.contains("database name") || why.contains("port 0") =>
+        {
+            None
+        }
         ConnectError::InvalidUrl(_) => Some(
             "the form is mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE, with special characters percent-encoded",
         ),

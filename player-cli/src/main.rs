@@ -29,6 +29,10 @@ const EXIT_REFUSED: u8 = 3;
 
 fn main() -> ExitCode {
     init_tracing();
+    if let Err(usage) = one_database_url(std::env::args_os()) {
+        let _ = usage.print();
+        return ExitCode::from(2);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -118,6 +122,29 @@ fn print_completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(&script)?;
     out.flush()?;
+    Ok(())
+}
+
+/// Refuses a second `--database-url`. The flag is global, so clap takes it
+/// before and after the subcommand, and would keep the last one silently:
+/// `player-cli --database-url PROD player --database-url TEST delete x`
+/// must not leave the user guessing which database lost a player. Counted
+/// on the raw arguments up to `--` (after which everything is a value).
+fn one_database_url(args: impl Iterator<Item = std::ffi::OsString>) -> Result<(), clap::Error> {
+    let given = args
+        .skip(1)
+        .take_while(|a| a != "--")
+        .filter(|a| {
+            a.to_str()
+                .is_some_and(|a| a == "--database-url" || a.starts_with("--database-url="))
+        })
+        .count();
+    if given > 1 {
+        return Err(usage_error(
+            "",
+            "the argument '--database-url <URL>' cannot be used multiple times (before and after the command included)".into(),
+        ));
+    }
     Ok(())
 }
 

@@ -38,12 +38,6 @@ pub enum SetupError {
     /// The URL has no database path.
     #[error("the URL names no database: add one, as in mysql://root@127.0.0.1:4000/test")]
     NoDatabase,
-    /// The database in the URL holds `%`: the driver does not percent-decode
-    /// it, so the name would not be what the URL seems to say.
-    #[error(
-        "the database name `{0}` is percent-encoded, which the MySQL driver does not decode: use a name without `%`"
-    )]
-    PercentEncoded(String),
 }
 
 /// Creates the URL's database if the server does not list it, applies the
@@ -56,9 +50,6 @@ pub fn run(
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     let name = url.database().ok_or(SetupError::NoDatabase)?;
-    if name.contains('%') {
-        return Err(SetupError::PercentEncoded(name.to_owned()).into());
-    }
     catalog::check_database_name(name)?;
 
     let mut server = player_guard::connect_guarded(&url.with_database(""))?;

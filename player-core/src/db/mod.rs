@@ -185,6 +185,56 @@ fn misplaced_characters(after_scheme: &str) -> Result<(), ConnectError> {
     Ok(())
 }
 
+/// Refuses a user or password the client library cannot be given: bytes
+/// that are not UTF-8 after percent-decoding (Diesel refuses them with a
+/// message about the URL's form), or a NUL byte. The message never shows
+/// either.
+fn usable_credentials(url: &url::Url) -> Result<(), ConnectError> {
+    for (what, raw) in [
+        ("user", url.username()),
+        ("password", url.password().unwrap_or_default()),
+    ] {
+        let bytes: Vec<u8> = percent_encoding::percent_decode_str(raw).collect();
+        if std::str::from_utf8(&bytes).is_err() {
+            return Err(ConnectError::InvalidUrl(format!(
+                "the {what} is not valid UTF-8 after percent-decoding (encode each byte of a character's UTF-8 form: `é` is %C3%A9)"
+            )));
+        }
+        if bytes.contains(&0) {
+            return Err(ConnectError::InvalidUrl(format!(
+                "the {what} holds a NUL byte (%00), which the client library cannot send"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a database name that would not reach the server as typed.
+///
+/// The URL parser percent-encodes what a URL path cannot hold (a space,
+/// non-ASCII letters, quotes), and the MySQL driver passes the path on
+/// without decoding it, so `my db` would select `my%20db`; a `%` typed to
+/// encode a character is not decoded either. Every command reads the
+/// database name from here, so all of them refuse such a name the same way,
+/// naming it as typed (it is after the host, so it holds no password).
+fn database_as_typed(url: &url::Url, after_scheme: &str) -> Result<(), ConnectError> {
+    let Some(database) = url.path_segments().and_then(|mut s| s.next()) else {
+        return Ok(());
+    };
+    if !database.contains('%') {
+        return Ok(());
+    }
+    let host_end = after_scheme.find(['/', '?']).unwrap_or(after_scheme.len());
+    let typed = after_scheme[host_end..]
+        .trim_start_matches('/')
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    Err(ConnectError::InvalidUrl(format!(
+        "the database name {typed:?} would reach the server percent-encoded, as {database:?}: the MySQL driver does not decode it; use a name of ASCII letters, digits and `_ - . $ ! ~ * ' ( ) + , ; = : @ &` only"
+    )))
+}
+
 impl FromStr for DatabaseUrl {
     type Err = ConnectError;
 
@@ -213,6 +263,13 @@ impl FromStr for DatabaseUrl {
                 "the path must be a single database name".into(),
             ));
         }
+        if url.port() == Some(0) {
+            return Err(invalid(
+                "port 0 is no server's port (the client library would take it for 3306); give the server's port, 4000 for TiDB",
+            ));
+        }
+        usable_credentials(&url)?;
+        database_as_typed(&url, &s[scheme.len()..])?;
         let mut url = url;
         let tls = TlsSettings::from_url(&url)?;
         connect_timeout(&url)?;
@@ -531,6 +588,44 @@ mod tests {
         ] {
             assert_eq!(parse(kept).expose(), kept);
         }
+    }
+
+    #[test]
+    fn port_0_credentials_and_database_names_are_checked() {
+        let why = |s: &str| s.parse::<DatabaseUrl>().expect_err(s).to_string();
+        assert!(why("mysql://root@127.0.0.1:0/test").contains("port 0"));
+        for (url, says) in [
+            ("mysql://root:%FF@h/test", "the password is not valid UTF-8"),
+            (
+                "mysql://root:a%C3@h/test",
+                "the password is not valid UTF-8",
+            ),
+            ("mysql://root:%00@h/test", "the password holds a NUL byte"),
+            ("mysql://r%FFot@h/test", "the user is not valid UTF-8"),
+            ("mysql://r%00@h/test", "the user holds a NUL byte"),
+        ] {
+            let err = why(url);
+            assert!(err.contains(says), "{url}: {err}");
+            assert!(!err.contains("%FF") || says.contains("%FF"), "{url}: {err}");
+        }
+        assert!(
+            parse("mysql://root:%C3%A9%40@h/test")
+                .expose()
+                .contains("%C3%A9%40")
+        );
+        for (url, typed) in [
+            ("mysql://h/my db", "\"my db\""),
+            ("mysql://h/my%20db", "\"my%20db\""),
+            ("mysql://h/ünï?connect_timeout=3", "\"ünï\""),
+            ("mysql://h/100%", "\"100%\""),
+        ] {
+            let err = why(url);
+            assert!(
+                err.contains(typed) && err.contains("does not decode"),
+                "{url}: {err}"
+            );
+        }
+        assert_eq!(parse("mysql://h/a-b.c$d").database(), Some("a-b.c$d"));
     }
 
     #[test]
