@@ -49,7 +49,8 @@ pub struct LoadArgs {
 }
 
 /// What `load --json` prints, keys in this order:
-/// `{"loaded":2500,"batch":1000,"transaction":false,"seconds":0.42,"rows_per_sec":5952.4}`.
+/// `{"loaded":2500,"batch":1000,"transaction":false,"seconds":0.42,"rows_per_sec":5952.4,"interrupted":false}`.
+/// `loaded` counts the players committed.
 #[derive(Debug, Serialize)]
 pub struct LoadJson {
     /// Players created.
@@ -62,6 +63,9 @@ pub struct LoadJson {
     pub seconds: f64,
     /// Players created per second.
     pub rows_per_sec: f64,
+    /// Whether Ctrl-C or SIGTERM stopped the load early (`loaded` then says
+    /// what was committed: with `--transaction`, nothing).
+    pub interrupted: bool,
 }
 
 /// Inserts `count` random players, shows a progress bar on stderr when it is a
@@ -97,49 +101,35 @@ pub fn run(
         stop: &stop,
     };
     let started = Instant::now();
-    let loaded = if a.transaction {
+    // With --transaction, a stop rolls everything back: none committed.
+    let (loaded, committed) = if a.transaction {
         match loader.in_one_transaction()? {
-            Loaded::Stopped(n) => {
-                loader.bar.finish_and_clear();
-                return Err(Interrupted(format!(
-                    "the transaction was rolled back: no players committed \
-                     ({n} of {} were inserted in it before {})",
-                    a.count,
-                    interrupt::cause()
-                ))
-                .into());
-            }
-            all => all,
+            Loaded::Stopped(n) => (Loaded::Stopped(n), 0),
+            all => (all, all.rows()),
         }
     } else {
-        loader.insert_all()?
+        let loaded = loader.insert_all()?;
+        (loaded, loaded.rows())
     };
     let elapsed = started.elapsed();
     loader.bar.finish_and_clear();
-    let secs = elapsed.as_secs_f64();
-    let n = loaded.rows();
-    let rate = n as f64 / secs.max(f64::EPSILON);
-    if a.json {
-        super::write_json(
-            out,
-            &LoadJson {
-                loaded: n,
-                batch: a.batch,
-                transaction: a.transaction,
-                seconds: (secs * 1000.0).round() / 1000.0,
-                rows_per_sec: (rate * 10.0).round() / 10.0,
-            },
-        )?;
-    } else {
-        writeln!(
-            out,
-            "loaded {} players in {secs:.2} s: {} rows/s",
-            HumanCount(n),
-            HumanCount(rate.round() as u64)
-        )?;
-    }
+    let stopped = matches!(loaded, Loaded::Stopped(_));
+    report(out, a, committed, elapsed, stopped).inspect_err(|_| {
+        // Whatever became of stdout, the user learns what the database holds.
+        eprintln!(
+            "{} players committed; the report could not be written to stdout",
+            HumanCount(committed)
+        );
+    })?;
     match loaded {
         Loaded::All(_) => Ok(()),
+        Loaded::Stopped(n) if a.transaction => Err(Interrupted(format!(
+            "the transaction was rolled back: no players committed \
+             ({n} of {} were inserted in it before {})",
+            a.count,
+            interrupt::cause()
+        ))
+        .into()),
         Loaded::Stopped(n) => Err(Interrupted(format!(
             "stopped by {} after the batch in flight: {n} of {} players committed",
             interrupt::cause(),
@@ -147,6 +137,43 @@ pub fn run(
         ))
         .into()),
     }
+}
+
+/// Prints the rows/s line, or the [`LoadJson`], for `committed` players in
+/// `elapsed`; the line is left out of a `--transaction` load a signal rolled
+/// back, whose message says it all.
+fn report(
+    out: &mut impl Write,
+    a: &LoadArgs,
+    committed: u64,
+    elapsed: Duration,
+    interrupted: bool,
+) -> anyhow::Result<()> {
+    let secs = elapsed.as_secs_f64();
+    let rate = committed as f64 / secs.max(f64::EPSILON);
+    if a.json {
+        return super::write_json(
+            out,
+            &LoadJson {
+                loaded: committed,
+                batch: a.batch,
+                transaction: a.transaction,
+                seconds: (secs * 1000.0).round() / 1000.0,
+                rows_per_sec: (rate * 10.0).round() / 10.0,
+                interrupted,
+            },
+        );
+    }
+    if !(interrupted && a.transaction) {
+        writeln!(
+            out,
+            "loaded {} players in {secs:.2} s: {} rows/s",
+            HumanCount(committed),
+            HumanCount(rate.round() as u64)
+        )?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 /// How far the batches went.
