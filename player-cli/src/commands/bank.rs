@@ -230,12 +230,16 @@ pub fn run(url: &DatabaseUrl, args: &BankArgs, out: &mut impl Write) -> anyhow::
     Ok(())
 }
 
-/// A bar on stderr, only when stderr is a terminal, as wide as the terminal,
-/// until `done`: trades started out of `--trades`, or time elapsed out of
+/// How often a plain progress line is printed when stderr is not a terminal.
+pub const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// A bar on stderr when it is a terminal, as wide as the terminal, until
+/// `done`: trades started out of `--trades`, or time elapsed out of
 /// `--seconds` (in milliseconds, so it moves smoothly), then the counts.
+/// Elsewhere (a log, CI) a plain line every [`PLAIN_PROGRESS_EVERY`].
 fn show_progress(settings: &Settings, progress: &Progress, done: &AtomicBool) {
     if !std::io::stderr().is_terminal() {
-        return;
+        return plain_progress(settings, progress, done);
     }
     let (len, template) = match settings.limit {
         Limit::Trades(n) => (n, "{wide_bar} {human_pos}/{human_len} trades  {msg}"),
@@ -277,6 +281,39 @@ fn show_progress(settings: &Settings, progress: &Progress, done: &AtomicBool) {
         std::thread::sleep(Duration::from_millis(50));
     }
     bar.finish_and_clear();
+}
+
+/// `progress: bank: seeded 120,000 of 1,000,000 players`, then
+/// `progress: bank: 5.0 s, committed 1,234 refused 5 retried 0 failed 0`,
+/// every [`PLAIN_PROGRESS_EVERY`] until `done`.
+fn plain_progress(settings: &Settings, progress: &Progress, done: &AtomicBool) {
+    let started = std::time::Instant::now();
+    let mut next = PLAIN_PROGRESS_EVERY;
+    let count = |c: &std::sync::atomic::AtomicU64| HumanCount(c.load(Ordering::Relaxed));
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(50));
+        if started.elapsed() < next {
+            continue;
+        }
+        next += PLAIN_PROGRESS_EVERY;
+        let seeded = progress.seeded.load(Ordering::Relaxed);
+        if seeded < settings.players as u64 {
+            eprintln!(
+                "progress: bank: seeded {} of {} players",
+                HumanCount(seeded),
+                HumanCount(settings.players as u64)
+            );
+        } else {
+            eprintln!(
+                "progress: bank: {:.1} s, committed {} refused {} retried {} failed {}",
+                started.elapsed().as_secs_f64(),
+                count(&progress.committed),
+                count(&progress.refused),
+                count(&progress.retried),
+                count(&progress.failed),
+            );
+        }
+    }
 }
 
 fn write_table(

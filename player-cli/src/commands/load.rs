@@ -17,6 +17,7 @@ use player_guard::GuardedConnection;
 use serde::Serialize;
 
 use crate::args;
+use crate::commands::bank::PLAIN_PROGRESS_EVERY;
 use crate::commands::{InFlight, read_step, step_as};
 
 /// The load's errors say how many players were committed, and of the batch
@@ -261,7 +262,21 @@ impl Loader<'_> {
     fn insert_all(&mut self) -> anyhow::Result<Loaded> {
         let a = self.args;
         let mut loaded = 0;
+        // On a non-terminal, a plain line now and then instead of the bar.
+        let plain = !std::io::stderr().is_terminal();
+        let started = Instant::now();
+        let mut next_line = PLAIN_PROGRESS_EVERY;
         while loaded < a.count {
+            if plain && started.elapsed() >= next_line {
+                next_line += PLAIN_PROGRESS_EVERY;
+                let rate = loaded as f64 / started.elapsed().as_secs_f64();
+                eprintln!(
+                    "progress: load: {} of {} players inserted, {} rows/s",
+                    HumanCount(loaded),
+                    HumanCount(a.count),
+                    HumanCount(rate.round() as u64)
+                );
+            }
             if self.stop.load(Ordering::Relaxed) {
                 return Ok(Loaded::Stopped(loaded));
             }
