@@ -7,6 +7,7 @@
 mod args;
 mod cli;
 mod commands;
+mod completions;
 mod config;
 mod errors;
 mod interrupt;
@@ -23,6 +24,9 @@ use player_core::db::DatabaseUrl;
 
 use crate::cli::{Cli, Command};
 use crate::config::UrlSource;
+
+/// The binary's name, as the shells complete it.
+const BIN_NAME: &str = env!("CARGO_BIN_NAME");
 
 /// Exit status of a trade the balances did not allow.
 const EXIT_REFUSED: u8 = 3;
@@ -115,12 +119,9 @@ fn announce(command: Option<&Command>, url: &DatabaseUrl, source: &UrlSource) {
 
 /// Prints the completion script for `shell` on stdout.
 fn print_completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
-    // Into memory first: clap_complete panics on a failed write, and a closed
-    // stdout (`| head`) must end the command quietly.
-    let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "player-cli", &mut script);
+    let script = completions::script(shell, &mut Cli::command(), BIN_NAME);
     let mut out = std::io::stdout().lock();
-    out.write_all(&script)?;
+    out.write_all(script.as_bytes())?;
     out.flush()?;
     Ok(())
 }
