@@ -10,7 +10,9 @@ use crate::common::{Run, cli, cli_dotenv, cli_env};
 
 /// The `error:` and `hint:` lines, and no cause said twice in the error.
 fn lines(run: &Run) -> (String, String) {
-    let lines = run.stderr_lines();
+    // Progress lines (a run waiting on the pool) aside.
+    let mut lines = run.stderr_lines();
+    lines.retain(|l| !l.starts_with("progress: "));
     let error = lines.first().copied().unwrap_or_default().to_owned();
     let hint = lines.get(1).copied().unwrap_or_default().to_owned();
     assert!(error.starts_with("error: "), "{run:?}");
