@@ -15,7 +15,10 @@
 //!
 //! The bank works in a database of its own and refuses any other: the
 //! database of the URL it is given, a database with tables that are not its
-//! own, or a `player` table with ids it did not create.
+//! own, or a `player` table with ids it did not create. One run at a time
+//! works a bank database: a run holds its named lock (`GET_LOCK`) throughout,
+//! and a second one is refused ([`BankError::InUse`]) before it changes
+//! anything.
 #![warn(missing_docs)]
 
 mod error;
