@@ -8,6 +8,10 @@
 //! 3600 s (0 is taken as 1), and names are at most 64 characters. So a name
 //! is `player.PURPOSE.` followed by the MD5 of what it guards (a database
 //! name may be 64 characters itself), and a "do not wait" costs up to a second.
+//! TiDB before v6.1 (pingcap/tidb#33947) refuses the functions unless they are
+//! made no-ops (error 1235, "has only noop implementation"); there the lock is
+//! not held ([`NamedLock::is_held`]) and the work goes on unguarded, as it always
+//! did there, with a warning in the log.
 
 use std::time::Duration;
 
@@ -25,6 +29,8 @@ pub const MAX_WAIT: Duration = Duration::from_secs(3_600);
 pub struct NamedLock {
     /// The lock's name on the server.
     name: String,
+    /// False where the server has no named locks.
+    held: bool,
 }
 
 /// A lock another session holds: its name on the server.
@@ -57,7 +63,7 @@ impl NamedLock {
         wait: Duration,
     ) -> QueryResult<Result<Self, Held>> {
         let seconds = i64::try_from(wait.min(MAX_WAIT).as_secs()).unwrap_or(0);
-        let got: Answer = diesel::sql_query(
+        let got = diesel::sql_query(
             "SELECT GET_LOCK(CONCAT('player.', ?, '.', MD5(?)), ?) AS answer, \
              CONCAT('player.', ?, '.', MD5(?)) AS name",
         )
@@ -66,9 +72,27 @@ impl NamedLock {
         .bind::<BigInt, _>(seconds)
         .bind::<Text, _>(purpose)
         .bind::<Text, _>(key)
-        .get_result(conn)?;
+        .get_result::<Answer>(conn);
+        let got = match got {
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("only noop implementation") =>
+            {
+                tracing::warn!(
+                    purpose,
+                    "the server has no named locks (TiDB before v6.1): going on without one"
+                );
+                return Ok(Ok(Self {
+                    name: format!("player.{purpose}"),
+                    held: false,
+                }));
+            }
+            got => got?,
+        };
         Ok(if got.answer == Some(1) {
-            Ok(Self { name: got.name })
+            Ok(Self {
+                name: got.name,
+                held: true,
+            })
         } else {
             Err(Held(got.name))
         })
@@ -79,8 +103,17 @@ impl NamedLock {
         &self.name
     }
 
+    /// Whether the server holds it for this session: false on a server
+    /// without named locks (see the module documentation).
+    pub fn is_held(&self) -> bool {
+        self.held
+    }
+
     /// Gives the lock back.
     pub fn release(self, conn: &mut MysqlConnection) -> QueryResult<()> {
+        if !self.held {
+            return Ok(());
+        }
         diesel::sql_query("SELECT RELEASE_LOCK(?) AS answer")
             .bind::<Text, _>(&self.name)
             .get_result::<Released>(conn)
