@@ -41,6 +41,8 @@ pub struct Progress {
     pub unknown: AtomicU64,
     /// Players seeded so far, before the trades start.
     pub seeded: AtomicU64,
+    /// Set when the workers start trading (seeding and the pool are done).
+    pub trading: AtomicBool,
     /// Set by [`request_stop`](Self::request_stop).
     stop: AtomicBool,
 }
@@ -108,6 +110,7 @@ pub(crate) fn run(
         stop: AtomicBool::new(false),
         interrupted: AtomicBool::new(false),
     };
+    progress.trading.store(true, Ordering::Relaxed);
     let results: Vec<WorkerResult> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..settings.workers)
             .map(|w| {

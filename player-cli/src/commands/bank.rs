@@ -284,34 +284,36 @@ fn show_progress(settings: &Settings, progress: &Progress, done: &AtomicBool) {
 }
 
 /// `progress: bank: seeded 120,000 of 1,000,000 players`, then
-/// `progress: bank: 5.0 s, committed 1,234 refused 5 retried 0 failed 0`,
+/// `progress: bank: trading for 5.0 s, committed 1,234 refused 5 retried 0 failed 0`,
 /// every [`PLAIN_PROGRESS_EVERY`] until `done`.
 fn plain_progress(settings: &Settings, progress: &Progress, done: &AtomicBool) {
     let started = std::time::Instant::now();
+    let mut trading_since = None;
     let mut next = PLAIN_PROGRESS_EVERY;
     let count = |c: &std::sync::atomic::AtomicU64| HumanCount(c.load(Ordering::Relaxed));
     while !done.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(50));
+        if progress.trading.load(Ordering::Relaxed) {
+            trading_since.get_or_insert_with(std::time::Instant::now);
+        }
         if started.elapsed() < next {
             continue;
         }
         next += PLAIN_PROGRESS_EVERY;
-        let seeded = progress.seeded.load(Ordering::Relaxed);
-        if seeded < settings.players as u64 {
-            eprintln!(
+        match trading_since {
+            None => eprintln!(
                 "progress: bank: seeded {} of {} players",
-                HumanCount(seeded),
+                HumanCount(progress.seeded.load(Ordering::Relaxed)),
                 HumanCount(settings.players as u64)
-            );
-        } else {
-            eprintln!(
-                "progress: bank: {:.1} s, committed {} refused {} retried {} failed {}",
-                started.elapsed().as_secs_f64(),
+            ),
+            Some(since) => eprintln!(
+                "progress: bank: trading for {:.1} s, committed {} refused {} retried {} failed {}",
+                since.elapsed().as_secs_f64(),
                 count(&progress.committed),
                 count(&progress.refused),
                 count(&progress.retried),
                 count(&progress.failed),
-            );
+            ),
         }
     }
 }
