@@ -12,9 +12,12 @@ fn a_killed_connection_is_replaced_when_taken_out() {
     let killed = {
         let mut a = pool.get().unwrap();
         let mut b = pool.get().unwrap();
-        // Guarded where sockets can be found.
-        assert_eq!(a.is_guarded(), cfg!(target_os = "linux"));
-        assert_eq!(b.is_guarded(), cfg!(target_os = "linux"));
+        // Guarded where sockets can be found, though not always: another
+        // test's plain connection to the same port at the same instant makes
+        // the socket ambiguous (see `is_guarded`). Never guarded elsewhere.
+        if !cfg!(target_os = "linux") {
+            assert!(!a.is_guarded() && !b.is_guarded());
+        }
         let ids = (connection_id(&mut a), connection_id(&mut b));
         assert_ne!(ids.0, ids.1);
         ids.0
@@ -43,9 +46,15 @@ fn a_connection_the_server_dropped_does_not_go_back_to_the_pool() {
 
     let mut db = TestDatabase::create();
     let url: DatabaseUrl = db.url().parse().unwrap();
-    let pool =
-        player_guard::build_pool(&url, player_guard::pool_builder(1).test_on_check_out(false))
-            .unwrap();
+    // A pool whose one connection is guarded: another test's connection to
+    // the same port at the same instant can hide a socket, so a few tries.
+    let pool = (0..10)
+        .map(|_| {
+            player_guard::build_pool(&url, player_guard::pool_builder(1).test_on_check_out(false))
+                .unwrap()
+        })
+        .find(|pool| pool.get().unwrap().is_guarded())
+        .expect("a guarded connection in ten tries");
     let first = connection_id(&mut pool.get().unwrap());
     let killed = {
         let mut conn = pool.get().unwrap();
