@@ -61,6 +61,10 @@ pub enum Command {
     Load(LoadArgs),
     /// Check the connection: server version, TLS cipher, TiDB transaction mode.
     Ping(PingArgs),
+    /// Serve players and keyed trades over HTTP (JSON) until SIGINT or SIGTERM.
+    ///
+    /// Endpoints, errors and the idempotency rules: docs/http.md.
+    Serve(crate::commands::serve::ServeArgs),
     /// Print a shell completion script for bash, zsh, fish, elvish or powershell.
     ///
     /// For example: `player-cli completions bash >
@@ -84,7 +88,8 @@ impl Command {
             | Command::Setup(_)
             | Command::Bank(_)
             | Command::Trade(_)
-            | Command::Load(_) => true,
+            | Command::Load(_)
+            | Command::Serve(_) => true,
             Command::Migrate(args) => !args.status,
             Command::Player(cmd) => cmd.changes_data(),
             Command::Ping(_) | Command::Completions(_) => false,

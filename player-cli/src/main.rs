@@ -80,6 +80,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Load(args)) => commands::load::run(&args, &url, stall, &mut out)?,
         Some(Command::Ping(args)) => commands::ping::run(&args, &url, &mut out)?,
+        Some(Command::Serve(args)) => commands::serve::run(&args, &url)?,
         Some(Command::Completions(_)) => {} // printed above, before the URL was read
     }
     out.flush()?;
