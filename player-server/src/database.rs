@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use diesel::mysql::MysqlConnection;
 use diesel::r2d2::{HandleError, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use player_core::db::ConnectError;
+use player_core::{RetryPolicy, TransactionError};
 use player_guard::{GuardedConnection, GuardedManager};
 use tokio::sync::Semaphore;
 
@@ -167,6 +168,29 @@ pub(crate) fn database_error(error: &diesel::result::Error, write: bool) -> ApiE
             ApiError::Internal
         }
     }
+}
+
+/// The answer for a retrying transaction (`transaction::run`) that did not
+/// commit, or may not have: only a lost `COMMIT` leaves the outcome unknown.
+pub(crate) fn transaction_error(error: &TransactionError) -> ApiError {
+    match error {
+        TransactionError::Failed(e) => database_error(e, false),
+        TransactionError::RetriesExhausted { .. } | TransactionError::TimeLimit { .. } => {
+            ApiError::Contention(format!("{error}: the database kept refusing the transaction (write conflicts, deadlocks or lock waits); nothing was applied, try again"))
+        }
+        TransactionError::ConnectionLost(_) => ApiError::Unavailable(
+            "the connection to the database was lost before committing; nothing was applied, try again".into(),
+        ),
+        TransactionError::OutcomeUnknown(_) => ApiError::OutcomeUnknown(
+            "the connection to the database was lost while committing: the change may or may not have been applied; read it back".into(),
+        ),
+    }
+}
+
+/// The retry policy of a step's transaction: it gives up by itself, a
+/// little before the step's deadline shuts the connection.
+pub(crate) fn step_policy(step: Duration) -> RetryPolicy {
+    RetryPolicy::default().with_time_limit(step.mul_f64(0.8))
 }
 
 /// A guarded connection and when it last came back to the pool.

@@ -7,14 +7,15 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use diesel::Connection;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use player_core::models::PlayerChanges;
-use player_core::{NewPlayer, Player, PlayerId, players};
+use player_core::transaction::{self, Retried};
+use player_core::{NewPlayer, Player, PlayerId, TransactionError, players};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::config::{DEFAULT_PAGE, MAX_BULK, MAX_PAGE};
-use crate::database::database_error;
+use crate::database::{database_error, step_policy, transaction_error};
 use crate::extract::{Json, Path, Query};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -117,6 +118,15 @@ pub struct PageQuery {
     pub limit: Option<i64>,
 }
 
+/// A query's error as the transaction's body returns it. The values were
+/// checked before (balances, batch size), so only the database's remain.
+fn into_diesel(error: player_core::Error) -> DieselError {
+    match error {
+        player_core::Error::Database(e) => e,
+        other => DieselError::QueryBuilderError(other.into()),
+    }
+}
+
 /// The URL path of a player, its id percent-encoded.
 fn location(id: &PlayerId) -> HeaderValue {
     let id = percent_encoding::utf8_percent_encode(id.as_str(), percent_encoding::NON_ALPHANUMERIC);
@@ -195,29 +205,27 @@ pub(crate) async fn create_many(
         }
     }
     let created: Vec<PlayerBody> = new.iter().map(PlayerBody::from).collect();
+    let policy = step_policy(state.config.step_timeout);
     state
         .db
         .run(state.config.step_timeout, move |c| {
-            let inserted = c.transaction::<_, player_core::Error, _>(|c| {
-                players::bulk_create(c, new.iter().cloned(), new.len())
+            let inserted = transaction::run(c, &policy, |c| {
+                players::bulk_create(c, new.iter().cloned(), new.len()).map_err(into_diesel)
             });
             match inserted {
                 Ok(_) => Ok(()),
-                Err(player_core::Error::Database(e))
-                    if matches!(
-                        e,
-                        diesel::result::Error::DatabaseError(
-                            diesel::result::DatabaseErrorKind::UniqueViolation,
-                            _
-                        )
-                    ) =>
-                {
+                Err(TransactionError::Failed(DieselError::DatabaseError(
+                    DatabaseErrorKind::UniqueViolation,
+                    _,
+                ))) => {
                     let ids: Vec<PlayerId> = new.iter().map(|p| p.id.clone()).collect();
-                    let taken = players::get_many(c, &ids).map_err(|e| database_error(&e, false))?;
-                    Err(exists(&taken.iter().map(|p| p.id.to_string()).collect::<Vec<_>>()))
+                    let taken =
+                        players::get_many(c, &ids).map_err(|e| database_error(&e, false))?;
+                    Err(exists(
+                        &taken.iter().map(|p| p.id.to_string()).collect::<Vec<_>>(),
+                    ))
                 }
-                Err(player_core::Error::Database(e)) => Err(database_error(&e, true)),
-                Err(other) => Err(ApiError::Invalid(other.to_string())),
+                Err(e) => Err(transaction_error(&e)),
             }
         })
         .await?;
@@ -303,22 +311,25 @@ pub(crate) async fn update(
             "name at least one of coins and goods".into(),
         ));
     }
+    let policy = step_policy(state.config.step_timeout);
     let player = state
         .db
         .run(state.config.step_timeout, move |c| {
             // The row stays locked from the UPDATE to the read: what comes
             // back is what this change left, not a concurrent trade's.
-            let updated = c.transaction::<_, player_core::Error, _>(|c| {
-                if !players::update(c, &id, &changes)? {
+            let updated = transaction::run(c, &policy, |c| {
+                if !players::update(c, &id, &changes).map_err(into_diesel)? {
                     return Ok(None);
                 }
-                Ok(players::get(c, &id)?)
+                players::get(c, &id)
             });
             match updated {
-                Ok(Some(player)) => Ok(player),
-                Ok(None) => Err(ApiError::PlayerNotFound(id.to_string())),
-                Err(player_core::Error::Database(e)) => Err(database_error(&e, true)),
-                Err(other) => Err(ApiError::Invalid(other.to_string())),
+                Ok(Retried {
+                    value: Some(player),
+                    ..
+                }) => Ok(player),
+                Ok(Retried { value: None, .. }) => Err(ApiError::PlayerNotFound(id.to_string())),
+                Err(e) => Err(transaction_error(&e)),
             }
         })
         .await?;

@@ -82,18 +82,16 @@ async fn edge(
     let method = req.method().clone();
     let route = matched.as_str().to_owned();
     let mut response = next.run(req).await;
-    if response.status().is_client_error() || response.status().is_server_error() {
-        let bare = !response.headers().contains_key(header::CONTENT_TYPE);
-        if bare {
-            if let Some(error) = bare_error(
-                response.status(),
-                &method,
-                &route,
-                &state.config,
-            ) {
-                response = error.into_response();
-            }
-        }
+    // Every answer of the handlers that is an error is a problem; what else
+    // is an error comes from a layer, bare or in plain text.
+    let problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t == crate::problem::PROBLEM_JSON);
+    if !problem
+        && let Some(error) = bare_error(response.status(), &method, &route, &state.config)
+    {
+        response = error.into_response();
     }
     state.telemetry.request(
         method.as_str(),
