@@ -14,10 +14,10 @@
 //! there are connections, the runtime's blocking threads (`pool_size` and a
 //! few) are never all taken by jobs waiting for a connection, and no job
 //! queues unseen behind others to run after its client was answered. The job
-//! takes a connection (waiting at most `pool_wait` while one is being
-//! opened), checks with a ping within `pool_wait` that it still answers
-//! (one the server dropped, or that stalls, is dropped; a second one is
-//! tried), and runs the work within its deadline.
+//! takes a connection and, unless it answered a moment ago, checks with a
+//! ping that it still answers (one the server dropped, or that stalls, is
+//! dropped and the next tried), all within `pool_wait`; then it runs the
+//! work within its deadline.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -36,9 +36,6 @@ use crate::problem::ApiError;
 /// A connection that answered within this long needs no ping before its
 /// next use: a ping per request would add a round trip to every trade.
 const FRESH: Duration = Duration::from_secs(1);
-
-/// Connections tried per job before it gives up with a 503.
-const CHECKOUT_TRIES: usize = 2;
 
 /// The pool, the permits in front of it, and the bounds of each job.
 #[derive(Clone)]
@@ -111,26 +108,33 @@ impl Database {
     }
 }
 
-/// A connection that answers: idle less than [`FRESH`], or pinged within `wait`.
+/// A connection that answers, within `wait`: one that came back less than
+/// [`FRESH`] ago, or one that answers a ping. A dead one (the server
+/// restarted) fails its ping at once and is dropped, and the next is tried;
+/// a frozen one takes what is left of the wait.
 fn checkout(
     pool: &Pool<ServiceManager>,
     wait: Duration,
 ) -> Result<PooledConnection<ServiceManager>, ApiError> {
-    for _ in 0..CHECKOUT_TRIES {
-        let mut conn = pool.get().map_err(|e| {
+    let deadline = Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ApiError::no_connection(wait));
+        }
+        let mut conn = pool.get_timeout(left).map_err(|e| {
             tracing::warn!(error = %e, "no pooled connection");
             ApiError::no_connection(wait)
         })?;
         if conn.returned.elapsed() < FRESH {
             return Ok(conn);
         }
-        match conn.conn.within(wait, R2D2Connection::ping) {
+        match conn.conn.within(left, R2D2Connection::ping) {
             Ok(()) => return Ok(conn),
-            // Broken now (socket shut or closed), so the pool drops it.
+            // Broken now (its socket shut or closed), so the pool drops it.
             Err(e) => tracing::info!(error = %e, "a pooled connection failed its ping"),
         }
     }
-    Err(ApiError::no_connection(wait))
 }
 
 /// The answer for work whose connection was shut down at its deadline: the

@@ -41,6 +41,15 @@ impl AppState {
             key: key.to_owned(),
         })
     }
+
+    /// Whether the trade under `key` is running in this process.
+    pub(crate) fn is_running(&self, key: &str) -> bool {
+        self.0
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(key)
+    }
 }
 
 impl std::ops::Deref for AppState {
