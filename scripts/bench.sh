@@ -5,8 +5,8 @@
 #
 #   scripts/bench.sh --quick                       smoke run of the harness (< 1 min)
 #   scripts/bench.sh                               full run (tables on stdout)
-#   scripts/bench.sh --write-results docs/benchmarks.md --chart docs/bank-throughput.svg \
-#       --rtt-ms 0,1,5 --rtt-chart docs/rtt-trades.svg  (also the round-trip part)
+#   scripts/bench.sh --write-results docs/benchmarks.md --rtt-ms 0,1,5
+#                                                  update the results, round-trip part included
 #
 # Progress goes to stderr, tables to stdout. `scripts/bench.sh --help` lists the flags.
 set -euo pipefail

@@ -10,4 +10,6 @@ export PATH="$HOME/.cargo/bin:$PATH"
 if [ -z "${DATABASE_URL:-}" ] && ! grep -qs '^[[:space:]]*DATABASE_URL=' .env; then
   "$root/scripts/local-db.sh" start
 fi
-exec cargo run --quiet --release -p player-cli -- "$@"
+# The dev profile: what scripts/test.sh builds too, so the test suite after
+# this reuses every compiled dependency (the scenarios need no optimiser).
+exec cargo run --quiet -p player-cli -- "$@"

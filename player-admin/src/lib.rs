@@ -1,8 +1,10 @@
 //! Administration of the server, apart from the lesson in `player-core`:
 //! what the server says about itself (version, TLS cipher, TiDB's transaction
 //! mode), which databases and tables it has, and creating a database by a
-//! checked, quoted name. `player-cli ping` and `setup`, the bank's guard and
-//! the test support read the catalog through here, so that no binary holds SQL.
+//! checked, quoted name; and the checks of `player-cli doctor`. `player-cli
+//! ping`, `setup` and `doctor`, the bank's guard and the test support read the
+//! server through here, so that no binary holds SQL.
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod doctor;

@@ -23,9 +23,9 @@ pub enum BankError {
     /// Connecting failed.
     #[error(transparent)]
     Connect(#[from] ConnectError),
-    /// No connection could be had for the final check.
-    #[error("cannot connect to check the invariants: {0}")]
-    Unreachable(String),
+    /// No connection could be had from the pool for the final check.
+    #[error("cannot connect to check the invariants")]
+    Unreachable(#[source] diesel::r2d2::PoolError),
     /// Applying the migrations failed.
     #[error(transparent)]
     Migration(#[from] player_core::migrations::MigrationError),

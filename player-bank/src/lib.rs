@@ -4,7 +4,7 @@
 //! seed plus the trades the workers were told were done (a [`Reconciliation`],
 //! which also finds out which trades of unknown outcome were applied). It is
 //! how TiDB's own bank tests exercise transactions, here run with
-//! [`player_core::trade_with_retry`] or its one-statement form.
+//! [`player_core::trade()`] or its one-statement form.
 //!
 //! One entry point, [`run`], does it all and returns a [`Summary`]; the CLI's
 //! `bank` command and the tests call it. [`Bank::prepare`] and
@@ -99,7 +99,7 @@ impl Bank {
     ///
     /// The reconciliation trusts the function's word: `Ok` with
     /// [`TradeOutcome::Done`](player_core::TradeOutcome::Done) means applied
-    /// once, [`TradeError::OutcomeUnknown`](player_core::TradeError::OutcomeUnknown)
+    /// once, [`TransactionError::OutcomeUnknown`](player_core::TransactionError::OutcomeUnknown)
     /// means applied or not, and anything else means not applied.
     pub fn run_with(&self, progress: &Progress, trade: &TradeFn) -> Result<Summary, BankError> {
         let ledger = reconcile::Ledger::new(self.settings.players);
@@ -107,7 +107,7 @@ impl Bank {
         let book = ledger.into_book();
         let check = match self.pool.get() {
             Ok(mut conn) => summary::check(&mut conn, &self.totals, &self.settings, &book),
-            Err(e) => Err(BankError::Unreachable(e.to_string())),
+            Err(e) => Err(BankError::Unreachable(e)),
         };
         let check = match check {
             Ok(check) => Some(check),

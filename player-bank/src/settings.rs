@@ -44,11 +44,11 @@ impl TxnMode {
 /// Which of player-core's two trade forms the workers call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TradeForm {
-    /// [`player_core::trade_with_retry`]: the joined `UPDATE` inside
+    /// [`player_core::trade()`]: the joined `UPDATE` inside
     /// `conn.transaction` (BEGIN, UPDATE, COMMIT).
     #[default]
     Transactional,
-    /// [`player_core::trade_in_one_statement_with_retry`]: the joined `UPDATE`
+    /// [`player_core::trade_in_one_statement`]: the joined `UPDATE`
     /// alone in autocommit, one round trip.
     OneStatement,
 }
@@ -92,6 +92,11 @@ pub struct Settings {
     pub seed: u64,
     /// Which trade form the workers call.
     pub trade: TradeForm,
+    /// Give every trade a fresh idempotency key (player-core's `ledger`):
+    /// a trade whose outcome was left unknown by a lost connection is sent
+    /// again with its key on a new connection, which tells how it came out
+    /// and applies it at most once. Transactional form only.
+    pub keyed: bool,
     /// Retry policy of each trade.
     pub retry: RetryPolicy,
     /// `tidb_txn_mode` for every connection, on TiDB only.
@@ -119,6 +124,7 @@ impl Default for Settings {
             hot_share: 0.0,
             seed: 0,
             trade: TradeForm::Transactional,
+            keyed: false,
             retry: RetryPolicy::default(),
             txn_mode: None,
             connect_timeout: Duration::from_secs(10),
@@ -166,6 +172,11 @@ impl Settings {
         if self.max_amount < 1 || self.max_price < 1 {
             return bad("the largest amount and price must be at least 1".into());
         }
+        if self.keyed && self.trade == TradeForm::OneStatement {
+            return bad(
+                "keyed trades are transactional: one statement cannot also record a key".into(),
+            );
+        }
         if self.connect_timeout.is_zero() {
             return bad("the connection timeout must be positive".into());
         }
@@ -207,6 +218,11 @@ mod tests {
         }));
         assert!(invalid(Settings {
             limit: Limit::Trades(0),
+            ..Settings::default()
+        }));
+        assert!(invalid(Settings {
+            keyed: true,
+            trade: TradeForm::OneStatement,
             ..Settings::default()
         }));
     }

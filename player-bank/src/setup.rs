@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::r2d2::CustomizeConnection;
 use player_admin::catalog;
 use player_core::db::{ConnectError, DatabaseUrl};
-use player_core::schema::player;
+use player_core::schema::{keyed_trade, player};
 use player_core::{NewPlayer, PlayerId, players};
 use player_guard::{GuardedConnection, Pool};
 
@@ -19,7 +19,11 @@ use crate::{BankError, Settings, Totals, TxnMode};
 pub const ID_PREFIX: &str = "bank-";
 
 /// Tables the bank's database may hold: its own and Diesel's migration log.
-const OWN_TABLES: [&str; 2] = ["player", player_core::migrations::MIGRATIONS_TABLE];
+const OWN_TABLES: [&str; 3] = [
+    "player",
+    "keyed_trade",
+    player_core::migrations::MIGRATIONS_TABLE,
+];
 
 /// Players inserted per statement when seeding.
 const SEED_BATCH: usize = 1_000;
@@ -134,8 +138,8 @@ fn require_tidb(conn: &mut MysqlConnection) -> Result<(), BankError> {
     }
 }
 
-/// Applies the migrations to the bank's database, empties its `player` table
-/// and seeds `settings.players` players in one transaction; returns the totals.
+/// Applies the migrations to the bank's database, empties its `player` and
+/// `keyed_trade` tables and seeds `settings.players` players in one transaction; returns the totals.
 pub(crate) fn seed(bank_url: &DatabaseUrl, settings: &Settings) -> Result<Totals, BankError> {
     let mut conn = player_guard::connect(bank_url)?;
     player_core::migrations::run_pending(&mut conn)?;
@@ -143,6 +147,7 @@ pub(crate) fn seed(bank_url: &DatabaseUrl, settings: &Settings) -> Result<Totals
         .map(|i| NewPlayer::new(player_id(i), settings.initial_coins, settings.initial_goods));
     conn.transaction(|conn| {
         players::delete_all(conn)?;
+        diesel::delete(keyed_trade::table).execute(conn)?;
         players::bulk_create(conn, seeded, SEED_BATCH)?;
         Ok::<_, BankError>(())
     })?;

@@ -146,7 +146,8 @@ pub struct Summary {
     pub retried: u64,
     /// Trades that ended in an error, those of unknown outcome included.
     pub failed: u64,
-    /// Trades whose connection was lost while `COMMIT` was on its way.
+    /// Trades whose connection was lost while `COMMIT` was on its way, and
+    /// whose outcome stayed unknown (for a keyed run: could not be resolved).
     pub unknown_outcome: u64,
     /// Committed and refused trades per second.
     pub trades_per_sec: f64,
@@ -176,6 +177,14 @@ pub struct Summary {
     /// before its limit; the check ran all the same.
     #[serde(default)]
     pub interrupted: bool,
+    /// Whether every trade had an idempotency key (`Settings::keyed`).
+    #[serde(default)]
+    pub keyed: bool,
+    /// Keyed trades whose connection was lost while `COMMIT` was on its way,
+    /// then resolved by sending them again with their key (counted as
+    /// committed or refused).
+    #[serde(default)]
+    pub resolved_by_key: u64,
 }
 
 impl Summary {
@@ -232,6 +241,8 @@ impl Summary {
             totals: check.map(|c| c.found),
             reconciliation: reconciliation.cloned(),
             interrupted: report.interrupted,
+            keyed: settings.keyed,
+            resolved_by_key: load(&progress.resolved_by_key),
         }
     }
 }

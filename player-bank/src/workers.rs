@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use diesel::mysql::MysqlConnection;
 use diesel::r2d2::PooledConnection;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use hdrhistogram::Histogram;
+use player_core::ledger::{self, IdempotencyKey, KeyedTradeError};
 use player_core::retry::RetryPolicy;
 use player_core::{Trade, TradeError, TradeOutcome, Traded, TransactionError};
 use player_guard::{GuardedManager, Pool};
@@ -20,7 +22,7 @@ use crate::{Limit, Settings, player_id};
 /// Distinct error messages kept for the summary.
 const KEPT_ERRORS: usize = 5;
 
-/// The trade function a run calls: [`player_core::trade_with_retry`]'s signature.
+/// The trade function a run calls: [`player_core::trade()`]'s signature.
 pub type TradeFn =
     dyn Fn(&mut MysqlConnection, &Trade, &RetryPolicy) -> Result<Traded, TradeError> + Sync;
 
@@ -37,8 +39,12 @@ pub struct Progress {
     pub retried: AtomicU64,
     /// Trades that ended in an error (those with an unknown outcome included).
     pub failed: AtomicU64,
-    /// Trades whose connection was lost during `COMMIT`.
+    /// Trades whose connection was lost during `COMMIT`, and whose outcome
+    /// stayed unknown.
     pub unknown: AtomicU64,
+    /// Keyed trades whose outcome a lost `COMMIT` left unknown, then learnt
+    /// by sending them again with their key.
+    pub resolved_by_key: AtomicU64,
     /// Set by [`request_stop`](Self::request_stop).
     stop: AtomicBool,
 }
@@ -84,8 +90,11 @@ pub(crate) struct Report {
 ///
 /// Each worker holds one pooled connection. A trade whose connection was lost
 /// before `COMMIT` is run again on a new connection (it counts as a retry); one
-/// whose connection was lost during `COMMIT` counts as failed and unknown. A
-/// worker that cannot get a connection within the pool's timeout stops the run.
+/// whose connection was lost during `COMMIT` counts as failed and unknown,
+/// unless it is keyed: then it is sent again with its key on a new connection,
+/// which returns its outcome and applies it at most once (it counts as a retry,
+/// and as resolved by key). A worker that cannot get a connection within the
+/// pool's timeout stops the run.
 /// Each trade reported done, and each of unknown outcome, goes to `ledger`.
 pub(crate) fn run(
     pool: &Pool,
@@ -238,8 +247,10 @@ impl Shared<'_> {
                 price: indexed.price,
             };
 
+            // A fresh key per trade, kept across its re-sends.
+            let key = s.keyed.then(IdempotencyKey::random);
             let start = Instant::now();
-            let outcome = match self.trade_once(&mut conn, &trade) {
+            let outcome = match self.trade_once(&mut conn, &trade, key.as_ref()) {
                 Ok(outcome) => outcome,
                 Err(aborted) => {
                     result.aborted = Some(aborted);
@@ -281,27 +292,38 @@ impl Shared<'_> {
     }
 
     /// One trade, taking a new connection when the last one was lost before
-    /// `COMMIT`. `Err` only when no connection can be had (the run must stop).
+    /// `COMMIT` (or, for a keyed trade, during it). `Err` only when no
+    /// connection can be had (the run must stop), unless a keyed trade's
+    /// outcome is still to be learnt: then it ends unknown.
     fn trade_once(
         &self,
         conn: &mut Option<Conn>,
         trade: &Trade,
+        key: Option<&IdempotencyKey>,
     ) -> Result<Result<Traded, TradeError>, String> {
         let policy = &self.settings.retry;
         let mut reconnects = 0;
+        // The unknown outcome a keyed trade is being sent again to resolve.
+        let mut unknown: Option<TradeError> = None;
         loop {
             let c = match conn {
                 Some(c) => c,
-                None => conn.insert(
-                    self.pool
-                        .get()
-                        .map_err(|e| format!("cannot get a connection: {e}"))?,
-                ),
+                None => match self.pool.get() {
+                    Ok(c) => conn.insert(c),
+                    // Still no server: a keyed trade being resolved stays unknown.
+                    Err(e) => {
+                        return match unknown {
+                            Some(unknown) => Ok(Err(unknown)),
+                            None => Err(format!("cannot get a connection: {e}")),
+                        };
+                    }
+                },
             };
             // A server that stops answering mid-trade is cut off at the
             // deadline: the trade then says what the lost connection means.
-            let result = c.within(player_guard::deadline_for(policy), |c| {
-                (self.trade)(c, trade, policy)
+            let result = c.within(player_guard::deadline_for(policy), |c| match key {
+                None => (self.trade)(c, trade, policy),
+                Some(key) => keyed(c, key, trade, policy),
             });
             let retries = match &result {
                 Ok(traded) => traded.retries,
@@ -323,6 +345,22 @@ impl Shared<'_> {
                     self.progress.retried.fetch_add(1, Ordering::Relaxed);
                     std::thread::sleep(policy.backoff(reconnects));
                 }
+                // Safe to send again: the key makes it apply at most once.
+                Err(e @ TradeError::Transaction(TransactionError::OutcomeUnknown(_)))
+                    if key.is_some() && reconnects < policy.max_retries =>
+                {
+                    unknown = Some(e);
+                    *conn = None;
+                    reconnects += 1;
+                    self.progress.retried.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(policy.backoff(reconnects));
+                }
+                Ok(traded) if unknown.is_some() => {
+                    self.progress
+                        .resolved_by_key
+                        .fetch_add(1, Ordering::Relaxed);
+                    return Ok(Ok(traded));
+                }
                 other => {
                     if matches!(
                         other,
@@ -333,9 +371,39 @@ impl Shared<'_> {
                     ) {
                         *conn = None;
                     }
-                    return Ok(other);
+                    // A keyed trade its re-sends could not resolve stays unknown.
+                    return Ok(match (other, unknown) {
+                        (Err(_), Some(unknown)) => Err(unknown),
+                        (other, _) => other,
+                    });
                 }
             }
+        }
+    }
+}
+
+/// [`ledger::trade`] in the shape of a [`TradeFn`]'s result. With a fresh key
+/// per trade the key can only be busy with this trade's own earlier run, whose
+/// connection was lost: its outcome is still unknown.
+fn keyed(
+    conn: &mut MysqlConnection,
+    key: &IdempotencyKey,
+    trade: &Trade,
+    policy: &RetryPolicy,
+) -> Result<Traded, TradeError> {
+    match ledger::trade(conn, key, trade, policy) {
+        Ok(traded) => Ok(Traded {
+            outcome: traded.outcome,
+            retries: traded.retries,
+        }),
+        Err(KeyedTradeError::Trade(e)) => Err(e),
+        Err(e) => {
+            let text = Box::new(e.to_string());
+            let error = DieselError::DatabaseError(DatabaseErrorKind::Unknown, text);
+            Err(TradeError::Transaction(match e {
+                KeyedTradeError::InFlight(_) => TransactionError::OutcomeUnknown(error),
+                _ => TransactionError::Failed(error),
+            }))
         }
     }
 }

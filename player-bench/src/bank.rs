@@ -1,91 +1,65 @@
-//! Part 3, the bank workload: `player-cli bank --json` at growing worker counts.
+//! The bank part: `player-cli bank --json` at growing worker counts.
 
-use anyhow::{Context, bail};
+use anyhow::{Context, bail, ensure};
 use player_bank::Summary;
 
-use crate::chart::{self, Point};
 use crate::player_cli::PlayerCli;
-use crate::report::{Section, Verdict, ratio, thousands};
+use crate::report::{Section, fixed, thousands, verdict};
 
-/// Parses the output of `bank --json`: the whole output, or its last non-empty line.
-pub fn parse(stdout: &str) -> anyhow::Result<Summary> {
-    serde_json::from_str(stdout.trim()).or_else(|whole| {
-        stdout
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .and_then(|l| serde_json::from_str(l).ok())
-            .ok_or(whole)
-            .context("bank --json printed no JSON object of the expected shape")
-    })
-}
+/// Width of the longest text bar, in characters.
+const BAR: usize = 40;
 
-/// Runs the bank workload once per worker count. `Ok(None)` when `player-cli`
-/// has no `bank` command (the reason is printed).
+/// Runs the bank workload once per worker count, with `extra` arguments for
+/// `player-cli bank` (e.g. `--trade one-statement`).
 pub fn run(
     cli: &PlayerCli,
     workers: &[usize],
     players: usize,
-    seconds: u64,
-) -> anyhow::Result<Option<Vec<Summary>>> {
-    if let Some(why) = cli.missing("bank") {
-        eprintln!("bank: skipped ({why})");
-        return Ok(None);
-    }
-    run_with(cli, workers, players, seconds, &[]).map(Some)
-}
-
-/// Runs the bank workload once per worker count, with `extra` arguments for
-/// `player-cli bank` (e.g. `--trade one-statement`).
-pub fn run_with(
-    cli: &PlayerCli,
-    workers: &[usize],
-    players: usize,
-    seconds: u64,
+    seconds: usize,
     extra: &[&str],
 ) -> anyhow::Result<Vec<Summary>> {
     let mut runs = Vec::new();
-    for &w in workers {
-        let (w_s, p_s, s_s) = (w.to_string(), players.to_string(), seconds.to_string());
-        let args = [
+    for w in workers {
+        let (w, p, s) = (w.to_string(), players.to_string(), seconds.to_string());
+        let mut args = vec![
             "bank",
             "--workers",
-            &w_s,
+            &w,
             "--players",
-            &p_s,
+            &p,
             "--seconds",
-            &s_s,
+            &s,
             "--json",
-        ]
-        .into_iter()
-        .chain(extra.iter().copied());
+        ];
+        args.extend(extra);
+        let what = args.join(" ");
         // It exits non-zero when an invariant broke, and prints its report
         // all the same: keep the report, `check` fails the part afterwards.
-        let out = cli.output(&[], args)?;
-        let w = if extra.is_empty() {
-            w.to_string()
-        } else {
-            format!("{w} {}", extra.join(" "))
-        };
-        let run = parse(&String::from_utf8_lossy(&out.stdout)).map_err(|e| {
-            anyhow::anyhow!(
-                "player-cli bank --workers {w} ({}): {e:#}; stderr: {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
+        let out = cli.output(&[], &args)?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let last = stdout
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default();
+        let run: Summary = serde_json::from_str(last).with_context(|| {
+            format!(
+                "player-cli {what} ({}) printed no report: {stderr}",
+                out.status
             )
         })?;
         if !out.status.success() && run.invariants_ok {
             bail!(
-                "player-cli bank --workers {w} failed ({}): {}",
+                "player-cli {what} failed ({}): {}",
                 out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
+                stderr.trim()
             );
         }
+        let (rate, p99) = (thousands(run.trades_per_sec), ms(&run, run.p99_ms));
         eprintln!(
-            "  bank --workers {w}: {} trades/s, p99 {} ms, invariants {}",
-            thousands(run.trades_per_sec),
-            ms(&run, run.p99_ms),
-            if run.invariants_ok { "ok" } else { "VIOLATED" }
+            "  {what}: {rate} trades/s, p99 {p99} ms, invariants {}",
+            invariants(&run)
         );
         runs.push(run);
     }
@@ -93,21 +67,18 @@ pub fn run_with(
 }
 
 /// Fails if any run broke an invariant or lost trades: that is a bug, not a slow figure.
-pub fn check(runs: &[Summary]) -> anyhow::Result<()> {
+pub fn check<'a>(runs: impl IntoIterator<Item = &'a Summary>) -> anyhow::Result<()> {
     for r in runs {
-        if !r.invariants_ok {
-            bail!(
-                "bank with {} workers: the invariant check failed",
-                r.workers
-            );
-        }
-        if r.failed > 0 {
-            bail!(
-                "bank with {} workers: {} trades failed",
-                r.workers,
-                r.failed
-            );
-        }
+        let w = r.workers;
+        ensure!(
+            r.invariants_ok,
+            "bank with {w} workers: the invariant check failed"
+        );
+        ensure!(
+            r.failed == 0,
+            "bank with {w} workers: {} trades failed",
+            r.failed
+        );
     }
     Ok(())
 }
@@ -116,18 +87,10 @@ pub fn check(runs: &[Summary]) -> anyhow::Result<()> {
 /// the peak keeps at least 0.95 of the step before (noise allowance), and the
 /// peak is above one worker.
 pub fn growth(runs: &[Summary]) -> Option<(usize, bool)> {
+    let rate = |i: usize| runs[i].trades_per_sec;
     // The first of equal maxima: a plateau peaks where it starts.
-    let peak = (0..runs.len()).reduce(|best, i| {
-        if runs[i].trades_per_sec > runs[best].trades_per_sec {
-            i
-        } else {
-            best
-        }
-    })?;
-    let grows = peak > 0
-        && runs[..=peak]
-            .windows(2)
-            .all(|w| w[1].trades_per_sec >= 0.95 * w[0].trades_per_sec);
+    let peak = (0..runs.len()).reduce(|best, i| if rate(i) > rate(best) { i } else { best })?;
+    let grows = peak > 0 && (1..=peak).all(|i| rate(i) >= 0.95 * rate(i - 1));
     Some((peak, grows))
 }
 
@@ -139,57 +102,76 @@ pub fn section(runs: &[Summary]) -> Section {
             "Bank workload ({} players, {seconds:.0} s per run)",
             thousands(players as f64)
         ),
-        &[
-            "workers",
-            "trades/s",
-            "vs 1 worker",
-            "p50 ms",
-            "p99 ms",
-            "committed",
-            "refused",
-            "retried",
-            "failed",
-            "invariants",
-        ],
+        "workers | trades/s | vs 1 worker | p50 ms | p99 ms | committed | refused | retried | failed | invariants",
     );
     let base = runs.first().map_or(f64::NAN, |r| r.trades_per_sec);
     for r in runs {
-        section.row(vec![
-            r.workers.to_string(),
-            thousands(r.trades_per_sec),
-            ratio(r.trades_per_sec / base),
-            ms(r, r.p50_ms),
-            ms(r, r.p99_ms),
-            thousands(r.committed as f64),
-            thousands(r.refused as f64),
-            thousands(r.retried as f64),
-            thousands(r.failed as f64),
-            if r.invariants_ok { "ok" } else { "VIOLATED" }.into(),
-        ]);
+        section.row(cells(r, base, true));
     }
     if let Some((peak, grows)) = growth(runs) {
         let p = &runs[peak];
+        let (rate, times) = (thousands(p.trades_per_sec), fixed(p.trades_per_sec / base));
         section.note(format!(
-            "Throughput peaks at {} workers: {} trades/s, {} × one worker; it grows up to there: {}.",
+            "Throughput peaks at {} workers: {rate} trades/s, {times} × one worker; it grows up to there: {}.",
             p.workers,
-            thousands(p.trades_per_sec),
-            ratio(p.trades_per_sec / base),
-            Verdict::of(grows)
+            verdict(grows)
         ));
     }
-    let ok = runs.iter().all(|r| r.invariants_ok && r.failed == 0);
+    let ok = verdict(runs.iter().all(|r| r.invariants_ok && r.failed == 0));
     section.note(format!(
-        "Invariant check after every run, no failed trade: {}.",
-        Verdict::of(ok)
+        "Invariant check after every run, no failed trade: {ok}."
     ));
-    let points = points(runs);
-    let bars = chart::text_bars(&points, "trades/s");
+    let max = runs.iter().map(|r| r.trades_per_sec).fold(0.0, f64::max);
+    let mut bars = String::new();
+    for r in runs {
+        let (bar, rate) = (
+            "█".repeat((r.trades_per_sec / max * BAR as f64).round() as usize),
+            thousands(r.trades_per_sec),
+        );
+        bars += &format!("{:>3} workers {bar:<BAR$} {rate} trades/s\n", r.workers);
+    }
     section.preformatted("Throughput against workers", bars);
     section
 }
 
+/// The cells of a run from its workers on: its rate, against `one` worker's,
+/// its latencies, with `counts` its committed and refused trades, its retried
+/// and failed ones, and its invariant check.
+pub fn cells(r: &Summary, one: f64, counts: bool) -> Vec<String> {
+    let (rate, p50, p99) = (
+        thousands(r.trades_per_sec),
+        ms(r, r.p50_ms),
+        ms(r, r.p99_ms),
+    );
+    let mut cells = vec![
+        r.workers.to_string(),
+        rate,
+        fixed(r.trades_per_sec / one),
+        p50,
+        p99,
+    ];
+    let counted = if counts {
+        vec![r.committed, r.refused]
+    } else {
+        Vec::new()
+    };
+    cells.extend(
+        counted
+            .into_iter()
+            .chain([r.retried, r.failed])
+            .map(|n| thousands(n as f64)),
+    );
+    cells.push(invariants(r).into());
+    cells
+}
+
+/// "ok" or "VIOLATED".
+pub fn invariants(run: &Summary) -> &'static str {
+    if run.invariants_ok { "ok" } else { "VIOLATED" }
+}
+
 /// A latency in milliseconds, or n/a for a run without a trade.
-fn ms(run: &Summary, v: f64) -> String {
+pub fn ms(run: &Summary, v: f64) -> String {
     if run.committed + run.refused == 0 {
         "n/a".into()
     } else {
@@ -197,71 +179,47 @@ fn ms(run: &Summary, v: f64) -> String {
     }
 }
 
-/// (workers, trades/s) of each run, noted with its p99 latency.
-pub fn points(runs: &[Summary]) -> Vec<Point> {
-    runs.iter()
-        .map(|r| Point {
-            x: r.workers,
-            y: r.trades_per_sec,
-            note: (r.committed > 0).then(|| format!("p99 {:.1} ms", r.p99_ms)),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn run(workers: usize, tps: f64) -> Summary {
+    fn run(workers: usize, trades_per_sec: f64) -> Summary {
+        let json = r#"{"workers":1,"players":10,"seconds":1.0,"trades_limit":null,"seed":1,"txn_mode":null,
+            "trade":"transactional","committed":1,"refused":0,"retried":0,"failed":0,"unknown_outcome":0,
+            "trades_per_sec":1.0,"p50_ms":1.0,"p99_ms":2.0,"max_ms":3.0,"invariants_ok":true,
+            "violations":[],"errors":[],"aborted":null,"totals":null,"interrupted":false}"#;
         Summary {
             workers,
-            players: 10,
-            seconds: 1.0,
-            trades_limit: None,
-            seed: 1,
-            txn_mode: None,
-            trade: "transactional".into(),
-            committed: 1,
-            refused: 0,
-            retried: 0,
-            failed: 0,
-            unknown_outcome: 0,
-            trades_per_sec: tps,
-            p50_ms: 1.0,
-            p99_ms: 2.0,
-            max_ms: 3.0,
-            invariants_ok: true,
-            violations: Vec::new(),
-            errors: Vec::new(),
-            aborted: None,
-            totals: None,
-            reconciliation: None,
-            interrupted: false,
+            trades_per_sec,
+            ..serde_json::from_str(json).expect("the JSON contract")
         }
-    }
-
-    #[test]
-    fn parses_the_json_contract_alone_or_after_other_lines() {
-        let json = serde_json::to_string(&run(4, 500.5)).expect("serialize");
-        let r = parse(&json).expect("whole output");
-        assert_eq!((r.workers, r.trades_per_sec, r.p99_ms), (4, 500.5, 2.0));
-        assert!(parse(&format!("starting\n{json}\n")).is_ok());
-        assert!(parse("no json").is_err());
     }
 
     #[test]
     fn growth_finds_the_peak_and_whether_it_was_climbed() {
         let rising = [run(1, 100.0), run(2, 180.0), run(4, 300.0), run(8, 250.0)];
         assert_eq!(growth(&rising), Some((2, true)));
-        let dip = [run(1, 100.0), run(2, 50.0), run(4, 300.0)];
-        assert_eq!(growth(&dip), Some((2, false)));
-        let falling = [run(1, 100.0), run(2, 90.0)];
-        assert_eq!(growth(&falling), Some((0, false)));
-        let plateau = [run(1, 100.0), run(2, 200.0), run(4, 200.0)];
-        assert_eq!(growth(&plateau), Some((1, true)));
+        assert_eq!(
+            growth(&[run(1, 100.0), run(2, 50.0), run(4, 300.0)]),
+            Some((2, false))
+        );
+        assert_eq!(growth(&[run(1, 100.0), run(2, 90.0)]), Some((0, false)));
+        assert_eq!(
+            growth(&[run(1, 100.0), run(2, 200.0), run(4, 200.0)]),
+            Some((1, true))
+        );
         assert!(check(&rising).is_ok());
-        let mut broken = run(2, 1.0);
-        broken.invariants_ok = false;
-        assert!(check(&[broken]).is_err());
+        assert!(
+            check(&[Summary {
+                invariants_ok: false,
+                ..run(2, 1.0)
+            }])
+            .is_err()
+        );
+        let text = section(&rising).render(false);
+        assert!(
+            text.contains(&format!("  4 workers {} 300 trades/s", "█".repeat(BAR))),
+            "{text}"
+        );
     }
 }

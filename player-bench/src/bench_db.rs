@@ -1,7 +1,8 @@
 //! The benchmark's own database: created fresh, migrated, emptied between
 //! measurements, and dropped at the end.
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
+use diesel::connection::SimpleConnection;
 use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 use player_core::db::{self, DatabaseUrl};
@@ -10,6 +11,14 @@ use player_core::players;
 /// Every benchmark database name starts with this, so the benchmark can never
 /// drop a database it did not create.
 pub const NAME_PREFIX: &str = "player_bench";
+
+/// Whether `name` is one the benchmark may create and drop.
+fn is_ours(name: &str) -> bool {
+    name.starts_with(NAME_PREFIX)
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
 
 /// A migrated database for the benchmark, dropped when this value is dropped.
 pub struct BenchDb {
@@ -23,10 +32,7 @@ impl BenchDb {
     /// runs the migrations.
     pub fn create(server: &DatabaseUrl, name: &str) -> anyhow::Result<Self> {
         ensure!(
-            name.starts_with(NAME_PREFIX)
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+            is_ours(name),
             "the benchmark database name must start with `{NAME_PREFIX}` and hold only a-z, 0-9 and _"
         );
         let mut admin = db::connect(&server.with_database(""))?;
@@ -54,64 +60,37 @@ impl BenchDb {
 
     /// Empties `player`.
     pub fn reset(&mut self) -> anyhow::Result<()> {
-        diesel::sql_query("TRUNCATE TABLE `player`")
-            .execute(&mut self.conn)
-            .context("empty the player table")?;
-        Ok(())
+        self.conn
+            .batch_execute("TRUNCATE TABLE `player`")
+            .context("empty the player table")
     }
 
     /// Fails unless `player` holds exactly `expected` rows: a load that lost rows
     /// must not look fast.
     pub fn expect_count(&mut self, expected: usize, after: &str) -> anyhow::Result<()> {
         let found = players::count(&mut self.conn)?;
-        if usize::try_from(found).ok() != Some(expected) {
-            bail!("{after}: the player table holds {found} rows, expected {expected}");
-        }
+        let holds = usize::try_from(found).ok() == Some(expected);
+        ensure!(
+            holds,
+            "{after}: the player table holds {found} rows, expected {expected}"
+        );
         Ok(())
     }
 
-    /// Drops the database `name` if it exists and is one of the benchmark's
-    /// (its name starts with [`NAME_PREFIX`]); a failure is only reported.
+    /// Drops the database `name` if it is one of the benchmark's; a failure is only reported.
     pub fn drop_other(&mut self, name: &str) {
-        let ours = name.starts_with(NAME_PREFIX)
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if !ours {
-            eprintln!("not dropping the database {name}: not the benchmark's");
-            return;
-        }
         let drop = format!("DROP DATABASE IF EXISTS `{name}`");
-        if let Err(e) = diesel::sql_query(drop).execute(&mut self.conn) {
+        if !is_ours(name) {
+            eprintln!("not dropping the database {name}: not the benchmark's");
+        } else if let Err(e) = self.conn.batch_execute(&drop) {
             eprintln!("could not drop the database {name}: {e}");
         }
-    }
-
-    /// The server's `SELECT VERSION()`.
-    pub fn server_version(&mut self) -> anyhow::Result<String> {
-        Ok(player_admin::catalog::version(&mut self.conn)?)
     }
 }
 
 impl Drop for BenchDb {
     fn drop(&mut self) {
-        let drop = format!("DROP DATABASE IF EXISTS `{}`", self.name);
-        if let Err(e) = diesel::sql_query(drop).execute(&mut self.conn) {
-            eprintln!("could not drop the database {}: {e}", self.name);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refuses_names_it_did_not_make() {
-        let server: DatabaseUrl = "mysql://root@127.0.0.1:1/".parse().expect("URL");
-        for name in ["test", "mysql", "player_bench`; DROP", "Player_bench"] {
-            let err = BenchDb::create(&server, name).err().expect("refused");
-            assert!(err.to_string().contains(NAME_PREFIX), "{name}: {err}");
-        }
+        let name = self.name.clone();
+        self.drop_other(&name);
     }
 }

@@ -1,4 +1,5 @@
-//! Command-line arguments, and the sizes they resolve to.
+//! Command-line arguments. Sizes default to a full run's, or to the smoke run's
+//! with `--quick`.
 
 use std::path::PathBuf;
 
@@ -37,35 +38,34 @@ pub struct Args {
     #[arg(long)]
     pub markdown: bool,
 
-    /// Players per bulk load [default: 100000; --quick: 10000].
-    #[arg(long, value_name = "N")]
-    pub rows: Option<usize>,
+    /// Players per bulk load [--quick: 10000].
+    #[arg(long, value_name = "N", default_value = "100000", default_value_if("quick", "true", "10000"), value_parser = positive)]
+    pub rows: usize,
 
-    /// Times each load and trade measurement is repeated; the median is shown
-    /// [default: 5; --quick: 1].
-    #[arg(long, value_name = "N")]
-    pub repeat: Option<usize>,
+    /// Times each load and trade measurement is repeated; the median is shown [--quick: 1].
+    #[arg(long, value_name = "N", default_value = "5", default_value_if("quick", "true", "1"), value_parser = positive)]
+    pub repeat: usize,
 
-    /// Trades per one-connection trade measurement [default: 5000; --quick: 300].
-    #[arg(long, value_name = "N")]
-    pub trades: Option<usize>,
+    /// Trades per one-connection trade measurement [--quick: 300].
+    #[arg(long, value_name = "N", default_value = "5000", default_value_if("quick", "true", "300"), value_parser = positive)]
+    pub trades: usize,
 
-    /// Worker counts of the bank workload [default: 1,2,4,8,16,32].
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    pub workers: Option<Vec<usize>>,
+    /// Worker counts of the bank workload.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "1,2,4,8,16,32", value_parser = positive)]
+    pub workers: Vec<usize>,
 
-    /// Seconds each bank run lasts [default: 10; --quick: 1].
-    #[arg(long, value_name = "S")]
-    pub bank_seconds: Option<u64>,
+    /// Seconds each bank run lasts [--quick: 1].
+    #[arg(long, value_name = "S", default_value = "10", default_value_if("quick", "true", "1"), value_parser = positive)]
+    pub bank_seconds: usize,
 
-    /// Players of the bank workload [default: 1000; --quick: 100].
-    #[arg(long, value_name = "N")]
-    pub bank_players: Option<usize>,
+    /// Players of the bank workload [--quick: 100].
+    #[arg(long, value_name = "N", default_value = "1000", default_value_if("quick", "true", "100"), value_parser = positive)]
+    pub bank_players: usize,
 
-    /// Player counts `player-cli load` is measured with [default: 100000,1000000;
-    /// --quick: 10000,50000].
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    pub memory_counts: Option<Vec<usize>>,
+    /// Player counts `player-cli load` is measured with [--quick: 10000,50000].
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "100000,1000000",
+          default_value_if("quick", "true", "10000,50000"), value_parser = positive)]
+    pub memory_counts: Vec<usize>,
 
     /// Round-trip times in ms of the `rtt` part (e.g. 0,1,5), which runs every side
     /// through a latency proxy on 127.0.0.1 adding half of each to each direction;
@@ -74,31 +74,27 @@ pub struct Args {
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = rtt_ms)]
     pub rtt_ms: Option<Vec<f64>>,
 
-    /// Trades per run of the round-trip part, fewer at long RTTs [default: 200; --quick: 20].
-    #[arg(long, value_name = "N")]
-    pub rtt_trades: Option<usize>,
+    /// Trades per run of the round-trip part, fewer at long RTTs [--quick: 20].
+    #[arg(long, value_name = "N", default_value = "200", default_value_if("quick", "true", "20"), value_parser = positive)]
+    pub rtt_trades: usize,
 
-    /// Players per load of the round-trip part, fewer at long RTTs [default: 11400; --quick: 1140].
-    #[arg(long, value_name = "N")]
-    pub rtt_rows: Option<usize>,
+    /// Players per load of the round-trip part, fewer at long RTTs [--quick: 1140].
+    #[arg(long, value_name = "N", default_value = "11400", default_value_if("quick", "true", "1140"), value_parser = positive)]
+    pub rtt_rows: usize,
 
-    /// Repetitions of each round-trip measurement [default: 3; --quick: 1].
-    #[arg(long, value_name = "N")]
-    pub rtt_repeat: Option<usize>,
+    /// Repetitions of each round-trip measurement [--quick: 1].
+    #[arg(long, value_name = "N", default_value = "3", default_value_if("quick", "true", "1"), value_parser = positive)]
+    pub rtt_repeat: usize,
 
-    /// Seconds of each bank run through the proxy [default: 5; --quick: 1].
-    #[arg(long, value_name = "S")]
-    pub rtt_bank_seconds: Option<u64>,
+    /// Seconds of each bank run through the proxy [--quick: 1].
+    #[arg(long, value_name = "S", default_value = "5", default_value_if("quick", "true", "1"), value_parser = positive)]
+    pub rtt_bank_seconds: usize,
 
     /// Python with peewee and PyMySQL for the tutorial's side [default:
     /// .local/peewee-venv/bin/python, which `scripts/bench.sh` installs]. Without
     /// it the peewee columns are skipped with the reason.
     #[arg(long, value_name = "PATH")]
     pub peewee_python: Option<PathBuf>,
-
-    /// Also write the chart of trades/s against RTT as SVG to this file (e.g. docs/rtt-trades.svg).
-    #[arg(long, value_name = "PATH")]
-    pub rtt_chart: Option<PathBuf>,
 
     /// The command-line client [default: `mariadb`, else `mysql`, from PATH].
     #[arg(long, value_name = "PATH")]
@@ -113,13 +109,9 @@ pub struct Args {
     /// Nothing is written when a part broke.
     #[arg(long, value_name = "PATH")]
     pub write_results: Option<PathBuf>,
-
-    /// Also write the bank throughput chart as SVG to this file (e.g. docs/bank-throughput.svg).
-    #[arg(long, value_name = "PATH")]
-    pub chart: Option<PathBuf>,
 }
 
-/// A part of the benchmark.
+/// A part of the benchmark, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Part {
     /// Bulk load: Diesel vs the client's multi-row INSERTs vs LOAD DATA.
@@ -134,129 +126,45 @@ pub enum Part {
     Rtt,
 }
 
-impl Part {
-    /// The name `--only` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            Part::Load => "load",
-            Part::Trades => "trades",
-            Part::Bank => "bank",
-            Part::Memory => "memory",
-            Part::Rtt => "rtt",
-        }
-    }
-}
-
-/// Every part, in the order they run.
-pub const ALL_PARTS: [Part; 5] = [
-    Part::Load,
-    Part::Trades,
-    Part::Bank,
-    Part::Memory,
-    Part::Rtt,
-];
-
 /// Round-trip times of the `rtt` part when `--rtt-ms` is not given.
 pub const DEFAULT_RTTS_MS: [f64; 3] = [0.0, 1.0, 5.0];
 
-/// Parses one round-trip time: 0 to 1000 ms.
-fn rtt_ms(s: &str) -> Result<f64, String> {
-    let ms: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of milliseconds"))?;
-    if (0.0..=1_000.0).contains(&ms) {
-        Ok(ms)
-    } else {
-        Err(format!("{ms} ms is not between 0 and 1000"))
-    }
+/// Parses a count or a number of seconds: at least 1.
+fn positive(s: &str) -> Result<usize, String> {
+    s.parse()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| format!("`{s}` is not a whole number of at least 1"))
 }
 
-/// Batch sizes of the bulk load (114 is the tutorial's).
-pub const BATCH_SIZES: [usize; 3] = [114, 1_000, 5_000];
-
-/// The batch size `player-cli load` is run with in the memory part.
-pub const MEMORY_BATCH: usize = 1_000;
-
-/// Sizes with the defaults of `--quick` or of a full run filled in.
-#[derive(Debug, Clone)]
-pub struct Sizes {
-    /// Players per bulk load.
-    pub rows: usize,
-    /// Repetitions of each load and trade measurement.
-    pub repeat: usize,
-    /// Trades per one-connection measurement.
-    pub trades: usize,
-    /// Bank worker counts.
-    pub workers: Vec<usize>,
-    /// Seconds per bank run.
-    pub bank_seconds: u64,
-    /// Players of the bank workload.
-    pub bank_players: usize,
-    /// Player counts of the memory part.
-    pub memory_counts: Vec<usize>,
-    /// Round-trip times of the rtt part, 0 first, each once, ascending.
-    pub rtts_ms: Vec<f64>,
-    /// Trades per run of the rtt part.
-    pub rtt_trades: usize,
-    /// Players per load of the rtt part.
-    pub rtt_rows: usize,
-    /// Repetitions of the rtt part.
-    pub rtt_repeat: usize,
-    /// Seconds per bank run of the rtt part.
-    pub rtt_bank_seconds: u64,
+/// Parses one round-trip time: 0 to 1000 ms.
+fn rtt_ms(s: &str) -> Result<f64, String> {
+    let ms = s.parse().ok().filter(|ms| (0.0..=1_000.0).contains(ms));
+    ms.ok_or_else(|| format!("`{s}` is not a number of milliseconds from 0 to 1000"))
 }
 
 impl Args {
-    /// The sizes to use.
-    pub fn sizes(&self) -> Sizes {
-        let quick = self.quick;
-        let pick = |full: usize, small: usize| if quick { small } else { full };
-        Sizes {
-            rows: self.rows.unwrap_or(pick(100_000, 10_000)),
-            repeat: self.repeat.unwrap_or(pick(5, 1)).max(1),
-            trades: self.trades.unwrap_or(pick(5_000, 300)),
-            workers: self
-                .workers
-                .clone()
-                .unwrap_or_else(|| vec![1, 2, 4, 8, 16, 32]),
-            bank_seconds: self.bank_seconds.unwrap_or(if quick { 1 } else { 10 }),
-            bank_players: self.bank_players.unwrap_or(pick(1_000, 100)),
-            memory_counts: self.memory_counts.clone().unwrap_or_else(|| {
-                if quick {
-                    vec![10_000, 50_000]
-                } else {
-                    vec![100_000, 1_000_000]
-                }
-            }),
-            rtts_ms: {
-                let mut rtts = self.rtt_ms.clone().unwrap_or(DEFAULT_RTTS_MS.to_vec());
-                rtts.push(0.0);
-                rtts.sort_by(f64::total_cmp);
-                rtts.dedup();
-                rtts
-            },
-            rtt_trades: self.rtt_trades.unwrap_or(pick(200, 20)).max(1),
-            rtt_rows: self.rtt_rows.unwrap_or(pick(11_400, 1_140)).max(1),
-            rtt_repeat: self.rtt_repeat.unwrap_or(pick(3, 1)).max(1),
-            rtt_bank_seconds: self
-                .rtt_bank_seconds
-                .unwrap_or(if quick { 1 } else { 5 })
-                .max(1),
-        }
-    }
-
     /// The parts to run, in their order: those of `--only`, else all but
     /// `rtt`, which runs when `--rtt-ms` is given (with the others, or with
     /// those of `--only`).
     pub fn parts(&self) -> Vec<Part> {
-        ALL_PARTS
-            .into_iter()
+        Part::value_variants()
+            .iter()
+            .copied()
             .filter(|p| match p {
                 Part::Rtt => self.rtt_ms.is_some() || self.only.contains(p),
                 _ => self.only.is_empty() || self.only.contains(p),
             })
             .collect()
+    }
+
+    /// The round-trip times of the rtt part: 0 first, each once, ascending.
+    pub fn rtts_ms(&self) -> Vec<f64> {
+        let mut rtts = self.rtt_ms.clone().unwrap_or(DEFAULT_RTTS_MS.to_vec());
+        rtts.push(0.0);
+        rtts.sort_by(f64::total_cmp);
+        rtts.dedup();
+        rtts
     }
 }
 
@@ -265,24 +173,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_rtt_part_runs_when_asked_for() {
-        let parse = |args: &[&str]| {
-            Args::try_parse_from(std::iter::once("player-bench").chain(args.iter().copied()))
-                .expect("valid arguments")
-        };
-        assert!(!parse(&[]).parts().contains(&Part::Rtt));
-        let with = parse(&["--rtt-ms", "5,1"]);
-        assert_eq!(with.parts(), ALL_PARTS.to_vec());
-        assert_eq!(with.sizes().rtts_ms, vec![0.0, 1.0, 5.0]);
+    fn sizes_and_parts_follow_the_flags() {
+        let parse =
+            |args: &str| Args::try_parse_from(format!("player-bench {args}").split_whitespace());
+        let quick = parse("--quick --trades 7 --only trades --rtt-ms 5,1").expect("valid");
         assert_eq!(
-            parse(&["--only", "trades", "--rtt-ms", "0.5"]).parts(),
-            vec![Part::Trades, Part::Rtt]
+            (quick.rows, quick.trades, quick.memory_counts.clone()),
+            (10_000, 7, vec![10_000, 50_000])
         );
         assert_eq!(
-            parse(&["--only", "rtt"]).sizes().rtts_ms,
-            DEFAULT_RTTS_MS.to_vec()
+            (quick.parts(), quick.rtts_ms()),
+            (vec![Part::Trades, Part::Rtt], vec![0.0, 1.0, 5.0])
         );
-        assert!(Args::try_parse_from(["player-bench", "--rtt-ms", "-1"]).is_err());
-        assert!(Args::try_parse_from(["player-bench", "--rtt-ms", "x"]).is_err());
+        assert!(!parse("").expect("valid").parts().contains(&Part::Rtt));
+        assert!(
+            ["--rtt-ms -1", "--rtt-ms x", "--repeat 0"]
+                .iter()
+                .all(|bad| parse(bad).is_err())
+        );
     }
 }

@@ -1,176 +1,140 @@
-//! Part 4, memory: the peak resident set size of `player-cli load` for growing
+//! The memory part: the peak resident set size of `player-cli load` for growing
 //! player counts.
 //!
 //! The peak is read with `getrusage(RUSAGE_CHILDREN)`, which reports the largest
 //! child a process has waited for. So that this child is the only one, the
 //! benchmark runs it under a fresh copy of itself (`player-bench __peak-rss CMD...`),
-//! which prints the figure as one JSON line.
+//! which prints the peak in KiB, the exit code and the seconds on one line.
 
-use std::io::Write;
 use std::os::fd::AsFd;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
-use anyhow::Context;
+use anyhow::{Context, ensure};
 use nix::sys::resource::{UsageWho, getrusage};
-use serde::{Deserialize, Serialize};
 
-use crate::bench_db::BenchDb;
-use crate::cli::MEMORY_BATCH;
-use crate::player_cli::PlayerCli;
-use crate::report::{Section, Verdict, per_second, ratio, thousands};
+use crate::Bench;
+use crate::report::{Section, Show, fixed, thousands, verdict};
 
 /// The hidden first argument that makes `player-bench` a peak-RSS wrapper.
 pub const WRAPPER_ARG: &str = "__peak-rss";
+
+/// The batch size `player-cli load` is run with.
+pub const BATCH: usize = 1_000;
 
 /// The largest count's peak may be at most this multiple of the smallest's
 /// ("does not grow", with room for allocator noise).
 pub const GROWTH_LIMIT: f64 = 1.25;
 
-/// What the wrapper prints.
-#[derive(Debug, Serialize, Deserialize)]
-struct Measured {
-    /// Peak resident set size of the command, in KiB.
-    peak_rss_kib: u64,
-    /// Its exit code (-1 if killed by a signal).
-    exit_code: i32,
-    /// Seconds from start to exit.
-    seconds: f64,
-}
-
-/// The wrapper: runs `argv` with its output sent to stderr, then prints a
-/// [`Measured`] line on stdout. Exits 0 once the command ran, whatever its status.
+/// The wrapper: runs `argv` with its output sent to stderr, then prints
+/// `PEAK_KIB EXIT_CODE SECONDS` on stdout. Exits 0 once the command ran,
+/// whatever its status.
 pub fn wrapper_main(argv: &[String]) -> ExitCode {
-    let Some((program, args)) = argv.split_first() else {
-        eprintln!("usage: player-bench {WRAPPER_ARG} COMMAND [ARGS...]");
-        return ExitCode::from(2);
-    };
-    match measure(program, args) {
-        Ok(m) => {
-            let line = serde_json::to_string(&m).unwrap_or_default();
-            let _ = writeln!(std::io::stdout(), "{line}");
-            ExitCode::SUCCESS
-        }
+    match measure(argv) {
+        Ok((kib, code, seconds)) => println!("{kib} {code} {seconds}"),
         Err(e) => {
             eprintln!("{WRAPPER_ARG}: {e:#}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
     }
+    ExitCode::SUCCESS
 }
 
-fn measure(program: &str, args: &[String]) -> anyhow::Result<Measured> {
+/// Runs `argv` and returns its peak RSS in KiB, its exit code (-1 if killed
+/// by a signal) and its seconds from start to exit.
+fn measure(argv: &[String]) -> anyhow::Result<(i64, i32, f64)> {
+    let (program, args) = argv
+        .split_first()
+        .context("usage: player-bench __peak-rss COMMAND [ARGS...]")?;
     let start = Instant::now();
-    // The command's stdout goes to our stderr: our stdout carries only the figure.
+    // The command's stdout goes to our stderr: our stdout carries only the figures.
     let stdout = Stdio::from(std::io::stderr().as_fd().try_clone_to_owned()?);
-    let status = Command::new(program)
-        .args(args)
-        .stdout(stdout)
-        .status()
-        .with_context(|| format!("cannot start {program}"))?;
+    let status = Command::new(program).args(args).stdout(stdout).status();
+    let status = status.with_context(|| format!("cannot start {program}"))?;
     let seconds = start.elapsed().as_secs_f64();
-    let usage = getrusage(UsageWho::RUSAGE_CHILDREN)?;
-    Ok(Measured {
-        // ru_maxrss is in KiB on Linux.
-        peak_rss_kib: u64::try_from(usage.max_rss()).unwrap_or(0),
-        exit_code: status.code().unwrap_or(-1),
+    // ru_maxrss is in KiB on Linux.
+    Ok((
+        getrusage(UsageWho::RUSAGE_CHILDREN)?.max_rss(),
+        status.code().unwrap_or(-1),
         seconds,
-    })
+    ))
 }
 
-/// One measured `load`.
-struct LoadRun {
-    count: usize,
-    measured: Measured,
-}
-
-/// Measures `player-cli load --count N --batch 1000` for each count. `Ok(None)`
-/// when `player-cli` has no `load` command (the reason is printed).
-pub fn run(db: &mut BenchDb, cli: &PlayerCli, counts: &[usize]) -> anyhow::Result<Option<Section>> {
-    if let Some(why) = cli.missing("load") {
+/// Measures `player-cli load --count N --batch 1000` for each of
+/// `--memory-counts`; skipped when `player-cli` has no `load` command.
+pub fn run(b: &mut Bench, show: Show) -> anyhow::Result<()> {
+    if let Some(why) = b.player_cli.missing("load") {
         eprintln!("memory: skipped ({why})");
-        return Ok(None);
+        return Ok(());
     }
     let me = std::env::current_exe()?;
-    let me = me.to_string_lossy();
-    let batch = MEMORY_BATCH.to_string();
     let mut runs = Vec::new();
-    for &count in counts {
-        db.reset()?;
-        let count_s = count.to_string();
-        let out = cli.run(
-            &[&me, WRAPPER_ARG],
-            ["load", "--count", &count_s, "--batch", &batch],
+    for &count in &b.args.memory_counts {
+        b.db.reset()?;
+        let (n, batch) = (count.to_string(), BATCH.to_string());
+        let out = b.player_cli.output(
+            &[&me.to_string_lossy(), WRAPPER_ARG],
+            &["load", "--count", &n, "--batch", &batch],
         )?;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let measured: Measured = serde_json::from_str(stdout.trim())
-            .with_context(|| format!("{WRAPPER_ARG} printed {stdout:?}"))?;
-        if measured.exit_code != 0 {
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            anyhow::bail!(
-                "player-cli load --count {count} exited with {}: {}",
-                measured.exit_code,
-                stderr.trim()
-            );
-        }
-        db.expect_count(count, &format!("player-cli load --count {count}"))?;
-        eprintln!(
-            "  memory load {count}: peak {:.1} MiB, {}/s",
-            mib(measured.peak_rss_kib),
-            thousands(per_second(count, secs(measured.seconds)))
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
         );
-        runs.push(LoadRun { count, measured });
+        let figures: Vec<f64> = stdout
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        let &[kib, code, seconds] = &figures[..] else {
+            anyhow::bail!("{WRAPPER_ARG} printed {stdout:?}")
+        };
+        ensure!(
+            code == 0.0,
+            "player-cli load --count {count} exited with {code}: {}",
+            stderr.trim()
+        );
+        b.db.expect_count(count, &format!("player-cli load --count {count}"))?;
+        let (mib, rate) = (kib / 1024.0, count as f64 / seconds.max(1e-9));
+        eprintln!(
+            "  memory load {count}: peak {mib:.1} MiB, {}/s",
+            thousands(rate)
+        );
+        runs.push((count, mib, seconds, rate));
     }
-    db.reset()?;
-    Ok(Some(section(&runs)))
-}
-
-fn section(runs: &[LoadRun]) -> Section {
+    b.db.reset()?;
+    let header = "players | peak RSS MiB | vs smallest | seconds | players/s";
     let mut section = Section::new(
-        format!("Peak memory of `player-cli load --batch {MEMORY_BATCH}`"),
-        &[
-            "players",
-            "peak RSS MiB",
-            "vs smallest",
-            "seconds",
-            "players/s",
-        ],
+        format!("Peak memory of `player-cli load --batch {BATCH}`"),
+        header,
     );
-    let base = runs
-        .first()
-        .map_or(f64::NAN, |r| r.measured.peak_rss_kib as f64);
-    for r in runs {
-        let m = &r.measured;
-        section.row(vec![
-            thousands(r.count as f64),
-            format!("{:.1}", mib(m.peak_rss_kib)),
-            ratio(m.peak_rss_kib as f64 / base),
-            format!("{:.1}", m.seconds),
-            thousands(per_second(r.count, secs(m.seconds))),
-        ]);
+    let (Some(&first), Some(&last)) = (runs.first(), runs.last()) else {
+        return Ok(());
+    };
+    for (count, mib, seconds, rate) in runs {
+        let mut row = vec![
+            thousands(count as f64),
+            format!("{mib:.1}"),
+            fixed(mib / first.1),
+        ];
+        row.extend([format!("{seconds:.1}"), thousands(rate)]);
+        section.row(row);
     }
-    if let (Some(first), Some(last)) = (runs.first(), runs.last()) {
-        let growth = last.measured.peak_rss_kib as f64 / first.measured.peak_rss_kib as f64;
-        section.note(format!(
-            "Memory does not grow with the number of players (peak at {} ≤ {GROWTH_LIMIT} × peak at {}): {} ({}×).",
-            thousands(last.count as f64),
-            thousands(first.count as f64),
-            Verdict::of(growth <= GROWTH_LIMIT),
-            ratio(growth)
-        ));
-    }
+    let (growth, most, least) = (
+        last.1 / first.1,
+        thousands(last.0 as f64),
+        thousands(first.0 as f64),
+    );
+    section.note(format!(
+        "Memory does not grow with the number of players (peak at {most} ≤ {GROWTH_LIMIT} × peak at {least}): \
+         {} ({}×).",
+        verdict(growth <= GROWTH_LIMIT),
+        fixed(growth)
+    ));
     section.note(
         "Peak RSS of the player-cli process (getrusage RUSAGE_CHILDREN); seconds are from process start to exit \
          (start-up and connecting included). The row count is checked after every load.",
     );
-    section
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
-}
-
-fn secs(s: f64) -> std::time::Duration {
-    std::time::Duration::from_secs_f64(s.max(1e-9))
+    show(&section);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -179,9 +143,9 @@ mod tests {
 
     #[test]
     fn measures_a_command_and_keeps_its_exit_code() {
-        let m = measure("sh", &["-c".into(), "exit 3".into()]).expect("sh runs");
-        assert_eq!(m.exit_code, 3);
-        assert!(m.peak_rss_kib > 0 && m.seconds >= 0.0, "{m:?}");
-        assert!(measure("/nonexistent/program", &[]).is_err());
+        let (kib, code, seconds) =
+            measure(&["sh".into(), "-c".into(), "exit 3".into()]).expect("sh runs");
+        assert!(kib > 0 && code == 3 && seconds >= 0.0);
+        assert!(measure(&["/nonexistent/program".into()]).is_err());
     }
 }

@@ -2,13 +2,11 @@
 //! (peewee with PyMySQL, the tutorial's `bulk_create` and `trade`), run with the
 //! Python of the virtual environment `scripts/bench.sh` installs.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, ensure};
 use player_core::db::DatabaseUrl;
-use serde::Deserialize;
 
 use crate::counters::{CommandCounts, SessionCounters};
 
@@ -23,57 +21,39 @@ const VENV_PYTHON: &str = concat!(
 /// The tutorial's batch size for `bulk_create`.
 pub const BATCH: usize = 114;
 
-/// A Python with peewee and PyMySQL, and the harness.
-#[derive(Debug, Clone)]
+/// A Python with peewee and PyMySQL.
+#[derive(Debug)]
 pub struct Peewee {
     python: PathBuf,
-    script: PathBuf,
 }
 
-/// One timed run of the harness.
-#[derive(Debug)]
-pub struct PeeweeRun {
-    /// Players inserted, or trades made, per second of the timed loop.
-    pub per_second: f64,
-    /// What the connection sent per player batch or per trade, from its session counters.
-    pub counts: Option<CommandCounts>,
-}
-
-/// The harness's stdout line.
-#[derive(Debug, Deserialize)]
-struct Printed {
-    count: usize,
-    per_second: f64,
-}
+/// One timed run of the harness: players inserted, or trades made, per second
+/// of the timed loop, and what the connection sent per batch or trade.
+pub type PeeweeRun = (f64, Option<CommandCounts>);
 
 impl Peewee {
     /// `python` (else the environment's), checked: it runs, and imports peewee
     /// and PyMySQL. `Err` holds the reason to print when the column is skipped.
     pub fn find(python: Option<PathBuf>) -> Result<Self, String> {
         let python = python.unwrap_or_else(|| PathBuf::from(VENV_PYTHON));
-        let script = PathBuf::from(SCRIPT);
-        if !script.is_file() {
-            return Err(format!("{} not found", script.display()));
+        let path = python.display();
+        let import = Command::new(&python)
+            .args(["-c", "import peewee, pymysql"])
+            .output();
+        match import {
+            _ if !python.is_file() => Err(format!(
+                "{path} not found; `scripts/bench.sh` installs it (or pass --peewee-python)"
+            )),
+            Err(e) => Err(format!("cannot run {path}: {e}")),
+            Ok(out) if !out.status.success() => {
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                Err(format!(
+                    "{path} cannot import peewee and PyMySQL: {}",
+                    stderr.trim()
+                ))
+            }
+            Ok(_) => Ok(Self { python }),
         }
-        if !python.is_file() {
-            return Err(format!(
-                "{} not found; `scripts/bench.sh` installs it (or pass --peewee-python)",
-                python.display()
-            ));
-        }
-        let out = Command::new(&python)
-            .args(["-c", "import peewee, pymysql; print(peewee.__version__)"])
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
-        if !out.status.success() {
-            return Err(format!(
-                "{} cannot import peewee and PyMySQL: {}",
-                python.display(),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        Ok(Self { python, script })
     }
 
     /// The tutorial's `Player.bulk_create` of the first `count` players of
@@ -85,19 +65,11 @@ impl Peewee {
         count: usize,
         batch: usize,
     ) -> anyhow::Result<PeeweeRun> {
-        let batches = count.div_ceil(batch.max(1));
+        let (n, b, csv) = (count.to_string(), batch.to_string(), csv.to_string_lossy());
         self.run(
             url,
-            &[
-                "load",
-                "--count",
-                &count.to_string(),
-                "--batch",
-                &batch.to_string(),
-                "--rows",
-                &csv.to_string_lossy(),
-            ],
-            batches,
+            &["load", "--count", &n, "--batch", &b, "--rows", &csv],
+            count.div_ceil(batch),
         )
     }
 
@@ -110,47 +82,34 @@ impl Peewee {
         a: &str,
         b: &str,
     ) -> anyhow::Result<PeeweeRun> {
-        self.run(
-            url,
-            &[
-                "trade",
-                "--count",
-                &count.to_string(),
-                "--seller",
-                a,
-                "--buyer",
-                b,
-                "--amount",
-                "1",
-                "--price",
-                "1",
-            ],
-            count,
-        )
+        let n = count.to_string();
+        let args = [
+            "trade", "--count", &n, "--seller", a, "--buyer", b, "--amount", "1", "--price", "1",
+        ];
+        self.run(url, &args, count)
     }
 
     /// Runs the harness with `--print-counters`; the URL goes in `DATABASE_URL`,
     /// out of the process list.
     fn run(&self, url: &DatabaseUrl, args: &[&str], units: usize) -> anyhow::Result<PeeweeRun> {
-        let out = Command::new(&self.python)
-            .arg(&self.script)
+        let mut cmd = Command::new(&self.python);
+        cmd.arg(SCRIPT)
             .args(args)
             .arg("--print-counters")
-            .env("DATABASE_URL", url.expose())
+            .env("DATABASE_URL", url.expose());
+        let out = cmd
             .stdin(Stdio::null())
             .output()
-            .with_context(|| format!("cannot start {}", self.python.display()))?;
+            .context("cannot start the peewee harness")?;
         let stderr = String::from_utf8_lossy(&out.stderr);
-        if !out.status.success() {
-            bail!(
-                "bench_peewee.py {} failed ({}): {}",
-                args.join(" "),
-                out.status,
-                stderr.trim()
-            );
-        }
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        parse(&stdout, &stderr, units)
+        ensure!(
+            out.status.success(),
+            "bench_peewee.py {} failed ({}): {}",
+            args.join(" "),
+            out.status,
+            stderr.trim()
+        );
+        parse(&String::from_utf8_lossy(&out.stdout), &stderr, units)
     }
 }
 
@@ -159,22 +118,23 @@ fn parse(stdout: &str, stderr: &str, units: usize) -> anyhow::Result<PeeweeRun> 
     let line = stdout
         .lines()
         .rev()
-        .find(|l| l.trim_start().starts_with('{'))
-        .context("bench_peewee.py printed no JSON line")?;
-    let printed: Printed = serde_json::from_str(line).context("bench_peewee.py's JSON line")?;
-    anyhow::ensure!(
-        printed.per_second.is_finite() && printed.per_second > 0.0 && printed.count > 0,
+        .find(|l| l.starts_with('{'))
+        .context("bench_peewee.py printed no JSON")?;
+    let printed: serde_json::Value =
+        serde_json::from_str(line).context("bench_peewee.py's JSON line")?;
+    let rate = printed["per_second"].as_f64().unwrap_or(0.0);
+    ensure!(
+        rate.is_finite() && rate > 0.0,
         "bench_peewee.py measured nothing: {line}"
     );
-    let counts = stderr
+    let counters = stderr
         .lines()
         .rev()
-        .find_map(|l| serde_json::from_str::<BTreeMap<String, f64>>(l.trim()).ok())
-        .and_then(|sent: SessionCounters| CommandCounts::from_deltas(&sent, units));
-    Ok(PeeweeRun {
-        per_second: printed.per_second,
-        counts,
-    })
+        .find_map(|l| serde_json::from_str::<SessionCounters>(l).ok());
+    Ok((
+        rate,
+        counters.and_then(|sent| CommandCounts::from_deltas(&sent, units)),
+    ))
 }
 
 #[cfg(test)]
@@ -183,36 +143,11 @@ mod tests {
 
     #[test]
     fn parses_the_rate_and_the_counters() {
-        let run = parse(
-            "{\"mode\": \"trade\", \"count\": 10, \"seconds\": 0.5, \"per_second\": 20.0}\n",
-            "{\"com_select\": 20, \"com_update\": 20, \"com_commit\": 20}\n",
-            10,
-        )
-        .expect("parses");
-        assert_eq!(run.per_second, 20.0);
-        let counts = run.counts.expect("counts");
-        assert_eq!((counts.statements, counts.round_trips), (6.0, 6.0));
-        let no_counters = parse(
-            "{\"mode\": \"load\", \"count\": 10, \"seconds\": 1.0, \"per_second\": 10.0}",
-            "",
-            1,
-        )
-        .expect("parses");
-        assert!(no_counters.counts.is_none());
+        let trade = r#"{"mode": "trade", "count": 10, "seconds": 0.5, "per_second": 20.0}"#;
+        let counters = r#"{"com_select": 20, "com_update": 20, "com_commit": 20}"#;
+        let (rate, counts) = parse(trade, counters, 10).expect("parses");
+        assert_eq!((rate, counts.map(|c| c.round_trips)), (20.0, Some(6.0)));
         assert!(parse("nothing", "", 1).is_err());
-        assert!(
-            parse(
-                "{\"mode\": \"load\", \"count\": 0, \"seconds\": 0, \"per_second\": 0.0}",
-                "",
-                1
-            )
-            .is_err()
-        );
-    }
-
-    #[test]
-    fn a_missing_python_is_a_reason_not_an_error() {
-        let why = Peewee::find(Some("/nonexistent/python".into())).expect_err("missing");
-        assert!(why.contains("not found"), "{why}");
+        assert!(parse(r#"{"mode": "load", "count": 0, "per_second": 0.0}"#, "", 1).is_err());
     }
 }

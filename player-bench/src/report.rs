@@ -1,71 +1,44 @@
-//! Printing results: sections with a table and notes, as aligned text or Markdown,
-//! and the number formats they use.
+//! Printing results: sections with a table and notes, as aligned text or
+//! Markdown; the number formats they use; and the results block of a document.
 
-use std::fmt;
 use std::time::Duration;
 
 use comfy_table::{Cell, CellAlignment, Table, presets};
 
-/// Whether a figure meets its target. Informational: a miss does not fail the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// The target is met.
-    Pass,
-    /// The target is missed.
-    Miss,
+/// PASS or MISS: whether a figure meets its target. Informational: a miss
+/// does not fail the run.
+pub fn verdict(met: bool) -> String {
+    if met { "PASS" } else { "MISS" }.into()
 }
 
-impl Verdict {
-    /// `Pass` if `met`.
-    pub fn of(met: bool) -> Self {
-        if met { Verdict::Pass } else { Verdict::Miss }
-    }
-}
+/// Where a part prints its sections as they are done.
+pub type Show<'a> = &'a mut dyn FnMut(&Section);
 
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Verdict::Pass => "PASS",
-            Verdict::Miss => "MISS",
-        })
-    }
-}
-
-/// One titled table with notes under it.
+/// One titled table with notes under it, and preformatted blocks (a text chart) after them.
+#[derive(Default)]
 pub struct Section {
     title: String,
     header: Vec<String>,
     rows: Vec<Vec<String>>,
     notes: Vec<String>,
-    /// (caption, preformatted text) pairs.
     blocks: Vec<(String, String)>,
-    numbers_right: bool,
+    words_left: bool,
 }
 
 impl Section {
-    /// A section with these column headers.
-    pub fn new(title: impl Into<String>, header: &[&str]) -> Self {
+    /// A section whose column headers are `header`, separated by ` | `.
+    pub fn new(title: impl Into<String>, header: &str) -> Self {
+        let header = header.split(" | ").map(str::to_owned).collect();
         Self {
             title: title.into(),
-            header: header.iter().map(|h| (*h).to_owned()).collect(),
-            rows: Vec::new(),
-            notes: Vec::new(),
-            blocks: Vec::new(),
-            numbers_right: true,
+            header,
+            ..Self::default()
         }
     }
 
-    /// Adds a row (one cell per header).
+    /// Adds a row (one cell per header; missing cells stay empty).
     pub fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
-    }
-
-    /// The last row added, to append cells to.
-    ///
-    /// # Panics
-    /// If no row was added yet.
-    pub fn last_row(&mut self) -> &mut Vec<String> {
-        self.rows.last_mut().expect("a row was added")
     }
 
     /// Adds a note printed under the table.
@@ -75,12 +48,11 @@ impl Section {
 
     /// Aligns every cell to the left (for a table of descriptions, not figures).
     pub fn left_aligned(mut self) -> Self {
-        self.numbers_right = false;
+        self.words_left = true;
         self
     }
 
-    /// Adds preformatted text (a text chart, say) after the notes, under a
-    /// caption; in Markdown it goes in a code block.
+    /// Adds preformatted text under a caption; in Markdown it goes in a code block.
     pub fn preformatted(&mut self, caption: impl Into<String>, text: impl Into<String>) {
         self.blocks.push((caption.into(), text.into()));
     }
@@ -88,39 +60,42 @@ impl Section {
     /// The section as text: a boxed table, or a Markdown table and list.
     pub fn render(&self, markdown: bool) -> String {
         let mut table = Table::new();
-        table.load_preset(if markdown {
+        let preset = if markdown {
             presets::ASCII_MARKDOWN
         } else {
             presets::UTF8_FULL_CONDENSED
-        });
-        table.set_header(&self.header);
+        };
+        table.load_preset(preset).set_header(&self.header);
         for row in &self.rows {
-            table.add_row(row.iter().map(|text| {
+            let mut cells = row.clone();
+            cells.resize(self.header.len(), String::new());
+            table.add_row(cells.into_iter().map(|text| {
                 // Numbers read best right-aligned, words left-aligned.
-                let numeric = self.numbers_right
+                let numeric = !self.words_left
                     && (text.starts_with(|c: char| c.is_ascii_digit()) || text == "n/a");
-                Cell::new(text).set_alignment(if numeric {
+                let align = if numeric {
                     CellAlignment::Right
                 } else {
                     CellAlignment::Left
-                })
+                };
+                Cell::new(text).set_alignment(align)
             }));
         }
-        let mut out = if markdown {
-            format!("### {}\n\n{table}\n", self.title)
+        let (mut out, bullet) = if markdown {
+            (format!("### {}\n\n{table}\n", self.title), "- ")
         } else {
-            format!("== {} ==\n{table}\n", self.title)
+            (format!("== {} ==\n{table}\n", self.title), "  ")
         };
-        if !self.notes.is_empty() {
-            out.push('\n');
-        }
-        for note in &self.notes {
-            out += &if markdown {
-                format!("- {note}\n")
-            } else {
-                format!("  {note}\n")
-            };
-        }
+        let notes: String = self
+            .notes
+            .iter()
+            .map(|note| format!("{bullet}{note}\n"))
+            .collect();
+        out += &if notes.is_empty() {
+            notes
+        } else {
+            format!("\n{notes}")
+        };
         for (caption, text) in &self.blocks {
             out += &if markdown {
                 format!("\n{caption}:\n\n```text\n{text}```\n")
@@ -145,12 +120,11 @@ pub fn results_block(sections: &[String], quick: bool) -> String {
     } else {
         "full sizes"
     };
-    let mut out = format!(
-        "_Measured on {} UTC by `player-bench` ({sizes})._\n\n",
-        utc_date_now()
-    );
-    out += &sections.join("\n");
-    out
+    let today = time::OffsetDateTime::now_utc().date();
+    format!(
+        "_Measured on {today} UTC by `player-bench` ({sizes})._\n\n{}",
+        sections.join("\n")
+    )
 }
 
 /// `doc` with the text between [`RESULTS_BEGIN`] and [`RESULTS_END`] replaced by `results`.
@@ -160,54 +134,20 @@ pub fn replace_results(doc: &str, results: &str) -> anyhow::Result<String> {
     };
     anyhow::ensure!(begin < end, "the results markers are in the wrong order");
     let head = &doc[..begin + RESULTS_BEGIN.len()];
-    let tail = &doc[end..];
-    Ok(format!("{head}\n\n{}\n\n{tail}", results.trim()))
+    Ok(format!("{head}\n\n{}\n\n{}", results.trim(), &doc[end..]))
 }
 
-/// Today's date in UTC, `YYYY-MM-DD`.
-fn utc_date_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (y, m, d) = civil_from_days(i64::try_from(secs / 86_400).unwrap_or(0));
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-/// An integer with thousands separators: `1234567.8` → `1,234,568`.
+/// A count or rate rounded to an integer, with thousands separators: `1234567.8` → `1,234,568`.
 pub fn thousands(x: f64) -> String {
-    if !x.is_finite() {
-        return "n/a".into();
+    if x.is_finite() && x >= 0.0 {
+        indicatif::HumanCount(x.round() as u64).to_string()
+    } else {
+        "n/a".into()
     }
-    let digits = format!("{:.0}", x.abs());
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if x < -0.5 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
-/// A ratio with two decimals.
-pub fn ratio(x: f64) -> String {
+/// A ratio, or milliseconds, with two decimals; n/a when missing.
+pub fn fixed(x: f64) -> String {
     if x.is_finite() {
         format!("{x:.2}")
     } else {
@@ -233,61 +173,4 @@ pub fn median(values: &[f64]) -> f64 {
         .get(sorted.len().saturating_sub(1) / 2)
         .copied()
         .unwrap_or(f64::NAN)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats() {
-        assert_eq!(thousands(0.0), "0");
-        assert_eq!(thousands(999.4), "999");
-        assert_eq!(thousands(1_234_567.8), "1,234,568");
-        assert_eq!(thousands(-1_000.0), "-1,000");
-        assert_eq!(ratio(0.912), "0.91");
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.0);
-        assert!(median(&[]).is_nan());
-    }
-
-    #[test]
-    fn dates_and_results_markers() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_416), (2025, 11, 24));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-
-        let doc = format!("# T\n\n{RESULTS_BEGIN}\nold\n{RESULTS_END}\n\nafter\n");
-        let new = replace_results(&doc, "new\n").expect("markers");
-        assert_eq!(
-            new,
-            format!("# T\n\n{RESULTS_BEGIN}\n\nnew\n\n{RESULTS_END}\n\nafter\n")
-        );
-        assert_eq!(replace_results(&new, "new").expect("again"), new);
-        assert!(replace_results("no markers", "x").is_err());
-        let block = results_block(&["### A\n".into(), "### B\n".into()], true);
-        assert!(
-            block.starts_with("_Measured on ") && block.contains("`--quick`"),
-            "{block}"
-        );
-        assert!(block.ends_with("### A\n\n### B\n"), "{block}");
-    }
-
-    #[test]
-    fn markdown_section_is_a_table_and_a_list() {
-        let mut s = Section::new("T", &["a", "b"]);
-        s.row(vec!["x".into(), "1".into()]);
-        s.note("n");
-        let md = s.render(true);
-        assert!(md.starts_with("### T\n\n|"), "{md}");
-        assert!(md.contains("| x "), "{md}");
-        assert!(md.ends_with("\n- n\n"), "{md}");
-        s.preformatted("Chart", "x ██\n");
-        assert!(
-            s.render(true)
-                .ends_with("- n\n\nChart:\n\n```text\nx ██\n```\n")
-        );
-        assert!(s.render(false).ends_with("  n\n\nChart:\nx ██\n"));
-    }
 }

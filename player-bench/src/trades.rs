@@ -1,18 +1,23 @@
-//! Part 2, trades on one connection: `player_core::trade` against the command-line
-//! client running the six statements of the lock-then-update pattern.
+//! The trades part, on one connection: `player_core::trade` against the
+//! command-line client running the six statements of the lock-then-update
+//! pattern, and against the tutorial's peewee trade. [`measure`] also runs the
+//! round-trip part's trades.
 
+use std::io::Write;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, ensure};
+use anyhow::ensure;
 use diesel::mysql::MysqlConnection;
+use player_core::db;
+use player_core::ledger::{self, IdempotencyKey};
 use player_core::{NewPlayer, PlayerId, Trade, TradeOutcome, players};
 
-use crate::bench_db::BenchDb;
-use crate::client::Client;
-use crate::counters::{CommandCounts, read_overhead, session_counters};
-use crate::peewee::Peewee;
-use crate::report::{Section, Verdict, median, per_second, progress, ratio, thousands};
+use crate::Bench;
+use crate::counters::{counted, read_overhead};
+use crate::probe;
+use crate::report::{Section, Show, fixed, per_second, progress, thousands, verdict};
 use crate::sql_files::{self, CLIENT_STATEMENTS_PER_TRADE, trade_direction, write_file};
+use crate::tally::{self, Setup, Tally};
 
 /// The first trader.
 pub const A: &str = "bench-trader-a";
@@ -21,9 +26,9 @@ pub const B: &str = "bench-trader-b";
 /// What each trader holds at the start, of coins and of goods.
 const START: i32 = 1_000_000;
 
-/// Our rate must reach this share of the client's.
+/// Target: our rate reaches this share of the client's.
 pub const TARGET: f64 = 1.0;
-/// Our rate must reach this multiple of the tutorial's peewee trade.
+/// Target: our rate reaches this multiple of the tutorial's peewee trade.
 pub const PEEWEE_TARGET: f64 = 2.0;
 
 /// Which of the core's trades our side calls.
@@ -33,174 +38,146 @@ pub enum Form {
     Transactional,
     /// `player_core::trade_in_one_statement`: the joined UPDATE alone, in autocommit.
     OneStatement,
+    /// `player_core::ledger::trade` with a fresh key each: the key row, then the
+    /// transactional trade, in one transaction.
+    Keyed,
 }
 
-impl Form {
-    /// The function's name, for tables.
-    pub fn label(self) -> &'static str {
-        match self {
-            Form::Transactional => "Diesel player_core::trade",
-            Form::OneStatement => "Diesel trade_in_one_statement",
-        }
-    }
-}
-
-/// A side of the comparison on one connection.
+/// A side of a trade comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Side {
+pub enum Side {
+    /// Ours, in one of the core's forms.
     Ours(Form),
+    /// The client running the six lock-then-update statements.
     Client,
+    /// The client sending the core's `UPDATE ... JOIN` alone in autocommit.
+    ClientJoin,
+    /// The tutorial's peewee trade.
     Peewee,
 }
 
-/// Runs the trade comparison with `count` trades per side and returns its
-/// section. `peewee` is the tutorial's side, or why it is missing.
-pub fn run(
-    db: &mut BenchDb,
-    client: &Client,
-    peewee: Result<&Peewee, &str>,
-    count: usize,
-    repeat: usize,
-) -> anyhow::Result<Section> {
-    let dir = tempfile::tempdir()?;
-    let file = dir.path().join("trades.sql");
-    write_file(&file, |w| sql_files::write_trades(w, count, A, B))?;
-
-    let mut sides = vec![
-        Side::Ours(Form::Transactional),
+/// The sides of this part, with their labels.
+const SIDES: [(Side, &str); 5] = [
+    (Side::Ours(Form::Transactional), "Diesel player_core::trade"),
+    (
         Side::Ours(Form::OneStatement),
-        Side::Client,
-    ];
-    if peewee.is_ok() {
-        sides.push(Side::Peewee);
-    }
-    let overhead = read_overhead(db.conn())?;
-    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); sides.len()];
-    let mut counts: Vec<Option<CommandCounts>> = sides.iter().map(|_| None).collect();
-    for round in 0..repeat {
-        // Rotate who goes first so a drift in the machine hits every side alike.
-        for k in 0..sides.len() {
-            let i = (k + round) % sides.len();
-            setup(db.conn())?;
-            let (label, took) = match sides[i] {
-                Side::Ours(form) => {
-                    let before = session_counters(db.conn())?;
-                    let took = trade_ours(db.conn(), count, form)?;
-                    let after = session_counters(db.conn())?;
-                    if counts[i].is_none() {
-                        counts[i] = CommandCounts::between(&before, &after, &overhead, count);
-                    }
-                    (form.label(), took)
-                }
-                Side::Client => ("client", client.run_file(&file)?),
-                Side::Peewee => {
-                    let run = peewee.map_err(|why| anyhow::anyhow!("{why}"))?.trade(
-                        db.url(),
-                        count,
-                        A,
-                        B,
-                    )?;
-                    if counts[i].is_none() {
-                        counts[i] = run.counts;
-                    }
-                    (
-                        "peewee",
-                        Duration::from_secs_f64(count as f64 / run.per_second),
-                    )
-                }
-            };
-            check_balances(db.conn(), count, label)?;
-            let rate = per_second(count, took);
-            progress(&format!("trades {label}"), rate);
-            rates[i].push(rate);
-        }
-    }
-    db.reset()?;
+        "Diesel trade_in_one_statement",
+    ),
+    (Side::Ours(Form::Keyed), "Diesel ledger::trade (keyed)"),
+    (Side::Client, "client, same pattern"),
+    (Side::Peewee, "peewee, the tutorial's trade"),
+];
 
-    let medians: Vec<f64> = rates.iter().map(|r| median(r)).collect();
-    let rate_of = |side: Side| {
-        sides
-            .iter()
-            .position(|s| *s == side)
-            .map_or(f64::NAN, |i| medians[i])
-    };
-    let (theirs, tutorial) = (rate_of(Side::Client), rate_of(Side::Peewee));
-    let mut section = Section::new(
-        format!(
-            "Trades on one connection ({} trades, trades/s, median of {repeat})",
-            thousands(count as f64)
-        ),
-        &[
-            "side",
-            "trades/s",
-            "statements / trade",
-            "round trips / trade",
-            "vs client",
-            &format!("target ≥ {TARGET}"),
-            "ours / peewee",
-            &format!("target ≥ {PEEWEE_TARGET}"),
-        ],
-    );
-    for (i, side) in sides.iter().enumerate() {
-        let rate = medians[i];
-        let (statements, round_trips) = match (side, &counts[i]) {
-            (Side::Client, _) => (
-                CLIENT_STATEMENTS_PER_TRADE.to_string(),
-                CLIENT_STATEMENTS_PER_TRADE.to_string(),
-            ),
-            (_, Some(c)) => (
-                format!("{:.1}", c.statements),
-                format!("{:.1}", c.round_trips),
-            ),
-            (_, None) => ("n/a".into(), "n/a".into()),
+/// `count` trades by each of `sides`, set up as `at` says. Balances are
+/// checked after every run.
+pub fn measure(at: &mut Setup, sides: &[Side], count: usize) -> anyhow::Result<Vec<(Side, Tally)>> {
+    let dir = tempfile::tempdir()?;
+    let (six, join) = (dir.path().join("six.sql"), dir.path().join("join.sql"));
+    let probed = at.probed;
+    write_file(&six, |w| {
+        probe::write(w, probed, |w| sql_files::write_trades(w, count, A, B))
+    })?;
+    let write_join = |w: &mut dyn Write| sql_files::write_trades_one_statement(w, count, A, B);
+    write_file(&join, |w| probe::write(w, probed, write_join))?;
+    let mut conn = db::connect(&at.url)?;
+    let overhead = read_overhead(&mut conn)?;
+    tally::measure(sides, at.repeat, |side| {
+        setup(at.db.conn())?;
+        let (took, counts) = match (side, at.peewee) {
+            (Side::Ours(form), _) => {
+                counted(&mut conn, &overhead, count, |c| trade_ours(c, count, form))?
+            }
+            (Side::Client, _) => probe::run(at.client, &six, probed, count)?,
+            (Side::ClientJoin, _) => probe::run(at.client, &join, probed, count)?,
+            (Side::Peewee, Ok(peewee)) => {
+                let (rate, counts) = peewee.trade(&at.url, count, A, B)?;
+                (Duration::from_secs_f64(count as f64 / rate), counts)
+            }
+            (Side::Peewee, Err(_)) => return Ok(None),
         };
-        let ours = matches!(side, Side::Ours(_));
-        let verdict = |met: bool, other: f64| {
+        let label = format!("{}trades {side:?}", at.prefix);
+        check_balances(at.db.conn(), count, &label)?;
+        progress(&label, per_second(count, took));
+        Ok(Some((per_second(count, took), counts)))
+    })
+}
+
+/// Runs the trade comparison of `--trades` trades per side and shows its section.
+pub fn run(b: &mut Bench, show: Show) -> anyhow::Result<()> {
+    let count = b.args.trades;
+    let at = &mut Setup::direct(b);
+    let tallies = measure(at, &SIDES.map(|(side, _)| side), count)?;
+    at.db.reset()?;
+    let theirs = tally::of(&tallies, Side::Client).rate();
+    let tutorial = tally::of(&tallies, Side::Peewee).rate();
+    let (n, repeat) = (thousands(count as f64), at.repeat);
+    let title = format!("Trades on one connection ({n} trades, trades/s, median of {repeat})");
+    let mut section = Section::new(
+        title,
+        &format!(
+            "side | trades/s | statements / trade | round trips / trade | vs client \
+             | target ≥ {TARGET} | ours / peewee | target ≥ {PEEWEE_TARGET}"
+        ),
+    );
+    let mut notes = Vec::new();
+    for ((side, label), (_, t)) in SIDES.iter().zip(&tallies) {
+        let (ours, rate) = (matches!(side, Side::Ours(_)), t.rate());
+        let verdict = |met, other: f64| {
             if ours && other.is_finite() {
-                Verdict::of(met).to_string()
+                verdict(met)
             } else {
-                String::new()
+                "".into()
             }
         };
-        section.row(vec![
-            match side {
-                Side::Ours(form) => form.label().into(),
-                Side::Client => "client, same pattern".into(),
-                Side::Peewee => "peewee, the tutorial's trade".into(),
-            },
-            thousands(rate),
-            statements,
-            round_trips,
-            ratio(rate / theirs),
-            verdict(rate >= TARGET * theirs, theirs),
-            if ours {
-                ratio(rate / tutorial)
+        let counted = |x: Option<f64>| x.map_or("n/a".into(), |x| format!("{x:.1}"));
+        let (statements, round_trips) = match side {
+            Side::Client => (
+                CLIENT_STATEMENTS_PER_TRADE.to_string(),
+                CLIENT_STATEMENTS_PER_TRADE.to_string(),
+            ),
+            _ => (
+                counted(t.counts.as_ref().map(|c| c.statements)),
+                counted(t.round_trips()),
+            ),
+        };
+        if !t.rates.is_empty() {
+            let mut row = vec![(*label).into(), thousands(rate), statements, round_trips];
+            row.extend([
+                fixed(rate / theirs),
+                verdict(rate >= TARGET * theirs, theirs),
+            ]);
+            let vs_tutorial = if ours {
+                fixed(rate / tutorial)
             } else {
                 String::new()
-            },
-            verdict(rate >= PEEWEE_TARGET * tutorial, tutorial),
-        ]);
-    }
-    for (i, side) in sides.iter().enumerate() {
-        if let (Some(c), Side::Ours(_) | Side::Peewee) = (&counts[i], side) {
-            let who = match side {
-                Side::Ours(form) => form.label(),
-                _ => "peewee",
             };
-            section.note(format!(
+            row.extend([
+                vs_tutorial,
+                verdict(rate >= PEEWEE_TARGET * tutorial, tutorial),
+            ]);
+            section.row(row);
+        }
+        if let (Some(c), false) = (&t.counts, *side == Side::Client) {
+            let who = if *side == Side::Peewee {
+                "peewee"
+            } else {
+                label
+            };
+            notes.push(format!(
                 "{who}: commands per trade, from the server's session counters: {c}."
             ));
         }
     }
-    if let Err(why) = peewee {
+    notes.into_iter().for_each(|n| section.note(n));
+    if let Err(why) = at.peewee {
         section.note(format!("peewee: skipped ({why})."));
     }
     section.note(
-        "Each trade moves one good for one coin between two players, in alternating directions; \
-         balances are checked after every run. The client is timed from process start to exit, \
+        "Balances are checked after every run. The client is timed from process start to exit, \
          peewee around its loop (bench_peewee.py), ours around ours.",
     );
-    Ok(section)
+    show(&section);
+    Ok(())
 }
 
 /// The two traders' ids.
@@ -212,23 +189,16 @@ fn traders() -> anyhow::Result<(PlayerId, PlayerId)> {
 pub fn setup(conn: &mut MysqlConnection) -> anyhow::Result<()> {
     let (a, b) = traders()?;
     players::delete_all(conn)?;
-    players::bulk_create(
-        conn,
-        [
-            NewPlayer::new(a, START, START),
-            NewPlayer::new(b, START, START),
-        ],
-        2,
-    )?;
+    let both = [
+        NewPlayer::new(a, START, START),
+        NewPlayer::new(b, START, START),
+    ];
+    players::bulk_create(conn, both, 2)?;
     Ok(())
 }
 
 /// `count` trades with the core's trade of `form`, timed around the loop.
-pub fn trade_ours(
-    conn: &mut MysqlConnection,
-    count: usize,
-    form: Form,
-) -> anyhow::Result<Duration> {
+fn trade_ours(conn: &mut MysqlConnection, count: usize, form: Form) -> anyhow::Result<Duration> {
     let (a, b) = traders()?;
     let start = Instant::now();
     for i in 0..count {
@@ -241,10 +211,15 @@ pub fn trade_ours(
         };
         let policy = player_core::RetryPolicy::default();
         let outcome = match form {
-            Form::Transactional => player_core::trade(conn, &trade, &policy)?,
-            Form::OneStatement => player_core::trade_in_one_statement(conn, &trade, &policy)?,
-        }
-        .outcome;
+            Form::Transactional => player_core::trade(conn, &trade, &policy)?.outcome,
+            Form::OneStatement => {
+                player_core::trade_in_one_statement(conn, &trade, &policy)?.outcome
+            }
+            Form::Keyed => {
+                let key = IdempotencyKey::new(uuid::Uuid::new_v4().to_string())?;
+                ledger::trade(conn, &key, &trade, &policy)?.outcome
+            }
+        };
         ensure!(
             outcome == TradeOutcome::Done,
             "trade {i} was not done: {outcome:?}"
@@ -254,18 +229,18 @@ pub fn trade_ours(
 }
 
 /// Fails unless both traders hold what `count` alternating trades leave them.
-pub fn check_balances(conn: &mut MysqlConnection, count: usize, after: &str) -> anyhow::Result<()> {
+fn check_balances(conn: &mut MysqlConnection, count: usize, after: &str) -> anyhow::Result<()> {
     let odd = i32::from(count % 2 == 1);
     let expected = [(A, START + odd, START - odd), (B, START - odd, START + odd)];
-    let (a, b) = traders()?;
-    let found = players::get_many(conn, &[a, b])?;
+    let found = players::get_many(conn, &<[PlayerId; 2]>::from(traders()?))?;
     let found: Vec<_> = found
         .iter()
         .map(|p| (p.id.as_str(), p.coins, p.goods))
         .collect();
-    if found != expected {
-        bail!("{after}: balances are {found:?}, expected {expected:?}");
-    }
+    ensure!(
+        found == expected,
+        "{after}: balances are {found:?}, expected {expected:?}"
+    );
     Ok(())
 }
 
@@ -273,51 +248,15 @@ pub fn check_balances(conn: &mut MysqlConnection, count: usize, after: &str) -> 
 mod tests {
     use super::*;
 
-    /// The client's trade file moves what the balance check expects, and our
-    /// trades do the same, so both sides of the comparison do the same work.
+    /// A run that left other balances than the trades should fails the check.
     #[test]
-    fn both_sides_leave_the_balances_the_check_expects() {
+    fn the_balance_check_sees_one_trade_too_many() {
         let db = player_testkit::TestDatabase::create();
         let mut conn = db.connect();
         player_core::migrations::run_pending(&mut conn).expect("migrations");
-        let client = Client::new(None, &db.url().parse().expect("URL")).expect("client on PATH");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let file = dir.path().join("trades.sql");
-        for count in [3, 4] {
-            write_file(&file, |w| sql_files::write_trades(w, count, A, B)).expect("write");
-            setup(&mut conn).expect("setup");
-            client.run_file(&file).expect("client trades");
-            check_balances(&mut conn, count, "client").expect("client balances");
-            assert!(check_balances(&mut conn, count + 1, "client").is_err());
-
-            setup(&mut conn).expect("setup");
-            let overhead = read_overhead(&mut conn).expect("counters");
-            let before = session_counters(&mut conn).expect("counters");
-            trade_ours(&mut conn, count, Form::Transactional).expect("our trades");
-            let after = session_counters(&mut conn).expect("counters");
-            check_balances(&mut conn, count, "Diesel").expect("our balances");
-            let counts =
-                CommandCounts::between(&before, &after, &overhead, count).expect("MariaDB counts");
-            assert_eq!(counts.statements, 3.0, "{counts}");
-            assert!(counts.round_trips >= 4.0, "{counts}");
-
-            setup(&mut conn).expect("setup");
-            let before = session_counters(&mut conn).expect("counters");
-            trade_ours(&mut conn, count, Form::OneStatement).expect("our trades");
-            let after = session_counters(&mut conn).expect("counters");
-            check_balances(&mut conn, count, "one statement").expect("balances");
-            let counts =
-                CommandCounts::between(&before, &after, &overhead, count).expect("MariaDB counts");
-            assert_eq!(counts.statements, 1.0, "{counts}");
-
-            // The client's lone UPDATE ... JOIN moves the same.
-            write_file(&file, |w| {
-                sql_files::write_trades_one_statement(w, count, A, B)
-            })
-            .expect("write");
-            setup(&mut conn).expect("setup");
-            client.run_file(&file).expect("client trades");
-            check_balances(&mut conn, count, "client, one statement").expect("balances");
-        }
+        setup(&mut conn).expect("setup");
+        trade_ours(&mut conn, 3, Form::OneStatement).expect("trades");
+        check_balances(&mut conn, 3, "three").expect("three trades");
+        assert!(check_balances(&mut conn, 4, "four").is_err());
     }
 }

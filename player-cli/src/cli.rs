@@ -5,7 +5,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    load::LoadArgs, migrate::MigrateArgs, ping::PingArgs, player::PlayerCommand, trade::TradeArgs,
+    ledger::LedgerCommand, load::LoadArgs, migrate::MigrateArgs, ping::PingArgs,
+    player::PlayerCommand, trade::TradeArgs,
 };
 
 /// The TiDB player tutorial with Rust and Diesel.
@@ -56,11 +57,23 @@ pub enum Command {
     /// Move goods from a seller to a buyer for coins, in one transaction.
     ///
     /// Exit status 3 when the balances do not allow it (nothing changes).
+    /// With `--key`, exactly once: run again with the same key, it prints the
+    /// stored outcome and exits as the first run did.
     Trade(TradeArgs),
+    /// Look up or prune the keyed trades of `trade --key`.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// Bulk-create random players with a progress bar; ends with a rows/s line.
     Load(LoadArgs),
     /// Check the connection: server version, TLS cipher, TiDB transaction mode.
     Ping(PingArgs),
+    /// Check what the code assumes of the server: one row per check, PASS,
+    /// WARN or FAIL, with a hint naming what fixes it (exit 1 if one fails).
+    ///
+    /// Reads the server's variables and the `player` table of the URL's
+    /// database, then tries the behaviours the trade relies on in a scratch
+    /// database (`player_doctor_...`) that it creates and drops.
+    Doctor(crate::commands::doctor::DoctorArgs),
     /// Serve players and keyed trades over HTTP (JSON) until SIGINT or SIGTERM.
     ///
     /// Endpoints, errors and the idempotency rules: docs/http.md.
@@ -89,9 +102,11 @@ impl Command {
             | Command::Bank(_)
             | Command::Trade(_)
             | Command::Load(_)
+            | Command::Doctor(_)
             | Command::Serve(_) => true,
             Command::Migrate(args) => !args.status,
             Command::Player(cmd) => cmd.changes_data(),
+            Command::Ledger(cmd) => cmd.changes_data(),
             Command::Ping(_) | Command::Completions(_) => false,
         }
     }

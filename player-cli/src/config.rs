@@ -120,3 +120,11 @@ pub fn announce_change(url: &DatabaseUrl, source: &UrlSource) {
 pub fn announce_bank_change(bank_url: &DatabaseUrl, source: &UrlSource) {
     eprintln!("changing {bank_url} (the bank's database, on the server of {source})");
 }
+
+/// As [`announce_change`], for the scratch database `doctor` creates and
+/// drops on the URL's server (the URL's own database is only read).
+pub fn announce_scratch_change(scratch_url: &DatabaseUrl, source: &UrlSource) {
+    eprintln!(
+        "changing {scratch_url} (doctor's scratch database, created and dropped, on the server of {source})"
+    );
+}

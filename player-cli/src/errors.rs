@@ -3,9 +3,11 @@
 //! not in the libraries.
 
 use diesel::result::Error as DieselError;
+use player_admin::doctor::DoctorError;
 use player_bank::BankError;
-use player_core::TransactionError;
 use player_core::db::{ConnectError, ConnectFailure, TlsError};
+use player_core::ledger::KeyedTradeError;
+use player_core::{TradeError, TransactionError};
 
 use crate::commands::Stalled;
 
@@ -20,6 +22,12 @@ pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
     err.chain().find_map(|e| {
         if let Some(e) = e.downcast_ref::<ConnectError>() {
             return connect_hint(e);
+        }
+        if let Some(DoctorError::Connect(e)) = e.downcast_ref::<DoctorError>() {
+            return connect_hint(e);
+        }
+        if let Some(hint) = trade_hint(e) {
+            return Some(hint);
         }
         let database = match e.downcast_ref::<BankError>() {
             Some(BankError::Connect(e)) => return connect_hint(e),
@@ -38,6 +46,24 @@ pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
             .or_else(|| e.downcast_ref::<DieselError>());
         database.and_then(database_hint)
     })
+}
+
+/// What to do after a trade whose outcome is unknown, or whose key is busy.
+fn trade_hint(err: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    if let Some(TradeError::Transaction(TransactionError::OutcomeUnknown(_))) = err.downcast_ref() {
+        return Some(
+            "read the balances back to learn whether it was applied (`player-cli player get ID`); next time give the trade --key KEY: run again with the same key, it prints the outcome and applies the trade at most once",
+        );
+    }
+    match err.downcast_ref::<KeyedTradeError>()? {
+        e if e.may_be_applied() => Some(
+            "run the same command again, with the same --key: it prints the trade's outcome and applies it at most once",
+        ),
+        KeyedTradeError::InFlight(_) => Some(
+            "another run with this key has not finished: look it up with `player-cli ledger get KEY`, or run the same command again later",
+        ),
+        _ => None,
+    }
 }
 
 fn connect_hint(err: &ConnectError) -> Option<&'static str> {

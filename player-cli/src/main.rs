@@ -1,8 +1,8 @@
 //! `player-cli`: the TiDB player tutorial with Diesel, and tools around it.
 //!
-//! Exit status: 0 on success, 1 on a runtime error, 2 on a usage error,
-//! 3 when a trade is refused by the balances, 130 when Ctrl-C (143 when
-//! SIGTERM) stopped `bank` or `load` (after their report).
+//! Exit status: 0 on success, 1 on a runtime error or a failed `doctor`
+//! check, 2 on a usage error, 3 when a trade is refused by the balances, 130
+//! when Ctrl-C (143 when SIGTERM) stopped `bank` or `load` (after their report).
 
 mod args;
 mod cli;
@@ -73,6 +73,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Setup(args)) => commands::setup::run(&args, &url, stall, &mut out)?,
         Some(Command::Migrate(args)) => commands::migrate::run(&args, &url, stall, &mut out)?,
         Some(Command::Player(cmd)) => commands::player::run(cmd, &url, stall, &mut out)?,
+        Some(Command::Ledger(cmd)) => commands::ledger::run(cmd, &url, stall, &mut out)?,
         Some(Command::Trade(args)) => {
             if let TradeOutcome::Refused(_) = commands::trade::run(&args, &url, &mut out)? {
                 code = ExitCode::from(EXIT_REFUSED);
@@ -80,6 +81,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Load(args)) => commands::load::run(&args, &url, stall, &mut out)?,
         Some(Command::Ping(args)) => commands::ping::run(&args, &url, &mut out)?,
+        Some(Command::Doctor(args)) => {
+            if commands::doctor::run(&args, &url, stall, &mut out)? {
+                code = ExitCode::FAILURE;
+            }
+        }
         Some(Command::Serve(args)) => commands::serve::run(&args, &url)?,
         Some(Command::Completions(_)) => {} // printed above, before the URL was read
     }
@@ -88,12 +94,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// For a command that changes data, says on stderr which database (the
-/// bank's own, for `bank`) and where the URL came from; read-only commands
-/// stay quiet.
+/// bank's own, for `bank`; the scratch one, for `doctor`) and where the URL
+/// came from; read-only commands stay quiet.
 fn announce(command: Option<&Command>, url: &DatabaseUrl, source: &UrlSource) {
     match command {
         Some(Command::Bank(args)) => {
             config::announce_bank_change(&url.with_database(&args.bank_database), source)
+        }
+        Some(Command::Doctor(args)) => {
+            config::announce_scratch_change(&url.with_database(&args.scratch), source)
         }
         Some(command) if !command.changes_data() => {}
         _ => config::announce_change(url, source),

@@ -8,6 +8,8 @@
 //!   usual case is a single `UPDATE` of both rows.
 //! - [`transaction`]: the retrying transaction the trade runs in, for a body of
 //!   your own; [`retry`] says which errors make it run again.
+//! - [`ledger`]: exactly-once trades, an idempotency key recorded in the
+//!   trade's own transaction.
 //! - [`db`]: connecting from a checked `DATABASE_URL` (TLS settings included)
 //!   whose password never shows, and a connection pool.
 //! - [`migrations`]: the migrations embedded in the binary.
@@ -17,11 +19,12 @@ mod batch_insert;
 pub mod db;
 mod error;
 mod id;
+pub mod ledger;
 pub mod migrations;
 pub mod models;
 pub mod players;
 pub mod retry;
-/// The `player` table, as `diesel print-schema` writes it (do not edit by hand).
+/// The tables, as `diesel print-schema` writes it (do not edit by hand).
 #[allow(missing_docs)]
 pub mod schema;
 mod statement_cache;

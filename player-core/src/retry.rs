@@ -179,14 +179,6 @@ impl RetryPolicy {
         time_limit: Duration::MAX,
     };
 
-    /// The same policy with another retry count.
-    pub fn with_max_retries(self, max_retries: u32) -> Self {
-        Self {
-            max_retries,
-            ..self
-        }
-    }
-
     /// The same policy with another time limit.
     pub fn with_time_limit(self, time_limit: Duration) -> Self {
         Self { time_limit, ..self }

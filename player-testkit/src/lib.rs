@@ -19,6 +19,7 @@ mod poll;
 #[cfg(unix)]
 mod server;
 pub mod sql;
+pub mod trade_form;
 
 pub use database::{PREFIX, TestDatabase, databases_starting_with, test_server_url};
 pub use need::{Need, ServerKind};

@@ -1,5 +1,6 @@
-//! Loopback network pieces for tests: a free port, and a peer that accepts TCP
-//! connections and never answers (a server that hangs before its handshake).
+//! Loopback network pieces for tests: a free port, a peer that accepts TCP
+//! connections and never answers (a server that hangs before its handshake),
+//! and a proxy that loses the answer to a COMMIT.
 
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -82,5 +83,82 @@ impl Drop for SilentListener {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+    }
+}
+
+/// A TCP proxy on 127.0.0.1 for one connection to a MySQL server: it forwards
+/// everything until the client sends `COMMIT`, forwards that too, gives the
+/// server half a second to commit, then closes both sides without passing the
+/// answer on. The client sees its connection lost while `COMMIT` was in
+/// flight, after the server committed: an unknown outcome, as TiDB leaves it
+/// when it closes a connection whose commit result is undetermined.
+/// (It reads the protocol in plain text, so the connection must not use TLS.)
+pub struct CommitCutter {
+    url: String,
+}
+
+impl CommitCutter {
+    /// Starts the proxy in front of the server of `database_url`
+    /// (`mysql://USER@HOST:PORT/DATABASE`); connect to [`url`](Self::url).
+    /// It waits up to 30 s for its connection, and for each packet.
+    pub fn start(database_url: &str) -> Self {
+        let mut url = url::Url::parse(database_url).expect("a database URL");
+        let upstream = (
+            url.host_str().expect("a host").to_owned(),
+            url.port().unwrap_or(3306),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        let port = listener.local_addr().expect("proxy address").port();
+        url.set_port(Some(port)).expect("set the port");
+        listener.set_nonblocking(true).expect("non-blocking accept");
+        std::thread::spawn(move || {
+            let limit = std::time::Duration::from_secs(30);
+            let deadline = std::time::Instant::now() + limit;
+            let mut client = loop {
+                match listener.accept() {
+                    Ok((client, _)) => break client,
+                    Err(_) if std::time::Instant::now() < deadline => {
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
+                    Err(_) => return,
+                }
+            };
+            let _ = client.set_nonblocking(false);
+            let _ = client.set_read_timeout(Some(limit));
+            let Ok(mut server) = TcpStream::connect(upstream) else {
+                return;
+            };
+            let _ = server.set_read_timeout(Some(limit));
+            let (Ok(mut to_client), Ok(mut from_server)) = (client.try_clone(), server.try_clone())
+            else {
+                return;
+            };
+            std::thread::spawn(move || std::io::copy(&mut from_server, &mut to_client));
+            let mut buf = [0u8; 16 * 1024];
+            loop {
+                let n = match std::io::Read::read(&mut client, &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                if std::io::Write::write_all(&mut server, &buf[..n]).is_err() {
+                    break;
+                }
+                // A COM_QUERY packet (command byte 3) whose text is COMMIT.
+                if buf[..n].windows(7).any(|w| w == b"\x03COMMIT") {
+                    std::thread::sleep(std::time::Duration::from_millis(500));
+                    break;
+                }
+            }
+            let _ = client.shutdown(std::net::Shutdown::Both);
+            let _ = server.shutdown(std::net::Shutdown::Both);
+        });
+        Self {
+            url: url.to_string(),
+        }
+    }
+
+    /// The database URL through the proxy.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 }

@@ -144,7 +144,7 @@ enum Lie {
     DoneNotApplied,
 }
 
-/// `player_core::trade_with_retry`, except for the first trade that is done,
+/// `player_core::trade`, except for the first trade that is done,
 /// which it misreports as `lie` says; the ids of that trade go to `lied`.
 fn lying_trade(
     lie: Lie,

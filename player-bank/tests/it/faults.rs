@@ -67,11 +67,19 @@ fn assert_reconciled(summary: &Summary) {
     eprintln!("reconciled: {rec}");
 }
 
-#[test]
-fn connections_killed_during_the_workload() {
+/// Runs `settings` for 3 s on the shared server while another session kills
+/// one of the run's connections every 150 ms; returns the summary and the
+/// number of kills.
+fn run_through_kills(settings: Settings) -> (Summary, u64) {
     let mut db = TestDatabase::create();
     let name = db.name().to_owned();
-    let (url, settings) = bank_on(&db, settings(4, Duration::from_secs(3)));
+    let (url, settings) = bank_on(
+        &db,
+        Settings {
+            limit: Limit::Duration(Duration::from_secs(3)),
+            ..settings
+        },
+    );
     let bank = Bank::prepare(&url, &settings).unwrap();
     let done = AtomicBool::new(false);
     let kills = AtomicU64::new(0);
@@ -98,14 +106,48 @@ fn connections_killed_during_the_workload() {
         done.store(true, Ordering::Relaxed);
         summary
     });
+    let kills = kills.into_inner();
+    eprintln!("{kills} kills; {summary:?}");
+    (summary, kills)
+}
 
-    eprintln!("{} kills; {summary:?}", kills.load(Ordering::Relaxed));
-    assert!(kills.load(Ordering::Relaxed) >= 5);
+#[test]
+fn connections_killed_during_the_workload() {
+    let (summary, kills) = run_through_kills(settings(4, Duration::from_secs(3)));
+    assert!(kills >= 5);
     // The kills were felt: trades were run again on new connections, or lost
     // their connection while committing.
     assert!(summary.retried + summary.unknown_outcome > 0, "{summary:?}");
     assert!(summary.committed > 100, "{summary:?}");
     assert_recovered(&summary);
+}
+
+/// The same kills on a keyed run: a trade whose `COMMIT` lost its answer is
+/// sent again with its key on a new connection, so no outcome stays unknown,
+/// and the reconciliation has nothing to search: it is exact.
+#[test]
+fn a_keyed_run_through_killed_connections_leaves_no_unknown_outcome() {
+    let (summary, kills) = run_through_kills(Settings {
+        keyed: true,
+        ..settings(4, Duration::from_secs(3))
+    });
+    assert!(kills >= 5);
+    assert!(summary.keyed);
+    assert!(summary.retried + summary.resolved_by_key > 0, "{summary:?}");
+    assert!(summary.committed > 100, "{summary:?}");
+    assert_eq!(
+        (summary.failed, summary.unknown_outcome),
+        (0, 0),
+        "{:?}",
+        summary.errors
+    );
+    assert_recovered(&summary);
+    let rec = summary.reconciliation.as_ref().unwrap();
+    assert_eq!(
+        (rec.unknown, rec.acknowledged),
+        (0, summary.committed),
+        "{rec:?}"
+    );
 }
 
 #[test]
@@ -175,6 +217,51 @@ fn server_killed_twice_mid_run_and_every_balance_reconciles() {
 
     eprintln!("{summary:?}");
     assert_recovered(&summary);
+}
+
+/// `kill -9` twice in a keyed run: a trade whose `COMMIT` was in flight when
+/// the server died is sent again with its key once the server is back, and
+/// the crash recovery says whether its key (and so the trade) committed. No
+/// outcome stays unknown, and the reconciliation is exact.
+#[test]
+fn a_keyed_run_through_two_server_crashes_leaves_no_unknown_outcome() {
+    let mut server = PrivateServer::start(&[]);
+    let url: DatabaseUrl = server.url("test").parse().unwrap();
+    let settings = Settings {
+        connect_timeout: Duration::from_secs(30),
+        keyed: true,
+        ..settings(4, Duration::from_secs(7))
+    };
+    let bank = Bank::prepare(&url, &settings).unwrap();
+    let progress = Progress::default();
+
+    let summary = std::thread::scope(|s| {
+        let run = s.spawn(|| bank.run(&progress).unwrap());
+        for _ in 0..2 {
+            let before = progress.committed.load(Ordering::Relaxed);
+            let waiting = std::time::Instant::now();
+            while progress.committed.load(Ordering::Relaxed) < before + 200 {
+                assert!(
+                    waiting.elapsed() < Duration::from_secs(30),
+                    "no trades flow"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            server.stop(true);
+            server.restart();
+        }
+        run.join().unwrap()
+    });
+
+    eprintln!("{summary:?}");
+    assert_eq!(
+        (summary.failed, summary.unknown_outcome),
+        (0, 0),
+        "{:?}",
+        summary.errors
+    );
+    assert_recovered(&summary);
+    assert_eq!(summary.reconciliation.as_ref().unwrap().unknown, 0);
 }
 
 #[test]

@@ -60,6 +60,13 @@ pub struct BankArgs {
     #[arg(long, value_enum, default_value_t = TradeFormArg::Transactional)]
     pub trade: TradeFormArg,
 
+    /// Give every trade a fresh idempotency key (a UUID): a trade whose
+    /// connection was lost while committing is sent again with its key on a
+    /// new connection, which tells how it came out and applies it at most
+    /// once. Transactional trades only.
+    #[arg(long)]
+    pub keyed: bool,
+
     /// TiDB only: `tidb_txn_mode` of the workers' sessions.
     #[arg(long, value_enum)]
     pub txn_mode: Option<TxnModeArg>,
@@ -116,8 +123,15 @@ impl From<TxnModeArg> for TxnMode {
 }
 
 impl BankArgs {
-    /// Checks what clap cannot: a hot set is 0 (none) or 2 to `--players` players.
+    /// Checks what clap cannot: a hot set is 0 (none) or 2 to `--players`
+    /// players, and keyed trades are transactional.
     pub fn check(&self) -> Result<(), String> {
+        if self.keyed && matches!(self.trade, TradeFormArg::OneStatement) {
+            return Err(
+                "--keyed needs --trade transactional: one statement cannot also record a key"
+                    .into(),
+            );
+        }
         let h = self.hot_players;
         if h == 1 || h > self.players {
             return Err(format!(
@@ -146,6 +160,7 @@ impl BankArgs {
             },
             txn_mode: self.txn_mode.map(TxnMode::from),
             trade: self.trade.into(),
+            keyed: self.keyed,
             connect_timeout: Duration::from_secs_f64(self.connect_timeout),
             ..Settings::default()
         }
@@ -265,14 +280,15 @@ fn write_table(
     };
     writeln!(
         out,
-        "bank: {} workers, {} players, {:.1} s{interrupted}, seed {}, {} trade, txn mode {mode}",
+        "bank: {} workers, {} players, {:.1} s{interrupted}, seed {}, {} trade{}, txn mode {mode}",
         summary.workers,
         HumanCount(summary.players as u64),
         summary.seconds,
         summary.seed,
-        summary.trade
+        summary.trade,
+        if summary.keyed { " (keyed)" } else { "" }
     )?;
-    let rows: [(&str, String); 9] = [
+    let mut rows: Vec<(&str, String)> = vec![
         ("committed", HumanCount(summary.committed).to_string()),
         ("refused", HumanCount(summary.refused).to_string()),
         ("retried", HumanCount(summary.retried).to_string()),
@@ -289,6 +305,10 @@ fn write_table(
         ("latency p99", format!("{:.2} ms", summary.p99_ms)),
         ("latency max", format!("{:.2} ms", summary.max_ms)),
     ];
+    if summary.keyed {
+        let resolved = HumanCount(summary.resolved_by_key).to_string();
+        rows.insert(5, ("unknown, resolved by key", resolved));
+    }
     for (name, value) in rows {
         writeln!(out, "  {name:<27}{value:>12}")?;
     }

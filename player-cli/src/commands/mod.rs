@@ -2,6 +2,8 @@
 //! Every command checks its arguments before it connects.
 
 pub mod bank;
+pub mod doctor;
+pub mod ledger;
 pub mod load;
 pub mod migrate;
 pub mod ping;

@@ -1,10 +1,12 @@
-//! `trade`: the seller gives goods to the buyer for coins, in one transaction.
+//! `trade`: the seller gives goods to the buyer for coins, in one transaction;
+//! with `--key`, exactly once (player-core's `ledger`).
 
 use std::io::Write;
 use std::time::Duration;
 
 use clap::Args;
 use player_core::db::DatabaseUrl;
+use player_core::ledger::{self, IdempotencyKey};
 use player_core::retry::RetryPolicy;
 use player_core::{PlayerId, Refusal, Trade, TradeOutcome};
 
@@ -32,13 +34,19 @@ pub struct TradeArgs {
     /// end within them is not started (a lock held elsewhere, say).
     #[arg(long, default_value = "60", value_parser = args::seconds, value_name = "SECONDS", allow_negative_numbers = true)]
     pub time_limit: f64,
+    /// Make the trade exactly once under this idempotency key (1 to 255
+    /// characters): run again with the same key, the command prints the
+    /// stored outcome and changes nothing. Use it to learn the outcome of a
+    /// trade whose connection was lost.
+    #[arg(long, value_name = "KEY", allow_negative_numbers = true)]
+    pub key: Option<IdempotencyKey>,
     /// Print a JSON object instead of the tutorial's line.
     #[arg(long)]
     pub json: bool,
 }
 
 /// What `trade --json` prints, keys in this order:
-/// `{"seller":"2","buyer":"1","amount":2,"price":100,"outcome":"done","refusal":null}`.
+/// `{"seller":"2","buyer":"1","amount":2,"price":100,"outcome":"done","refusal":null,"key":null,"replayed":null}`.
 #[derive(Debug, Serialize)]
 pub struct TradeJson<'a> {
     /// Id of the player who gives goods.
@@ -53,6 +61,11 @@ pub struct TradeJson<'a> {
     pub outcome: &'static str,
     /// Why it was refused: `seller_lacks_goods` or `buyer_lacks_coins`; null when done.
     pub refusal: Option<&'static str>,
+    /// The idempotency key of a keyed trade; null without `--key`.
+    pub key: Option<&'a str>,
+    /// For a keyed trade, whether an earlier run with the key made (or
+    /// refused) it and this one only read its outcome; null without `--key`.
+    pub replayed: Option<bool>,
 }
 
 impl<'a> TradeJson<'a> {
@@ -74,6 +87,8 @@ impl<'a> TradeJson<'a> {
             price: trade.price,
             outcome,
             refusal,
+            key: None,
+            replayed: None,
         }
     }
 }
@@ -106,14 +121,37 @@ pub fn run(a: &TradeArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Re
     let policy = RetryPolicy::default().with_time_limit(Duration::from_secs_f64(a.time_limit));
     // The time limit bounds retries against a server that answers; the
     // deadline, a server that stops answering in the middle of a statement.
-    let outcome = super::step(&mut conn, player_guard::deadline_for(&policy), |c| {
-        player_core::trade(c, &trade, &policy)
-    })?
-    .outcome;
+    let deadline = player_guard::deadline_for(&policy);
+    let (outcome, replayed) = match &a.key {
+        None => {
+            let traded = super::step(&mut conn, deadline, |c| {
+                player_core::trade(c, &trade, &policy)
+            })?;
+            (traded.outcome, None)
+        }
+        Some(key) => {
+            let traded = super::step(&mut conn, deadline, |c| {
+                ledger::trade(c, key, &trade, &policy)
+            })?;
+            (traded.outcome, Some(traded.replayed))
+        }
+    };
     if a.json {
-        write_json(out, &TradeJson::new(&trade, outcome))?;
+        let json = TradeJson {
+            key: a.key.as_ref().map(IdempotencyKey::as_str),
+            replayed,
+            ..TradeJson::new(&trade, outcome)
+        };
+        write_json(out, &json)?;
     } else {
         writeln!(out, "{}", crate::scenarios::outcome_line(&trade, outcome))?;
+        if let (Some(key), Some(true)) = (&a.key, replayed) {
+            writeln!(
+                out,
+                "replayed: key {:?} was traded before; this is its outcome, nothing changed now",
+                key.as_str()
+            )?;
+        }
     }
     Ok(outcome)
 }

@@ -94,7 +94,9 @@ fn json_report_keeps_its_contract_and_the_users_data_is_untouched() {
     let at = |key: &str| stdout.find(&format!("\"{key}\":")).unwrap();
     assert!(at("aborted") < at("totals") && at("totals") < at("reconciliation"));
     assert!(
-        stdout.trim_end().ends_with(r#","interrupted":false}"#),
+        stdout
+            .trim_end()
+            .ends_with(r#","interrupted":false,"keyed":false,"resolved_by_key":0}"#),
         "{stdout}"
     );
     assert_eq!(report["interrupted"], false);

@@ -73,7 +73,7 @@ fn trade_done_and_refused() {
     assert_eq!(run.code, 3, "{run:?}");
     assert_eq!(
         run.stdout,
-        "{\"seller\":\"2\",\"buyer\":\"1\",\"amount\":10,\"price\":500,\"outcome\":\"refused\",\"refusal\":\"buyer_lacks_coins\"}\n"
+        "{\"seller\":\"2\",\"buyer\":\"1\",\"amount\":10,\"price\":500,\"outcome\":\"refused\",\"refusal\":\"buyer_lacks_coins\",\"key\":null,\"replayed\":null}\n"
     );
     let run = trade("21", "1");
     assert_eq!(run.code, 3, "{run:?}");
@@ -85,7 +85,7 @@ fn trade_done_and_refused() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
         run.stdout,
-        "{\"seller\":\"2\",\"buyer\":\"1\",\"amount\":2,\"price\":100,\"outcome\":\"done\",\"refusal\":null}\n"
+        "{\"seller\":\"2\",\"buyer\":\"1\",\"amount\":2,\"price\":100,\"outcome\":\"done\",\"refusal\":null,\"key\":null,\"replayed\":null}\n"
     );
 }
 

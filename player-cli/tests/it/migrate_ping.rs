@@ -15,7 +15,7 @@ fn migrate_applies_then_reports_applied() {
         run.stdout
     );
     assert!(
-        run.stdout.ends_with("0 applied now, 1 pending\n"),
+        run.stdout.ends_with("0 applied now, 2 pending\n"),
         "{}",
         run.stdout
     );
@@ -28,7 +28,7 @@ fn migrate_applies_then_reports_applied() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.ends_with("1 applied now, 0 pending\n"));
+    assert!(run.stdout.ends_with("2 applied now, 0 pending\n"));
     assert!(tables(&db).contains(&"player".to_owned()));
 
     let run = cli(db.url(), &["migrate", "--json"]);

@@ -61,7 +61,11 @@ fn a_missing_database_is_created_and_migrated() {
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines[0], format!("created database {}", missing.name));
     assert!(lines[1].ends_with("_create_player  applied now"), "{run:?}");
-    assert_eq!(lines[2], "1 applied now, 0 pending");
+    assert!(
+        lines[2].ends_with("_create_keyed_trade  applied now"),
+        "{run:?}"
+    );
+    assert_eq!(lines[3], "2 applied now, 0 pending");
     assert!(missing.exists());
     // The table is there: a player can be created.
     let run = cli(&url, &["player", "create", "a", "--coins", "1"]);
@@ -97,12 +101,17 @@ fn an_existing_database_is_only_migrated() {
         "{run:?}"
     );
     assert!(
-        run.stdout.ends_with("1 applied now, 0 pending\n"),
+        run.stdout.ends_with("2 applied now, 0 pending\n"),
         "{run:?}"
     );
     assert_eq!(
         tables(&db),
-        ["keep", "player", "__diesel_schema_migrations"],
+        [
+            "keep",
+            "keyed_trade",
+            "player",
+            "__diesel_schema_migrations"
+        ],
         "migrated, the other table kept"
     );
     let run = cli(db.url(), &["setup"]);

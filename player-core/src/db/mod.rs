@@ -249,6 +249,12 @@ impl DatabaseUrl {
         Some(self.0.port().unwrap_or(3306))
     }
 
+    /// The host the URL names (`127.0.0.1` for `localhost` with a port, an
+    /// IPv6 address in brackets), for telling a loopback server from a remote one.
+    pub fn host(&self) -> &str {
+        self.0.host_str().unwrap_or_default()
+    }
+
     /// The database the URL names, if any.
     pub fn database(&self) -> Option<&str> {
         self.0.path_segments()?.next().filter(|s| !s.is_empty())

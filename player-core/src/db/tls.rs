@@ -50,7 +50,7 @@ impl SslMode {
     /// True for the modes that fail rather than fall back to plaintext or to an
     /// unchecked certificate: only a client library that knows `ssl_mode` can
     /// honour them.
-    pub fn needs_enforcement(self) -> bool {
+    pub(crate) fn needs_enforcement(self) -> bool {
         self > SslMode::Preferred
     }
 }
@@ -149,7 +149,7 @@ pub struct TlsSettings {
 
 impl TlsSettings {
     /// Reads and checks the query of `url` for the linked client library.
-    pub fn from_url(url: &url::Url) -> Result<Self, TlsError> {
+    pub(crate) fn from_url(url: &url::Url) -> Result<Self, TlsError> {
         Self::from_url_for(url, CLIENT_ENFORCES_SSL_MODE)
     }
 
@@ -207,7 +207,7 @@ impl TlsSettings {
 
     /// Checks that the certificate and key files can be read, so a wrong path
     /// is reported as such rather than as a vague TLS handshake error.
-    pub fn check_files(&self) -> Result<(), TlsError> {
+    pub(crate) fn check_files(&self) -> Result<(), TlsError> {
         let files = [
             ("ssl_ca", &self.ca),
             ("ssl_cert", &self.cert),

@@ -113,7 +113,7 @@ impl std::fmt::Display for Balance {
 /// Errors of [`trade`] and [`trade_in_one_statement`]. Only
 /// [`TransactionError::OutcomeUnknown`] and an
 /// [`UnexpectedRowCount`](Self::UnexpectedRowCount) with `applied` may have
-/// left a change behind; [`TradeError::applied`] says which.
+/// left a change behind; [`TradeError::may_be_applied`] says which.
 #[derive(Debug, thiserror::Error)]
 pub enum TradeError {
     /// Refused before any statement was sent.
@@ -171,7 +171,7 @@ pub struct Traded {
 }
 
 /// What one run of the trade's transaction decided.
-enum Decision {
+pub(crate) enum Decision {
     /// Made or refused.
     Outcome(TradeOutcome),
     /// A typed error decided on the locked rows, written nothing.
@@ -252,12 +252,12 @@ pub fn trade_in_one_statement(
 
 /// What the last run of a trade's transaction did, beside what it returned.
 #[derive(Debug, Default)]
-struct Run {
+pub(crate) struct Run {
     /// The row count of an `UPDATE` that made the transaction roll back.
-    unexpected: Option<usize>,
+    pub(crate) unexpected: Option<usize>,
     /// Whether a statement that moves coins and goods was sent and matched,
     /// or may have: only then can a lost connection have applied anything.
-    wrote: bool,
+    pub(crate) wrote: bool,
 }
 
 /// The trade's result from its transaction's and its last run's.
@@ -299,7 +299,7 @@ fn finish(
 /// `UPDATE` change nothing, so the body starts by locking and checking the rows.
 /// An `UPDATE` that matches an impossible number of rows rolls back, its row
 /// count in `run`.
-fn decide_in_transaction(
+pub(crate) fn decide_in_transaction(
     conn: &mut MysqlConnection,
     trade: &Trade,
     update_first: bool,
@@ -396,7 +396,7 @@ fn check_locked_rows(conn: &mut MysqlConnection, trade: &Trade) -> QueryResult<O
 }
 
 /// Rejects what no database state could make valid, before a round trip.
-fn validate(trade: &Trade) -> Result<(), InvalidTrade> {
+pub(crate) fn validate(trade: &Trade) -> Result<(), InvalidTrade> {
     if trade.amount <= 0 {
         return Err(InvalidTrade::AmountNotPositive);
     }
@@ -506,6 +506,22 @@ mod tests {
             finish(lost(), &wrote),
             Err(TradeError::Transaction(TransactionError::OutcomeUnknown(_)))
         ));
+    }
+
+    #[test]
+    fn an_overflow_names_the_balance_and_the_player() {
+        let player = PlayerId::new("rich").expect("id");
+        for (balance, name) in [(Balance::Coins, "coins"), (Balance::Goods, "goods")] {
+            let text = TradeError::Overflow {
+                balance,
+                player: player.clone(),
+            }
+            .to_string();
+            assert_eq!(
+                text,
+                format!("trade would overflow the {name} of player \"rich\"")
+            );
+        }
     }
 
     #[test]

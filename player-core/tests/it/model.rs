@@ -4,7 +4,11 @@
 //! ids are the column's (PAD SPACE: `a` and `a ` are one player, stored as
 //! first written), balances never go negative (the CHECK constraints), a trade
 //! moves coins and goods both ways or nothing, and its refusals and errors
-//! come in a fixed order.
+//! come in a fixed order. Keyed trades draw their keys from a few, and a
+//! step may send the last keyed trade again, so keys repeat: the first call
+//! with a key applies (or refuses) its trade, a later one with the same trade
+//! returns that outcome and changes nothing, and one with another trade is
+//! refused; a typed error leaves the key free.
 //!
 //! Ids are drawn to include collation twins, case and leading-space
 //! variants, 36-character and multi-byte ids, one character too many, quotes,
@@ -19,7 +23,10 @@ use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
 use diesel::mysql::MysqlConnection;
+use diesel::prelude::*;
+use player_core::ledger::{self, IdempotencyKey, KeyedTradeError};
 use player_core::models::PlayerChanges;
+use player_core::schema::keyed_trade;
 use player_core::trade::Balance;
 use player_core::{Error, NewPlayer, PlayerId, Refusal, Trade, TradeError, TradeOutcome, players};
 use player_testkit::TestDatabase;
@@ -42,6 +49,16 @@ enum Op {
         amount: i32,
         price: i32,
     },
+    KeyedTrade {
+        key: String,
+        seller: String,
+        buyer: String,
+        amount: i32,
+        price: i32,
+    },
+    /// The last `KeyedTrade` of the sequence again, as a caller resends it
+    /// after a lost connection (nothing, if there was none).
+    Resend,
 }
 
 /// What a step returned, in terms both the server and the model can give.
@@ -60,12 +77,25 @@ enum Outcome {
     InvalidTrade,
     UnknownPlayer(String),
     Overflow(&'static str, String),
+    /// A keyed trade whose key was used before for the same trade: its outcome.
+    Replayed(Box<Outcome>),
+    /// A keyed trade whose key was used before for another trade.
+    KeyReused,
+    /// `Resend` with no keyed trade before it.
+    Nothing,
 }
+
+/// A trade as the ledger compares them: ids as the column does.
+type TradeRecord = (PlayerId, PlayerId, i32, i32);
 
 /// The intended state: balances by id, keyed (and ordered) as the column
 /// compares ids; a key keeps the spelling it was created with.
 #[derive(Debug, Default)]
-struct Model(BTreeMap<PlayerId, (i32, i32)>);
+struct Model(
+    BTreeMap<PlayerId, (i32, i32)>,
+    /// The ledger: each key's trade and outcome.
+    BTreeMap<String, (TradeRecord, Outcome)>,
+);
 
 impl Model {
     fn apply(&mut self, op: &Op) -> Outcome {
@@ -109,7 +139,44 @@ impl Model {
                 price,
                 ..
             } => self.trade(seller, buyer, *amount, *price),
+            Op::KeyedTrade {
+                key,
+                seller,
+                buyer,
+                amount,
+                price,
+            } => self.keyed_trade(key, seller, buyer, *amount, *price),
+            Op::Resend => Outcome::Nothing,
         }
+    }
+
+    fn keyed_trade(
+        &mut self,
+        key: &str,
+        seller: &str,
+        buyer: &str,
+        amount: i32,
+        price: i32,
+    ) -> Outcome {
+        let (Ok(s), Ok(b)) = (PlayerId::new(seller), PlayerId::new(buyer)) else {
+            return Outcome::InvalidId;
+        };
+        if amount <= 0 || price <= 0 || s == b {
+            return Outcome::InvalidTrade;
+        }
+        let record = (s, b, amount, price);
+        if let Some((stored, outcome)) = self.1.get(key) {
+            return if *stored == record {
+                Outcome::Replayed(Box::new(outcome.clone()))
+            } else {
+                Outcome::KeyReused
+            };
+        }
+        let outcome = self.trade(seller, buyer, amount, price);
+        if matches!(outcome, Outcome::Done | Outcome::Refused(_)) {
+            self.1.insert(key.to_owned(), (record, outcome.clone()));
+        }
+        outcome
     }
 
     fn trade(&mut self, seller: &str, buyer: &str, amount: i32, price: i32) -> Outcome {
@@ -205,23 +272,61 @@ fn run(conn: &mut MysqlConnection, op: &Op) -> Outcome {
                 price: *price,
             };
             match form.with_retry(conn, &trade, &Default::default()) {
-                Ok(traded) => match traded.outcome {
-                    TradeOutcome::Done => Outcome::Done,
-                    TradeOutcome::Refused(r) => Outcome::Refused(r),
-                },
-                Err(TradeError::Invalid(_)) => Outcome::InvalidTrade,
-                Err(TradeError::UnknownPlayer(who)) => Outcome::UnknownPlayer(who.to_string()),
-                Err(TradeError::Overflow { balance, player }) => {
-                    let which = if balance == Balance::Coins {
-                        "coins"
-                    } else {
-                        "goods"
-                    };
-                    Outcome::Overflow(which, player.to_string())
-                }
-                Err(e) => panic!("trade {trade:?}: {e}"),
+                Ok(traded) => outcome(traded.outcome),
+                Err(e) => trade_error(&trade, e),
             }
         }
+        Op::KeyedTrade {
+            key,
+            seller,
+            buyer,
+            amount,
+            price,
+        } => {
+            let (Some(s), Some(b)) = (id(seller), id(buyer)) else {
+                return Outcome::InvalidId;
+            };
+            let trade = Trade {
+                seller: &s,
+                buyer: &b,
+                amount: *amount,
+                price: *price,
+            };
+            let key = IdempotencyKey::new(key.as_str()).expect("drawn keys are valid");
+            match ledger::trade(conn, &key, &trade, &Default::default()) {
+                Ok(traded) if traded.replayed => {
+                    Outcome::Replayed(Box::new(outcome(traded.outcome)))
+                }
+                Ok(traded) => outcome(traded.outcome),
+                Err(KeyedTradeError::KeyReused(_)) => Outcome::KeyReused,
+                Err(KeyedTradeError::Trade(e)) => trade_error(&trade, e),
+                Err(e) => panic!("keyed trade {trade:?}: {e}"),
+            }
+        }
+        Op::Resend => Outcome::Nothing,
+    }
+}
+
+fn outcome(outcome: TradeOutcome) -> Outcome {
+    match outcome {
+        TradeOutcome::Done => Outcome::Done,
+        TradeOutcome::Refused(r) => Outcome::Refused(r),
+    }
+}
+
+fn trade_error(trade: &Trade, error: TradeError) -> Outcome {
+    match error {
+        TradeError::Invalid(_) => Outcome::InvalidTrade,
+        TradeError::UnknownPlayer(who) => Outcome::UnknownPlayer(who.to_string()),
+        TradeError::Overflow { balance, player } => {
+            let which = if balance == Balance::Coins {
+                "coins"
+            } else {
+                "goods"
+            };
+            Outcome::Overflow(which, player.to_string())
+        }
+        e => panic!("trade {trade:?}: {e}"),
     }
 }
 
@@ -261,6 +366,19 @@ fn balances() -> impl Strategy<Value = i32> {
     ]
 }
 
+fn traders() -> impl Strategy<Value = String> {
+    prop::sample::select(vec!["a".to_owned(), "b".to_owned()])
+}
+
+/// Mostly amounts a trade between existing players can move.
+fn amounts() -> impl Strategy<Value = i32> {
+    prop_oneof![4 => 1..150i32, 1 => balances()]
+}
+
+fn keys() -> impl Strategy<Value = String> {
+    prop::sample::select(vec!["k".to_owned(), "k ".to_owned(), "order-1".to_owned()])
+}
+
 fn forms() -> impl Strategy<Value = Form> {
     prop::sample::select(crate::FORMS.to_vec())
 }
@@ -280,6 +398,19 @@ fn ops() -> impl Strategy<Value = Op> {
                 price,
             }
         ),
+        // Few keys, so they repeat (`k ` is another key than `k`), and few
+        // players, so they exist.
+        4 => (traders(), amounts(), amounts()).prop_map(|(i, c, g)| Op::Create(i, c, g)),
+        3 => (keys(), traders(), traders(), amounts(), amounts()).prop_map(
+            |(key, seller, buyer, amount, price)| Op::KeyedTrade {
+                key,
+                seller,
+                buyer,
+                amount,
+                price,
+            }
+        ),
+        2 => Just(Op::Resend),
     ]
 }
 
@@ -304,8 +435,17 @@ fn random_sequences_keep_the_table_equal_to_the_model() {
     let result = TestRunner::new(config).run(&prop::collection::vec(ops(), 1..24), |sequence| {
         let conn = &mut *conn.borrow_mut();
         players::delete_all(conn).expect("reset");
+        diesel::delete(keyed_trade::table)
+            .execute(conn)
+            .expect("reset the ledger");
         let mut model = Model::default();
+        let mut last_keyed = None;
         for (step, op) in sequence.iter().enumerate() {
+            let op = match op {
+                Op::Resend => last_keyed.as_ref().unwrap_or(op),
+                Op::KeyedTrade { .. } => last_keyed.insert(op.clone()),
+                _ => op,
+            };
             let expected = model.apply(op);
             let got = run(conn, op);
             if got != expected {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::mysql::MysqlConnection;
 use player_core::retry::RetryPolicy;
-use player_core::{Player, Trade, TradeError, TradeOutcome, TransactionError};
+use player_core::{Player, TradeError, TradeOutcome, TransactionError};
 use player_testkit::sql::id;
 use player_testkit::sql::{
     all, connection_id, exec, hold_row_lock, insert, kill, wait_for_lock_wait,
@@ -23,23 +23,6 @@ pub(crate) const FAST: RetryPolicy = RetryPolicy {
     max_backoff: Duration::from_millis(20),
     time_limit: Duration::from_secs(60),
 };
-
-/// The trade every test here makes: seller "a" sells 3 goods to buyer "b" for
-/// 30 coins, in `form`, with `policy`.
-fn a_sells_3_to_b(
-    form: Form,
-    conn: &mut MysqlConnection,
-    policy: &RetryPolicy,
-) -> Result<player_core::Traded, TradeError> {
-    let (a, b) = (id("a"), id("b"));
-    let trade = Trade {
-        seller: &a,
-        buyer: &b,
-        amount: 3,
-        price: 30,
-    };
-    form.with_retry(conn, &trade, policy)
-}
 
 /// The balances after seller "a" sold 3 goods to buyer "b" for 30 coins, once,
 /// from a: 100 coins, 10 goods and b: 100 coins, 10 goods.
@@ -88,7 +71,7 @@ fn tidb_write_conflict_9007_is_retried_and_the_trade_lands_once() {
         let (_db, mut conn) = setup();
         install_write_conflict_trigger(&mut conn);
         conn.batch_execute("SET @inject_9007 = 2").unwrap();
-        let traded = a_sells_3_to_b(form, &mut conn, &FAST).unwrap();
+        let traded = form.a_sells_3_to_b(&mut conn, &FAST).unwrap();
         assert_eq!(traded.outcome, TradeOutcome::Done);
         assert_eq!(traded.retries, 2);
         assert_eq!(all(&mut conn), traded_once());
@@ -103,7 +86,13 @@ fn retries_are_bounded_and_the_last_error_is_kept() {
         install_write_conflict_trigger(&mut conn);
         conn.batch_execute("SET @inject_9007 = 1000").unwrap();
         let before = all(&mut conn);
-        match a_sells_3_to_b(form, &mut conn, &FAST.with_max_retries(3)) {
+        match form.a_sells_3_to_b(
+            &mut conn,
+            &RetryPolicy {
+                max_retries: 3,
+                ..FAST
+            },
+        ) {
             Err(TradeError::Transaction(TransactionError::RetriesExhausted {
                 retries,
                 source,
@@ -116,7 +105,7 @@ fn retries_are_bounded_and_the_last_error_is_kept() {
         assert_eq!(all(&mut conn), before);
         // With retries off, the error is reported at the first failure.
         assert!(matches!(
-            a_sells_3_to_b(form, &mut conn, &RetryPolicy::NEVER),
+            form.a_sells_3_to_b(&mut conn, &RetryPolicy::NEVER),
             Err(TradeError::Transaction(
                 TransactionError::RetriesExhausted { retries: 0, .. }
             ))
@@ -135,7 +124,7 @@ fn lock_wait_timeout_1205_is_retried() {
         let mut observer = db.connect();
         let started = Instant::now();
         let traded = std::thread::scope(|s| {
-            let trade = s.spawn(|| a_sells_3_to_b(form, &mut conn, &FAST));
+            let trade = s.spawn(|| form.a_sells_3_to_b(&mut conn, &FAST));
             // Hold the lock well past one timeout (1 s) after the trade started
             // waiting, then let the retry through.
             wait_for_lock_wait(&mut observer, trade_conn_id);
@@ -177,7 +166,7 @@ fn deadlock_1213_with_the_trade_as_victim_is_retried() {
 
         let traded = std::thread::scope(|s| {
             // The trade locks a, then waits for b.
-            let trade = s.spawn(|| a_sells_3_to_b(form, &mut conn, &FAST));
+            let trade = s.spawn(|| form.a_sells_3_to_b(&mut conn, &FAST));
             wait_for_lock_wait(&mut observer, trade_conn_id);
             // Now the other transaction asks for a: a cycle, which InnoDB breaks by
             // rolling the trade back; the other transaction gets a and goes on.
@@ -205,7 +194,7 @@ fn killed_while_waiting_for_a_lock(form: Form) -> (Result<player_core::Traded, T
     let before = all(&mut observer);
 
     let result = std::thread::scope(|s| {
-        let trade = s.spawn(|| a_sells_3_to_b(form, &mut conn, &FAST));
+        let trade = s.spawn(|| form.a_sells_3_to_b(&mut conn, &FAST));
         wait_for_lock_wait(&mut observer, trade_conn_id);
         kill(&mut observer, trade_conn_id).unwrap();
         trade.join().unwrap()
@@ -258,7 +247,7 @@ fn a_lock_held_past_the_time_limit_ends_the_trade_within_it() {
         let _blocker = hold_row_lock(&db, "b");
         let policy = FAST.with_time_limit(Duration::from_millis(2_500));
         let started = Instant::now();
-        let result = a_sells_3_to_b(form, &mut conn, &policy);
+        let result = form.a_sells_3_to_b(&mut conn, &policy);
         let took = started.elapsed();
         match result {
             Err(TradeError::Transaction(TransactionError::TimeLimit {

@@ -86,7 +86,15 @@ fn a_write_conflict_runs_the_whole_body_again_and_it_lands_once() {
 
     conn.batch_execute("SET @inject_9007 = 100").unwrap();
     let mut runs = 0;
-    let result = move_coins(&mut conn, 10, &FAST.with_max_retries(2), &mut runs);
+    let result = move_coins(
+        &mut conn,
+        10,
+        &RetryPolicy {
+            max_retries: 2,
+            ..FAST
+        },
+        &mut runs,
+    );
     assert!(
         matches!(result, Err(TransactionError::RetriesExhausted { retries: 2, ref source })
             if source.to_string().contains("Write conflict")),

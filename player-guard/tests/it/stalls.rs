@@ -5,40 +5,18 @@
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
-use diesel::mysql::MysqlConnection;
 use diesel::prelude::*;
 use player_core::db::{self, DatabaseUrl};
 use player_core::retry::RetryPolicy;
 use player_core::schema::player;
-use player_core::{Trade, TradeError, Traded, TransactionError};
+use player_core::{Trade, TradeError, TransactionError};
 use player_guard::connect_guarded;
 use player_testkit::PrivateServer;
 use player_testkit::sql::{all, connection_id, id, insert, wait_for_lock_wait};
+use player_testkit::trade_form::Form;
 use player_testkit::{Need, require};
 
 /// player-core's two forms of the trade.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Form {
-    /// BEGIN, the joined UPDATE, COMMIT.
-    Transactional,
-    /// The joined UPDATE alone, in autocommit.
-    OneStatement,
-}
-
-impl Form {
-    fn with_retry(
-        self,
-        conn: &mut MysqlConnection,
-        trade: &Trade,
-        policy: &RetryPolicy,
-    ) -> Result<Traded, TradeError> {
-        match self {
-            Self::Transactional => player_core::trade(conn, trade, policy),
-            Self::OneStatement => player_core::trade_in_one_statement(conn, trade, policy),
-        }
-    }
-}
-
 #[test]
 fn a_server_that_stops_answering_mid_trade_ends_it_at_the_deadline() {
     require!(Need::PrivateMariaDb);
