@@ -65,6 +65,8 @@ impl Config {
     /// Blocking threads for the runtime: one per pooled connection, and a
     /// few for what else tokio runs there (the listener's address lookup).
     pub fn blocking_threads(&self) -> usize {
-        usize::try_from(self.pool_size).unwrap_or(usize::MAX).saturating_add(4)
+        usize::try_from(self.pool_size)
+            .unwrap_or(usize::MAX)
+            .saturating_add(4)
     }
 }

@@ -27,6 +27,7 @@ mod config;
 mod database;
 mod extract;
 mod health;
+mod links;
 pub mod openapi;
 mod players;
 pub mod problem;

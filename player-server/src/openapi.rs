@@ -15,6 +15,8 @@ use utoipa::OpenApi;
         crate::players::list,
         crate::players::update,
         crate::players::delete,
+        crate::trades::create,
+        crate::trades::get_one,
         crate::health::health,
         crate::health::ready,
         crate::telemetry::metrics,

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use player_core::models::PlayerChanges;
@@ -19,7 +19,7 @@ use crate::database::{database_error, step_policy, transaction_error};
 use crate::extract::{Json, Path, Query};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
-use crate::validate;
+use crate::{links, validate};
 
 /// A player, as every endpoint shows one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -127,12 +127,6 @@ fn into_diesel(error: player_core::Error) -> DieselError {
     }
 }
 
-/// The URL path of a player, its id percent-encoded.
-fn location(id: &PlayerId) -> HeaderValue {
-    let id = percent_encoding::utf8_percent_encode(id.as_str(), percent_encoding::NON_ALPHANUMERIC);
-    HeaderValue::try_from(format!("/players/{id}")).unwrap_or(HeaderValue::from_static("/players"))
-}
-
 /// The 409 for an id the table holds, naming the stored ids.
 fn exists(ids: &[String]) -> ApiError {
     ApiError::PlayerExists(format!(
@@ -157,7 +151,7 @@ pub(crate) async fn create(
 ) -> Result<Response, ApiError> {
     let new = body.check("")?;
     let player = PlayerBody::from(&new);
-    let at = location(&new.id);
+    let at = links::location("/players", new.id.as_str());
     state
         .db
         .run(state.config.step_timeout, move |c| {
@@ -168,7 +162,12 @@ pub(crate) async fn create(
             })
         })
         .await?;
-    Ok((StatusCode::CREATED, [(header::LOCATION, at)], axum::Json(player)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, at)],
+        axum::Json(player),
+    )
+        .into_response())
 }
 
 /// Creates every player of the list, or none.
@@ -281,7 +280,9 @@ pub(crate) async fn list(
         .await?;
     let more = page.len() > limit as usize;
     page.truncate(limit as usize);
-    let next = more.then(|| page.last().map(|p| p.id.to_string())).flatten();
+    let next = more
+        .then(|| page.last().map(|p| p.id.to_string()))
+        .flatten();
     Ok(axum::Json(PlayerPage {
         players: page.iter().map(PlayerBody::from).collect(),
         next,
@@ -303,8 +304,14 @@ pub(crate) async fn update(
 ) -> Result<axum::Json<PlayerBody>, ApiError> {
     let id = validate::player_id("id", id)?;
     let changes = PlayerChanges {
-        coins: patch.coins.map(|n| validate::balance("coins", n)).transpose()?,
-        goods: patch.goods.map(|n| validate::balance("goods", n)).transpose()?,
+        coins: patch
+            .coins
+            .map(|n| validate::balance("coins", n))
+            .transpose()?,
+        goods: patch
+            .goods
+            .map(|n| validate::balance("goods", n))
+            .transpose()?,
     };
     if changes == PlayerChanges::default() {
         return Err(ApiError::Invalid(

@@ -196,11 +196,9 @@ impl ApiError {
                 S::SERVICE_UNAVAILABLE,
                 "Too much contention",
             ),
-            Self::OutcomeUnknown(_) => (
-                "outcome-unknown",
-                S::SERVICE_UNAVAILABLE,
-                "Outcome unknown",
-            ),
+            Self::OutcomeUnknown(_) => {
+                ("outcome-unknown", S::SERVICE_UNAVAILABLE, "Outcome unknown")
+            }
             Self::NotReady(_) => ("not-ready", S::SERVICE_UNAVAILABLE, "Not ready"),
             Self::RequestTimeout(_) => (
                 "request-timeout",

@@ -88,9 +88,7 @@ async fn edge(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|t| t == crate::problem::PROBLEM_JSON);
-    if !problem
-        && let Some(error) = bare_error(response.status(), &method, &route, &state.config)
-    {
+    if !problem && let Some(error) = bare_error(response.status(), &method, &route, &state.config) {
         response = error.into_response();
     }
     state.telemetry.request(
@@ -111,7 +109,9 @@ fn bare_error(
 ) -> Option<ApiError> {
     match status {
         StatusCode::PAYLOAD_TOO_LARGE => Some(ApiError::BodyTooLarge(config.body_limit)),
-        StatusCode::METHOD_NOT_ALLOWED => Some(ApiError::MethodNotAllowed(format!("{method} {route}"))),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            Some(ApiError::MethodNotAllowed(format!("{method} {route}")))
+        }
         StatusCode::GATEWAY_TIMEOUT => Some(ApiError::RequestTimeout(timed_out(
             method,
             route,
@@ -132,7 +132,9 @@ fn timed_out(method: &Method, route: &str, limit: Duration) -> String {
     } else if method == Method::GET {
         format!("no answer within {secs} s; try again")
     } else {
-        format!("no answer within {secs} s; the change may still be applied: read it back before sending it again")
+        format!(
+            "no answer within {secs} s; the change may still be applied: read it back before sending it again"
+        )
     }
 }
 

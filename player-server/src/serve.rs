@@ -196,7 +196,9 @@ impl Server {
         }
         match self.thread.take().map(std::thread::JoinHandle::join) {
             Some(Ok(result)) => result,
-            Some(Err(_)) => Err(ServeError::Serve(std::io::Error::other("the server thread panicked"))),
+            Some(Err(_)) => Err(ServeError::Serve(std::io::Error::other(
+                "the server thread panicked",
+            ))),
             None => Ok(()),
         }
     }

@@ -35,7 +35,11 @@ impl AppState {
     /// away, leaves its job running, and a retry must hear 409 until the job
     /// has stored its outcome, never run the trade beside it.
     pub(crate) fn start_trade(&self, key: &str) -> Option<Running> {
-        let mut keys = self.0.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut keys = self
+            .0
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         keys.insert(key.to_owned()).then(|| Running {
             state: self.clone(),
             key: key.to_owned(),

@@ -9,7 +9,9 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use metrics::{Recorder, counter, gauge, histogram};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 
 use crate::state::AppState;
 
@@ -33,13 +35,19 @@ impl Telemetry {
         let handle = recorder.handle();
         let telemetry = Self { recorder, handle };
         telemetry.with(|| {
-            metrics::describe_counter!("http_requests_total", "Requests answered, by method, route and status");
+            metrics::describe_counter!(
+                "http_requests_total",
+                "Requests answered, by method, route and status"
+            );
             metrics::describe_histogram!(
                 "http_request_duration_seconds",
                 metrics::Unit::Seconds,
                 "Time from a request to its answer, by method, route and status"
             );
-            metrics::describe_gauge!("db_pool_connections", "Pooled database connections, by state (in_use, idle)");
+            metrics::describe_gauge!(
+                "db_pool_connections",
+                "Pooled database connections, by state (in_use, idle)"
+            );
             metrics::describe_counter!("trades_total", "Trades answered, by outcome");
         });
         telemetry
@@ -68,7 +76,8 @@ impl Telemetry {
 
     fn render(&self, (open, idle): (u32, u32)) -> String {
         self.with(|| {
-            gauge!("db_pool_connections", "state" => "in_use").set(f64::from(open.saturating_sub(idle)));
+            gauge!("db_pool_connections", "state" => "in_use")
+                .set(f64::from(open.saturating_sub(idle)));
             gauge!("db_pool_connections", "state" => "idle").set(f64::from(idle));
         });
         self.handle.render()
@@ -80,5 +89,11 @@ impl Telemetry {
     responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain; version=0.0.4")))]
 pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let text = state.telemetry.render(state.db.connections());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
 }

@@ -19,15 +19,12 @@ pub(crate) fn positive(field: &str, n: i64) -> Result<i32, ApiError> {
 }
 
 fn within(field: &str, n: i64, low: i32) -> Result<i32, ApiError> {
-    i32::try_from(n)
-        .ok()
-        .filter(|n| *n >= low)
-        .ok_or_else(|| {
-            ApiError::Invalid(format!(
-                "{field}: `{n}` is not between {low} and {}",
-                i32::MAX
-            ))
-        })
+    i32::try_from(n).ok().filter(|n| *n >= low).ok_or_else(|| {
+        ApiError::Invalid(format!(
+            "{field}: `{n}` is not between {low} and {}",
+            i32::MAX
+        ))
+    })
 }
 
 /// A player id named `field`, checked as the column holds it.

@@ -50,7 +50,11 @@ fn what_the_layers_refuse_is_a_problem_too() {
     s.http.get("/nowhere").problem(404, "not-found");
     s.http.get("/players/a/b").problem(404, "not-found");
     // Every answer carries a request id, the client's own when it sent one.
-    let mine = s.http.send(client.get(s.http.url("/health")).header("x-request-id", "req-42"));
+    let mine = s.http.send(
+        client
+            .get(s.http.url("/health"))
+            .header("x-request-id", "req-42"),
+    );
     assert_eq!(mine.header("x-request-id"), Some("req-42"));
 }
 
@@ -91,7 +95,12 @@ fn metrics_count_requests_by_route_and_status_and_the_pool() {
     s.http.get("/players/zz");
     let metrics = s.http.get("/metrics");
     assert_eq!(metrics.status, 200);
-    assert!(metrics.header("content-type").unwrap().starts_with("text/plain"));
+    assert!(
+        metrics
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
     let text = metrics.text;
     for line in [
         r#"http_requests_total{method="POST",route="/players",status="201"} 1"#,

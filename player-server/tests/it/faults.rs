@@ -18,7 +18,11 @@ use crate::common::{Http, Service, serve_on};
 const FROZEN_BOUND: Duration = Duration::from_secs(8);
 
 #[track_caller]
-fn timed(what: &str, bound: Duration, call: impl FnOnce() -> crate::common::Answer) -> crate::common::Answer {
+fn timed(
+    what: &str,
+    bound: Duration,
+    call: impl FnOnce() -> crate::common::Answer,
+) -> crate::common::Answer {
     let started = Instant::now();
     let answer = call();
     let took = started.elapsed();
@@ -54,7 +58,11 @@ fn a_frozen_then_stopped_database_is_503_within_the_bound_then_200_again() {
     assert_eq!(write.status, 503, "{write:?}");
     assert_eq!(http.get("/health").status, 200);
     server.resume();
-    poll_until("/ready once the server runs again", Duration::from_secs(20), || ready(&http));
+    poll_until(
+        "/ready once the server runs again",
+        Duration::from_secs(20),
+        || ready(&http),
+    );
     let a = http.get("/players/a");
     assert_eq!(a.status, 200, "{a:?}");
 
@@ -64,7 +72,11 @@ fn a_frozen_then_stopped_database_is_503_within_the_bound_then_200_again() {
     timed("a read, stopped", FROZEN_BOUND, || http.get("/players/a"))
         .problem(503, "database-unavailable");
     server.restart();
-    poll_until("/ready once the server is back", Duration::from_secs(20), || ready(&http));
+    poll_until(
+        "/ready once the server is back",
+        Duration::from_secs(20),
+        || ready(&http),
+    );
     assert_eq!(http.get("/players/a").status, 200);
 }
 
@@ -82,22 +94,34 @@ fn a_request_that_finds_every_connection_taken_waits_briefly_then_503() {
         std::thread::spawn(move || http.patch("/players/a", &json!({"coins": 2})))
     };
     // The one connection waits on the lock: the next request gets none.
-    poll_until("the PATCH to hold the only connection", Duration::from_secs(10), || {
-        let answer = s.http.get("/players/b");
-        answer.status == 503
-    });
-    let busy = timed("a request without a connection", Duration::from_secs(2), || {
-        s.http.get("/players/b")
-    });
+    poll_until(
+        "the PATCH to hold the only connection",
+        Duration::from_secs(10),
+        || {
+            let answer = s.http.get("/players/b");
+            answer.status == 503
+        },
+    );
+    let busy = timed(
+        "a request without a connection",
+        Duration::from_secs(2),
+        || s.http.get("/players/b"),
+    );
     busy.problem(503, "database-unavailable");
     assert!(busy.detail().contains("0.5 s"), "{busy:?}");
     // The PATCH meets its deadline inside its transaction: nothing applied.
     let patched = blocked.join().unwrap();
     patched.problem(503, "database-unavailable");
-    assert!(patched.detail().contains("nothing was applied"), "{patched:?}");
+    assert!(
+        patched.detail().contains("nothing was applied"),
+        "{patched:?}"
+    );
     holder.batch_execute("ROLLBACK").unwrap();
+    // The pool replaces the connection the deadline shut.
+    poll_until("the pool to answer again", Duration::from_secs(10), || {
+        s.http.get("/players/b").status == 200
+    });
     assert_eq!(s.http.get("/players/a").body["coins"], 1);
-    assert_eq!(s.http.get("/players/b").status, 200);
 }
 
 #[test]
@@ -115,9 +139,11 @@ fn a_request_past_its_time_limit_is_504_and_does_not_claim_nothing_happened() {
     assert!(late.detail().contains("may still be applied"), "{late:?}");
     // Its database work goes on, and applies the change once the lock is free.
     holder.batch_execute("ROLLBACK").unwrap();
-    poll_until("the timed-out PATCH to be applied", Duration::from_secs(10), || {
-        s.http.get("/players/a").body["coins"] == 2
-    });
+    poll_until(
+        "the timed-out PATCH to be applied",
+        Duration::from_secs(10),
+        || s.http.get("/players/a").body["coins"] == 2,
+    );
     let slow_read = {
         let mut holder = hold_row_lock(&s.db, "a");
         holder.batch_execute("SELECT 1").unwrap();

@@ -4,7 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod docs;
 mod errors;
 mod faults;
+mod load;
 mod openapi;
 mod players;
+#[cfg(unix)]
+mod shutdown;
+mod trades;

@@ -17,6 +17,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("/players/{id}", "get"),
     ("/players/{id}", "patch"),
     ("/ready", "get"),
+    ("/trades", "post"),
+    ("/trades/{key}", "get"),
 ];
 
 #[test]
@@ -48,11 +50,14 @@ fn the_document_lists_every_route_and_each_answers() {
     for (path, method) in &documented {
         let concrete = path.replace("{id}", "nobody").replace("{key}", "nokey");
         let method: reqwest::Method = method.to_uppercase().parse().unwrap();
-        let answer = s
-            .http
-            .send(s.http.client().request(method.clone(), s.http.url(&concrete)));
+        let answer = s.http.send(
+            s.http
+                .client()
+                .request(method.clone(), s.http.url(&concrete)),
+        );
         assert!(
-            ![404, 405].contains(&answer.status) || answer.body["type"] != "/problems/not-found" && answer.status != 405,
+            ![404, 405].contains(&answer.status)
+                || answer.body["type"] != "/problems/not-found" && answer.status != 405,
             "{method} {concrete}: {answer:?}"
         );
     }

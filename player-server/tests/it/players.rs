@@ -7,9 +7,10 @@ use crate::common::{Service, path_of};
 #[test]
 fn create_get_update_delete() {
     let s = Service::start();
-    let made = s
-        .http
-        .post("/players", &json!({"id": "alice", "coins": 100, "goods": 3}));
+    let made = s.http.post(
+        "/players",
+        &json!({"id": "alice", "coins": 100, "goods": 3}),
+    );
     assert_eq!(made.status, 201, "{made:?}");
     assert_eq!(made.header("location"), Some("/players/alice"));
     assert_eq!(made.body, json!({"id": "alice", "coins": 100, "goods": 3}));
@@ -24,14 +25,23 @@ fn create_get_update_delete() {
 
     let changed = s.http.patch("/players/alice", &json!({"goods": 5}));
     assert_eq!(changed.status, 200, "{changed:?}");
-    assert_eq!(changed.body, json!({"id": "alice", "coins": 100, "goods": 5}));
-    let changed = s.http.patch(&path_of("alice "), &json!({"coins": 0, "goods": 0}));
+    assert_eq!(
+        changed.body,
+        json!({"id": "alice", "coins": 100, "goods": 5})
+    );
+    let changed = s
+        .http
+        .patch(&path_of("alice "), &json!({"coins": 0, "goods": 0}));
     assert_eq!(changed.body, json!({"id": "alice", "coins": 0, "goods": 0}));
 
     let gone = s.http.delete("/players/alice");
     assert_eq!((gone.status, gone.text.as_str()), (204, ""));
-    s.http.get("/players/alice").problem(404, "player-not-found");
-    s.http.delete("/players/alice").problem(404, "player-not-found");
+    s.http
+        .get("/players/alice")
+        .problem(404, "player-not-found");
+    s.http
+        .delete("/players/alice")
+        .problem(404, "player-not-found");
     s.http
         .patch("/players/alice", &json!({"coins": 1}))
         .problem(404, "player-not-found");
@@ -44,7 +54,10 @@ fn create_defaults_as_the_cli_does_and_refuses_twins() {
     assert_eq!(random.status, 201, "{random:?}");
     let id = random.body["id"].as_str().unwrap();
     assert_eq!(id.len(), 36, "a UUID: {id}");
-    assert_eq!((random.body["coins"].clone(), random.body["goods"].clone()), (json!(0), json!(0)));
+    assert_eq!(
+        (random.body["coins"].clone(), random.body["goods"].clone()),
+        (json!(0), json!(0))
+    );
 
     s.http.players(&[("a", 1, 1)]);
     let twin = s.http.post("/players", &json!({"id": "a   "}));
@@ -61,26 +74,58 @@ fn create_defaults_as_the_cli_does_and_refuses_twins() {
 fn values_are_checked_as_the_cli_checks_them() {
     let s = Service::start();
     for (body, wording) in [
-        (json!({"id": "b", "coins": -1}), "coins: `-1` is not between 0 and 2147483647"),
-        (json!({"id": "b", "goods": 2_147_483_648_i64}), "goods: `2147483648` is not between 0 and 2147483647"),
+        (
+            json!({"id": "b", "coins": -1}),
+            "coins: `-1` is not between 0 and 2147483647",
+        ),
+        (
+            json!({"id": "b", "goods": 2_147_483_648_i64}),
+            "goods: `2147483648` is not between 0 and 2147483647",
+        ),
         (json!({"id": ""}), "id: a player id cannot be empty"),
-        (json!({"id": "x".repeat(37)}), "id: a player id has at most 36 characters, this one has 37"),
+        (
+            json!({"id": "x".repeat(37)}),
+            "id: a player id has at most 36 characters, this one has 37",
+        ),
     ] {
         let refused = s.http.post("/players", &body);
         refused.problem(422, "invalid-input");
         assert_eq!(refused.detail(), wording);
     }
     // 36 characters, not bytes.
-    assert_eq!(s.http.post("/players", &json!({"id": "é".repeat(36)})).status, 201);
-    for body in [json!({"id": "b", "coins": 1.5}), json!({"id": "b", "bonus": 1}), json!({"id": 7}), json!([1])] {
-        s.http.post("/players", &body).problem(400, "invalid-request");
+    assert_eq!(
+        s.http
+            .post("/players", &json!({"id": "é".repeat(36)}))
+            .status,
+        201
+    );
+    for body in [
+        json!({"id": "b", "coins": 1.5}),
+        json!({"id": "b", "bonus": 1}),
+        json!({"id": 7}),
+        json!([1]),
+    ] {
+        s.http
+            .post("/players", &body)
+            .problem(400, "invalid-request");
     }
     s.http.players(&[("b", 1, 1)]);
-    s.http.patch("/players/b", &json!({})).problem(422, "invalid-input");
-    s.http.patch("/players/b", &json!({"coins": -5})).problem(422, "invalid-input");
-    s.http.patch("/players/b", &json!({"coins": "5"})).problem(400, "invalid-request");
-    s.http.get(&path_of(&"x".repeat(37))).problem(422, "invalid-input");
-    assert_eq!(s.http.get("/players/b").body, json!({"id": "b", "coins": 1, "goods": 1}));
+    s.http
+        .patch("/players/b", &json!({}))
+        .problem(422, "invalid-input");
+    s.http
+        .patch("/players/b", &json!({"coins": -5}))
+        .problem(422, "invalid-input");
+    s.http
+        .patch("/players/b", &json!({"coins": "5"}))
+        .problem(400, "invalid-request");
+    s.http
+        .get(&path_of(&"x".repeat(37)))
+        .problem(422, "invalid-input");
+    assert_eq!(
+        s.http.get("/players/b").body,
+        json!({"id": "b", "coins": 1, "goods": 1})
+    );
 }
 
 #[test]
@@ -118,7 +163,11 @@ fn pages_follow_the_id_order_and_end_with_a_null_cursor() {
     let last = s.http.get("/players?after=%C3%A9");
     assert_eq!(last.body, json!({"players": [], "next": null}));
 
-    for bad in ["/players?limit=0", "/players?limit=10001", "/players?after="] {
+    for bad in [
+        "/players?limit=0",
+        "/players?limit=10001",
+        "/players?after=",
+    ] {
         s.http.get(bad).problem(422, "invalid-input");
     }
     for bad in ["/players?limit=x", "/players?page=2"] {
@@ -140,25 +189,47 @@ fn bulk_creates_all_or_nothing() {
     assert_eq!(made[2]["id"].as_str().unwrap().len(), 36);
 
     // One id the table holds: nothing of the list is created.
-    let clash = s
-        .http
-        .post("/players/bulk", &json!([{"id": "p3"}, {"id": "p2 "}, {"id": "p4"}]));
+    let clash = s.http.post(
+        "/players/bulk",
+        &json!([{"id": "p3"}, {"id": "p2 "}, {"id": "p4"}]),
+    );
     clash.problem(409, "player-exists");
     assert!(clash.detail().contains("\"p2\""), "{clash:?}");
     s.http.get("/players/p3").problem(404, "player-not-found");
     s.http.get("/players/p4").problem(404, "player-not-found");
 
     // Twins within the list, an empty list, a bad value: 422, nothing created.
-    let twins = s.http.post("/players/bulk", &json!([{"id": "q"}, {"id": "q "}]));
+    let twins = s
+        .http
+        .post("/players/bulk", &json!([{"id": "q"}, {"id": "q "}]));
     twins.problem(422, "invalid-input");
-    assert!(twins.detail().contains("[0].id \"q\" and [1].id \"q \""), "{twins:?}");
-    s.http.post("/players/bulk", &json!([])).problem(422, "invalid-input");
-    let bad = s.http.post("/players/bulk", &json!([{"id": "r"}, {"id": "s", "coins": -1}]));
+    assert!(
+        twins.detail().contains("[0].id \"q\" and [1].id \"q \""),
+        "{twins:?}"
+    );
+    s.http
+        .post("/players/bulk", &json!([]))
+        .problem(422, "invalid-input");
+    let bad = s.http.post(
+        "/players/bulk",
+        &json!([{"id": "r"}, {"id": "s", "coins": -1}]),
+    );
     bad.problem(422, "invalid-input");
-    assert_eq!(bad.detail(), "[1].coins: `-1` is not between 0 and 2147483647");
-    let too_many: Vec<_> = (0..=player_server::MAX_BULK).map(|i| json!({"id": i.to_string()})).collect();
+    assert_eq!(
+        bad.detail(),
+        "[1].coins: `-1` is not between 0 and 2147483647"
+    );
+    let too_many: Vec<_> = (0..=player_server::MAX_BULK)
+        .map(|i| json!({"id": i.to_string()}))
+        .collect();
     s.http
         .post("/players/bulk", &json!(too_many))
         .problem(422, "invalid-input");
-    assert_eq!(s.http.get("/players?limit=100").body["players"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        s.http.get("/players?limit=100").body["players"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 }
