@@ -5,7 +5,8 @@
 #   POST /trades        with wrk and a Lua script that gives every request a key
 #                       of its own (oha sends the same headers on every request,
 #                       and a key sent twice is a replay, not a trade);
-#   player-cli bank     (the library's keyed trade, no HTTP) at the same worker counts;
+#   player-cli bank --keyed  (the same keyed trade through the library, no HTTP)
+#                       at the same worker counts;
 #
 # printing requests/s with p50 and p99 latencies, and the service's peak memory (VmHWM).
 # Target: trades over HTTP at 16 connections >= 0.8x the library's.
@@ -111,8 +112,8 @@ peak=$(awk '/VmHWM/ { print $2, $3 }' "/proc/$server/status")
 
 for c in "${connections[@]}"; do
   json=$("$cli" --database-url "$server_url" bank --workers "$c" --players 100 \
-    --seconds "$per_run" --json ${BANK_ARGS:-} 2>/dev/null)
-  row "player-cli bank (library)" "$c" \
+    --seconds "$per_run" --json ${BANK_ARGS:---keyed} 2>/dev/null)
+  row "player-cli bank --keyed" "$c" \
     "$(jq -r '.trades_per_sec | floor' <<<"$json")" \
     "$(jq -r '.p50_ms' <<<"$json")" \
     "$(jq -r '.p99_ms' <<<"$json")"

@@ -4,10 +4,12 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use diesel::connection::SimpleConnection;
 use nix::sys::signal::Signal;
 use player_core::ledger::{self, IdempotencyKey};
 use player_testkit::cli::Cli;
 use player_testkit::net::{SilentListener, free_port};
+use player_testkit::sql::hold_row_lock;
 use player_testkit::{TestDatabase, poll_until};
 use serde_json::json;
 
@@ -41,7 +43,7 @@ fn serve(url: &str, port: u16) -> Cli {
 fn sigterm_under_load_loses_no_acknowledged_trade() {
     let db = TestDatabase::migrated();
     let port = free_port();
-    let running = serve(db.url(), port).spawn();
+    let mut running = serve(db.url(), port).spawn();
     let http = Http::new(&format!("http://127.0.0.1:{port}"));
     poll_until("the service to answer", Duration::from_secs(30), || {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
@@ -51,6 +53,22 @@ fn sigterm_under_load_loses_no_acknowledged_trade() {
     for id in players {
         http.players(&[(id, 1_000_000, 1_000_000)]);
     }
+    // One trade held in flight by a row lock across the signal: it must
+    // still be answered, and the process wait for it.
+    http.players(&[("s1", 10, 10), ("s2", 10, 10)]);
+    let mut holder = hold_row_lock(&db, "s2");
+    let slow = {
+        let http = http.clone();
+        std::thread::spawn(move || {
+            http.trade(
+                Some("slow"),
+                &json!({"seller": "s1", "buyer": "s2", "amount": 1, "price": 1}),
+            )
+        })
+    };
+    poll_until("the slow trade to run", Duration::from_secs(10), || {
+        http.get("/trades/slow").status == 409
+    });
     let clients: Vec<_> = (0..8)
         .map(|client| {
             let base = format!("http://127.0.0.1:{port}");
@@ -84,12 +102,25 @@ fn sigterm_under_load_loses_no_acknowledged_trade() {
     std::thread::sleep(Duration::from_millis(1_500));
     let signalled = Instant::now();
     running.signal(Signal::SIGTERM);
+    // It stops accepting at once, and waits for the slow trade.
+    poll_until("the listener to close", Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!running.has_exited(), "exited with a trade in flight");
+    holder.batch_execute("ROLLBACK").unwrap();
+    let slow = slow.join().unwrap();
+    assert_eq!(
+        (slow.status, slow.body["outcome"].as_str()),
+        (201, Some("done")),
+        "{slow:?}"
+    );
     let run = running.finish();
     let took = signalled.elapsed();
     assert_eq!(run.code, 0, "{run:?}");
     assert!(took < Duration::from_secs(30), "{took:?}");
     let mut conn = db.connect();
-    let mut applied = 0_i64;
+    let mut applied = 0_usize;
     let (mut acknowledged_total, mut sent_total) = (0, 0);
     let mut moved = std::collections::BTreeMap::<&str, i64>::new();
     for client in clients {
@@ -99,9 +130,11 @@ fn sigterm_under_load_loses_no_acknowledged_trade() {
         for key in &acknowledged {
             let stored =
                 ledger::get(&mut conn, &IdempotencyKey::new(key.clone()).unwrap()).unwrap();
-            assert!(
-                stored.is_some(),
-                "acknowledged trade {key} is not in the ledger"
+            let outcome = stored.map(|t| t.outcome);
+            assert_eq!(
+                outcome,
+                Some(player_core::TradeOutcome::Done),
+                "acknowledged trade {key}"
             );
         }
         for (key, seller, buyer) in &sent {
@@ -118,10 +151,22 @@ fn sigterm_under_load_loses_no_acknowledged_trade() {
         acknowledged_total > 0,
         "no trade was made before the signal"
     );
-    assert!(sent_total > acknowledged_total || applied as usize >= acknowledged_total);
+    // Applied: the acknowledged ones, and perhaps the few in flight when the
+    // service closed (their clients saw the connection go).
+    assert!(
+        (acknowledged_total..=sent_total).contains(&applied),
+        "{acknowledged_total} acknowledged, {applied} applied, {sent_total} sent"
+    );
     // Every balance is its seed plus the trades the ledger holds: none made
     // without its key, none half made.
-    for p in player_testkit::sql::all(&mut conn) {
+    let all = player_testkit::sql::all(&mut conn);
+    let slow_pair: Vec<_> = all
+        .iter()
+        .filter(|p| p.id.as_str().starts_with('s'))
+        .map(|p| (p.coins, p.goods))
+        .collect();
+    assert_eq!(slow_pair, [(11, 9), (9, 11)]);
+    for p in all.iter().filter(|p| p.id.as_str().starts_with('p')) {
         let delta = moved.get(p.id.as_str()).copied().unwrap_or(0);
         assert_eq!(
             (i64::from(p.coins), i64::from(p.goods)),
