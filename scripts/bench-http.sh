@@ -61,17 +61,6 @@ curl -s -o /dev/null "http://127.0.0.1:$port/players/bulk" \
 row() { printf '%-30s %5s %10s %9s %9s\n' "$@"; }
 ms() { awk -v s="$1" 'BEGIN { printf "%.2f", s * 1000 }'; }
 
-echo
-row "what" "conns" "req/s" "p50 ms" "p99 ms"
-for c in "${connections[@]}"; do
-  json=$(oha --no-tui --output-format json -z "${per_run}s" -c "$c" \
-    --rand-regex-url "http://127.0.0.1:$port/players/p[0-9]{1,2}")
-  row "GET /players/{id} (oha)" "$c" \
-    "$(jq -r '.summary.requestsPerSec | floor' <<<"$json")" \
-    "$(ms "$(jq -r '.latencyPercentiles.p50' <<<"$json")")" \
-    "$(ms "$(jq -r '.latencyPercentiles.p99' <<<"$json")")"
-done
-
 lua=$(mktemp --suffix=.lua)
 trap 'kill "$server" 2>/dev/null || true; rm -f "$lua"' EXIT
 cat >"$lua" <<'LUA'
@@ -99,24 +88,36 @@ function done(summary, latency, requests)
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end
 LUA
+
+echo
+row "what" "conns" "req/s" "p50 ms" "p99 ms"
+# Each connection count in turn, the three runs back to back, so that a
+# machine whose load changes (a shared one) weighs on the three alike.
 for c in "${connections[@]}"; do
+  json=$(oha --no-tui --output-format json -z "${per_run}s" -c "$c" \
+    --rand-regex-url "http://127.0.0.1:$port/players/p[0-9]{1,2}")
+  row "GET /players/{id} (oha)" "$c" \
+    "$(jq -r '.summary.requestsPerSec | floor' <<<"$json")" \
+    "$(ms "$(jq -r '.latencyPercentiles.p50' <<<"$json")")" \
+    "$(ms "$(jq -r '.latencyPercentiles.p99' <<<"$json")")"
+
   threads=$(( c < 2 ? 1 : 2 ))
   out=$(wrk -t "$threads" -c "$c" -d "${per_run}s" -s "$lua" "http://127.0.0.1:$port" | grep '^RESULT')
-  read -r _ rps p50 p99 bad_status socket_errors <<<"$out"
-  row "POST /trades (wrk)" "$c" "$rps" "$p50" "$p99"
+  read -r _ http_rps p50 p99 bad_status socket_errors <<<"$out"
+  row "POST /trades (wrk)" "$c" "$http_rps" "$p50" "$p99"
   if [[ "$bad_status" != 0 || "$socket_errors" != 0 ]]; then
     echo "  ($bad_status answers not 2xx, $socket_errors socket errors)"
   fi
-done
-peak=$(awk '/VmHWM/ { print $2, $3 }' "/proc/$server/status")
 
-for c in "${connections[@]}"; do
+  # BANK_ARGS is split into words on purpose: several flags may be given.
+  # shellcheck disable=SC2086
   json=$("$cli" --database-url "$server_url" bank --workers "$c" --players 100 \
     --seconds "$per_run" --json ${BANK_ARGS:---keyed} 2>/dev/null)
-  row "player-cli bank --keyed" "$c" \
-    "$(jq -r '.trades_per_sec | floor' <<<"$json")" \
-    "$(jq -r '.p50_ms' <<<"$json")" \
-    "$(jq -r '.p99_ms' <<<"$json")"
+  bank_rps=$(jq -r '.trades_per_sec | floor' <<<"$json")
+  row "player-cli bank --keyed" "$c" "$bank_rps" "$(jq -r '.p50_ms' <<<"$json")" "$(jq -r '.p99_ms' <<<"$json")"
+  awk -v h="$http_rps" -v b="$bank_rps" -v c="$c" \
+    'BEGIN { if (b > 0) printf "  trades over HTTP / library at %d: %.2fx\n", c, h / b }'
 done
+peak=$(awk '/VmHWM/ { print $2, $3 }' "/proc/$server/status")
 echo
 echo "service peak memory (VmHWM): $peak"

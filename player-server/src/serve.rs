@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use player_core::db::{ConnectError, ConnectFailure};
 
+use axum::serve::ListenerExt;
+
 use crate::config::Config;
 use crate::router::router;
 use crate::state::AppState;
@@ -134,6 +136,12 @@ async fn run(
 ) -> Result<(), ServeError> {
     tracing::info!(url = %config.database_url, listen = ?listener.local_addr().ok(), "serving");
     let app = router(AppState::new(config));
+    // Answers are small and each waits for the next request: no Nagle delay.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(stop)
         .await
