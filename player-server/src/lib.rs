@@ -13,7 +13,7 @@
 //!   database that stops answering or goes away turns into 503s and 504s,
 //!   never hung requests, and the pool reconnects by itself when it is back.
 //! - A job cannot be cancelled, so a request that timed out never claims
-//!   that its change did not happen (`problem` has the wording).
+//!   that its change did not happen (the router words the 504).
 //! - Errors are RFC 9457 problems with a stable `type` per error
 //!   ([`problem::ApiError`]), the same checks as the CLI's (`validate`), and no
 //!   internals or password in any answer or log line.
@@ -42,3 +42,4 @@ pub use config::{Config, DEFAULT_PAGE, MAX_BULK, MAX_PAGE};
 pub use health::Status;
 pub use players::{NewPlayerBody, PlayerBody, PlayerPage, PlayerPatch};
 pub use serve::{ServeError, Server, serve};
+pub use trades::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, StoredTradeBody, TradeBody, TradeRequest};

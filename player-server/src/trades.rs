@@ -194,11 +194,6 @@ fn trade_error(error: KeyedTradeError) -> ApiError {
     }
 }
 
-/// What the answer's `trades_total` label says for an error.
-fn outcome_label(error: &ApiError) -> &'static str {
-    error.kind().0
-}
-
 /// Makes a trade exactly once under the request's Idempotency-Key.
 #[utoipa::path(post, path = "/trades", tag = "trades", request_body = TradeRequest,
     params(("Idempotency-Key" = String, Header, description = "A key of the client's own naming this trade (a UUID, say), sent again unchanged on every retry; 1 to 255 characters")),
@@ -220,13 +215,13 @@ pub(crate) async fn create(
         Ok((_, true)) => "replayed",
         Ok((body, false)) if body.outcome == "done" => "done",
         Ok(_) => "refused",
-        Err(e) => outcome_label(e),
+        // The problem's type name: `trade-in-flight`, `unknown-player`, ...
+        Err(e) => e.kind().0,
     });
     let (body, replayed) = answer?;
-    let key = IdempotencyKey::new(body.key.clone()).map_err(|_| ApiError::Internal)?;
     let mut response = (
         StatusCode::CREATED,
-        [(header::LOCATION, links::location("/trades", key.as_str()))],
+        [(header::LOCATION, links::location("/trades", &body.key))],
         axum::Json(body),
     )
         .into_response();

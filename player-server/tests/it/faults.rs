@@ -17,6 +17,9 @@ use crate::common::{Http, Service, serve_on};
 /// for a loaded machine.
 const FROZEN_BOUND: Duration = Duration::from_secs(8);
 
+/// As [`FROZEN_BOUND`], for a trade, whose deadline is 8 s.
+const TRADE_BOUND: Duration = Duration::from_secs(14);
+
 #[track_caller]
 fn timed(
     what: &str,
@@ -44,7 +47,7 @@ fn a_frozen_then_stopped_database_is_503_within_the_bound_then_200_again() {
     player_core::migrations::run_pending(&mut conn).unwrap();
     drop(conn);
     let (_service, http) = serve_on(&url, |_| {});
-    http.players(&[("a", 10, 10)]);
+    http.players(&[("a", 10, 10), ("b", 10, 10)]);
     assert!(ready(&http));
 
     server.pause();
@@ -56,6 +59,18 @@ fn a_frozen_then_stopped_database_is_503_within_the_bound_then_200_again() {
         http.patch("/players/a", &json!({"coins": 11}))
     });
     assert_eq!(write.status, 503, "{write:?}");
+    // A trade gets no connection that answers, or meets its deadline (its
+    // time limit, 3 s, plus 5 s) before its COMMIT: either way nothing was
+    // applied, and the key stays free for it.
+    let body = json!({"seller": "a", "buyer": "b", "amount": 1, "price": 1});
+    let traded = timed("a trade, frozen", TRADE_BOUND, || {
+        http.trade(Some("frozen"), &body)
+    });
+    traded.problem(503, "database-unavailable");
+    assert!(
+        traded.detail().contains("nothing was applied"),
+        "{traded:?}"
+    );
     assert_eq!(http.get("/health").status, 200);
     server.resume();
     poll_until(
@@ -65,6 +80,13 @@ fn a_frozen_then_stopped_database_is_503_within_the_bound_then_200_again() {
     );
     let a = http.get("/players/a");
     assert_eq!(a.status, 200, "{a:?}");
+    let again = http.trade(Some("frozen"), &body);
+    assert_eq!(
+        (again.status, again.header("idempotent-replayed")),
+        (201, None),
+        "{again:?}"
+    );
+    assert_eq!(http.get("/players/a").body["goods"], 9);
 
     server.stop(false);
     let stopped = timed("/ready, stopped", FROZEN_BOUND, || http.get("/ready"));
