@@ -133,8 +133,9 @@ pub enum CreateDatabaseError {
     /// The name was refused before anything was sent.
     #[error(transparent)]
     InvalidName(#[from] InvalidDatabaseName),
-    /// The server refused the statement (the user may lack the CREATE privilege).
-    #[error("cannot create the database: {0}")]
+    /// The server refused the statement (the user may lack the CREATE
+    /// privilege). The cause is the source, so `{:#}` says it once.
+    #[error("cannot create the database")]
     Database(#[from] diesel::result::Error),
 }
 

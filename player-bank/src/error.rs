@@ -20,6 +20,24 @@ pub enum BankError {
         /// What `SELECT VERSION()` answered.
         version: String,
     },
+    /// Another run holds the bank database's lock: it is left alone.
+    #[error(
+        "another bank run is using database `{database}` (it holds the lock {lock}); this run changed nothing: wait for that one to end, or give this one another bank database"
+    )]
+    InUse {
+        /// The bank database.
+        database: String,
+        /// The lock's name on the server.
+        lock: String,
+    },
+    /// A stop was requested while the players were being seeded.
+    #[error("stopped while seeding: {seeded} of {players} players seeded, no trade run")]
+    StoppedSeeding {
+        /// Players inserted so far.
+        seeded: u64,
+        /// Players asked for.
+        players: usize,
+    },
     /// Connecting failed.
     #[error(transparent)]
     Connect(#[from] ConnectError),
@@ -29,6 +47,10 @@ pub enum BankError {
     /// Applying the migrations failed.
     #[error(transparent)]
     Migration(#[from] player_core::migrations::MigrationError),
+    /// The bank database could not be migrated (another run migrating it, a
+    /// `player` table of another shape).
+    #[error(transparent)]
+    Migrate(#[from] player_admin::migrate::MigrateError),
     /// A statement failed.
     #[error(transparent)]
     Database(#[from] diesel::result::Error),

@@ -15,7 +15,10 @@
 //!
 //! The bank works in a database of its own and refuses any other: the
 //! database of the URL it is given, a database with tables that are not its
-//! own, or a `player` table with ids it did not create.
+//! own, or a `player` table with ids it did not create. One run at a time
+//! works a bank database: a run holds its named lock (`GET_LOCK`) throughout,
+//! and a second one is refused ([`BankError::InUse`]) before it changes
+//! anything.
 #![warn(missing_docs)]
 
 mod error;
@@ -27,7 +30,9 @@ mod workers;
 
 pub use error::BankError;
 pub use reconcile::{Mismatch, ReconcileStatus, Reconciliation};
-pub use settings::{DEFAULT_DATABASE, Limit, MAX_PLAYERS, Settings, TradeForm, TxnMode};
+pub use settings::{
+    DEFAULT_DATABASE, Limit, MAX_PLAYERS, Settings, TradeForm, TxnMode, check_database_name,
+};
 pub use setup::{ID_PREFIX, player_id};
 pub use summary::{Check, Summary, Totals};
 pub use workers::{Progress, TradeFn};
@@ -42,16 +47,18 @@ pub fn run(
     settings: &Settings,
     progress: &Progress,
 ) -> Result<Summary, BankError> {
-    Bank::prepare(url, settings)?.run(progress)
+    Bank::prepare_watching(url, settings, progress)?.run(progress)
 }
 
-/// A bank ready to run: its database checked, migrated and seeded, and a pool
-/// with a connection per worker.
+/// A bank ready to run: its database checked, migrated and seeded, a pool
+/// with a connection per worker, and the bank database's lock, held until the
+/// bank is dropped so that a second run on the same database is refused.
 pub struct Bank {
     settings: Settings,
     url: DatabaseUrl,
     totals: Totals,
     pool: Pool,
+    _lock: setup::RunLock,
 }
 
 impl Bank {
@@ -59,16 +66,33 @@ impl Bank {
     /// refuses a database that may hold someone's data, creates the bank's
     /// database if missing, applies the migrations, seeds the players and
     /// opens the pool. With [`Settings::txn_mode`], the server must be TiDB.
+    ///
+    /// First it takes the bank database's named lock, without waiting: while
+    /// another run holds it, this one fails with [`BankError::InUse`] having
+    /// changed nothing.
     pub fn prepare(url: &DatabaseUrl, settings: &Settings) -> Result<Self, BankError> {
+        Self::prepare_watching(url, settings, &Progress::default())
+    }
+
+    /// [`Bank::prepare`], counting the players seeded in
+    /// [`Progress::seeded`] and stopping between batches when a stop is
+    /// requested.
+    pub fn prepare_watching(
+        url: &DatabaseUrl,
+        settings: &Settings,
+        progress: &Progress,
+    ) -> Result<Self, BankError> {
         settings.validate()?;
+        let lock = setup::RunLock::take(url, &settings.database)?;
         let url = setup::open_database(url, settings)?;
-        let totals = setup::seed(&url, settings)?;
+        let totals = setup::seed(&url, settings, progress)?;
         let pool = setup::pool(&url, settings)?;
         Ok(Self {
             settings: settings.clone(),
             url,
             totals,
             pool,
+            _lock: lock,
         })
     }
 

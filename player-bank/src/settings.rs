@@ -132,18 +132,26 @@ impl Default for Settings {
     }
 }
 
+/// Checks a bank database name: 1 to 64 ASCII letters, digits or
+/// underscores, so that it can be spliced into DDL (which cannot bind names)
+/// and means the same to every server. Public so that a command line can
+/// refuse a bad name as a usage error, before connecting.
+pub fn check_database_name(name: &str) -> Result<(), &'static str> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    if name.is_empty() || name.len() > 64 || !name.chars().all(plain) {
+        return Err("the name must be 1 to 64 letters, digits or underscores");
+    }
+    Ok(())
+}
+
 impl Settings {
     /// Refuses what no server could make work, and database names that are
     /// not plain identifiers (the bank creates the database by name).
     pub(crate) fn validate(&self) -> Result<(), BankError> {
-        let plain = |c: char| c.is_ascii_alphanumeric() || c == '_';
-        let name = &self.database;
-        if name.is_empty() || name.len() > 64 || !name.chars().all(plain) {
-            return Err(BankError::UnsafeDatabase {
-                database: name.clone(),
-                reason: "the name must be 1 to 64 letters, digits or underscores".into(),
-            });
-        }
+        check_database_name(&self.database).map_err(|reason| BankError::UnsafeDatabase {
+            database: self.database.clone(),
+            reason: reason.into(),
+        })?;
         let bad = |m: String| Err(BankError::InvalidSettings(m));
         if self.workers == 0 {
             return bad("workers must be at least 1".into());

@@ -12,7 +12,11 @@ use player_core::schema::{keyed_trade, player};
 use player_core::{NewPlayer, PlayerId, players};
 use player_guard::{GuardedConnection, Pool};
 
-use crate::{BankError, Settings, Totals, TxnMode};
+use std::time::Duration;
+
+use player_admin::lock::{Held, NamedLock};
+
+use crate::{BankError, Progress, Settings, Totals, TxnMode};
 
 /// Every id the bank creates starts with this, so its guard can tell the
 /// bank's players from anyone else's.
@@ -27,6 +31,10 @@ const OWN_TABLES: [&str; 3] = [
 
 /// Players inserted per statement when seeding.
 const SEED_BATCH: usize = 1_000;
+
+/// Players deleted, or inserted, per transaction when seeding: a tenth of a
+/// second or so each, so a stop request is seen soon.
+const SEED_ROUND: usize = 10_000;
 
 /// The id of player `i`; ids sort in creation order.
 pub fn player_id(i: usize) -> PlayerId {
@@ -138,19 +146,76 @@ fn require_tidb(conn: &mut MysqlConnection) -> Result<(), BankError> {
     }
 }
 
-/// Applies the migrations to the bank's database, empties its `player` and
-/// `keyed_trade` tables and seeds `settings.players` players in one transaction; returns the totals.
-pub(crate) fn seed(bank_url: &DatabaseUrl, settings: &Settings) -> Result<Totals, BankError> {
+/// The bank database's lock, held by a connection of its own for the run
+/// (in a mutex only so that a [`Bank`](crate::Bank) can be shared by threads).
+pub(crate) struct RunLock {
+    _conn: std::sync::Mutex<MysqlConnection>,
+    _lock: NamedLock,
+}
+
+impl RunLock {
+    /// Takes the lock of bank database `name` (its name lowercased, as TiDB
+    /// compares names) on the server of `url`, without waiting (TiDB waits a
+    /// second at least); [`BankError::InUse`] if another session holds it.
+    pub(crate) fn take(url: &DatabaseUrl, name: &str) -> Result<Self, BankError> {
+        let mut conn = player_guard::connect(url)?;
+        match NamedLock::acquire(&mut conn, "bank", &name.to_lowercase(), Duration::ZERO)? {
+            Ok(lock) => Ok(Self {
+                _conn: std::sync::Mutex::new(conn),
+                _lock: lock,
+            }),
+            Err(Held(lock)) => Err(BankError::InUse {
+                database: name.to_owned(),
+                lock,
+            }),
+        }
+    }
+}
+
+/// Applies the migrations to the bank's database, empties its `player` table
+/// and seeds `settings.players` players; returns the totals.
+///
+/// Both go in batches of [`SEED_ROUND`] rows, each committed on its own, and
+/// `progress`'s stop request is looked at between them, so that Ctrl-C
+/// stops the seeding of a million players within a batch. A seed cut short
+/// is simply redone by the next run, which empties the table first.
+pub(crate) fn seed(
+    bank_url: &DatabaseUrl,
+    settings: &Settings,
+    progress: &Progress,
+) -> Result<Totals, BankError> {
     let mut conn = player_guard::connect(bank_url)?;
-    player_core::migrations::run_pending(&mut conn)?;
-    let seeded = (0..settings.players)
-        .map(|i| NewPlayer::new(player_id(i), settings.initial_coins, settings.initial_goods));
-    conn.transaction(|conn| {
-        players::delete_all(conn)?;
-        diesel::delete(keyed_trade::table).execute(conn)?;
-        players::bulk_create(conn, seeded, SEED_BATCH)?;
-        Ok::<_, BankError>(())
-    })?;
+    player_admin::migrate::migrate(&mut conn)?;
+    let stopped = |seeded: u64| BankError::StoppedSeeding {
+        seeded,
+        players: settings.players,
+    };
+    loop {
+        if progress.stop_requested() {
+            return Err(stopped(0));
+        }
+        let deleted = diesel::sql_query(format!("DELETE FROM player LIMIT {SEED_ROUND}"))
+            .execute(&mut conn)?;
+        if deleted < SEED_ROUND {
+            break;
+        }
+    }
+    // A run's keys (`--keyed`) mean nothing to the next one.
+    diesel::delete(keyed_trade::table).execute(&mut conn)?;
+    let mut start = 0;
+    while start < settings.players {
+        if progress.stop_requested() {
+            return Err(stopped(start as u64));
+        }
+        let end = (start + SEED_ROUND).min(settings.players);
+        let seeded = (start..end)
+            .map(|i| NewPlayer::new(player_id(i), settings.initial_coins, settings.initial_goods));
+        conn.transaction(|conn| players::bulk_create(conn, seeded, SEED_BATCH))?;
+        progress
+            .seeded
+            .store(end as u64, std::sync::atomic::Ordering::Relaxed);
+        start = end;
+    }
     let n = i64::try_from(settings.players).unwrap_or(i64::MAX);
     Ok(Totals {
         players: n,

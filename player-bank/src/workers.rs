@@ -45,6 +45,10 @@ pub struct Progress {
     /// Keyed trades whose outcome a lost `COMMIT` left unknown, then learnt
     /// by sending them again with their key.
     pub resolved_by_key: AtomicU64,
+    /// Players seeded so far, before the trades start.
+    pub seeded: AtomicU64,
+    /// Set when the workers start trading (seeding and the pool are done).
+    pub trading: AtomicBool,
     /// Set by [`request_stop`](Self::request_stop).
     stop: AtomicBool,
 }
@@ -60,8 +64,9 @@ impl Progress {
     /// Asks the run to stop early, from another thread (a Ctrl-C handler, say):
     /// each worker finishes the trade in flight and starts no other, then the
     /// check runs as usual, and the summary says `interrupted`. Nothing is left
-    /// half-applied: a trade is one transaction. A request made before the run
-    /// starts stops it before its first trade.
+    /// half-applied: a trade is one transaction. A request made while the
+    /// players are seeded stops the seeding after the batch in flight
+    /// ([`BankError::StoppedSeeding`](crate::BankError::StoppedSeeding)).
     pub fn request_stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
     }
@@ -114,6 +119,7 @@ pub(crate) fn run(
         stop: AtomicBool::new(false),
         interrupted: AtomicBool::new(false),
     };
+    progress.trading.store(true, Ordering::Relaxed);
     let results: Vec<WorkerResult> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..settings.workers)
             .map(|w| {
@@ -283,7 +289,7 @@ impl Shared<'_> {
                     progress.failed.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(%e, "trade failed");
                     if result.errors.len() < KEPT_ERRORS {
-                        result.errors.push(e.to_string());
+                        result.errors.push(describe(&e, self.settings.trade));
                     }
                 }
             }
@@ -405,5 +411,52 @@ fn keyed(
                 _ => TransactionError::Failed(error),
             }))
         }
+    }
+}
+/// A failed trade's error as the report shows it: the one-statement form has
+/// no `COMMIT`, so its lost connection is said in its own words.
+fn describe(e: &TradeError, form: crate::TradeForm) -> String {
+    match (e, form) {
+        (
+            TradeError::Transaction(TransactionError::OutcomeUnknown(cause)),
+            crate::TradeForm::OneStatement,
+        ) => format!(
+            "connection lost while the UPDATE ran in autocommit, the trade may or may not have been applied: {cause}"
+        ),
+        (e, _) => {
+            // The chain, each cause once.
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(cause) = source {
+                let cause_text = cause.to_string();
+                if !text.contains(&cause_text) {
+                    text = format!("{text}: {cause_text}");
+                }
+                source = cause.source();
+            }
+            text
+        }
+    }
+}
+
+#[cfg(test)]
+mod describe_tests {
+    use super::*;
+
+    #[test]
+    fn the_one_statement_form_says_its_own_words_for_a_lost_connection() {
+        let lost = || {
+            TradeError::Transaction(TransactionError::OutcomeUnknown(
+                diesel::result::Error::BrokenTransactionManager,
+            ))
+        };
+        let one = describe(&lost(), crate::TradeForm::OneStatement);
+        assert!(
+            one.starts_with("connection lost while the UPDATE ran in autocommit"),
+            "{one}"
+        );
+        assert!(!one.contains("committing"), "{one}");
+        let txn = describe(&lost(), crate::TradeForm::Transactional);
+        assert!(txn.contains("while committing"), "{txn}");
     }
 }

@@ -32,6 +32,11 @@ pub struct Cli {
     #[arg(long, global = true, default_value = "65", value_name = "SECONDS", value_parser = crate::args::seconds, allow_negative_numbers = true)]
     pub stall_timeout: f64,
 
+    /// With no command: empty the `player` table even when it holds rows the
+    /// scenarios did not write (without it, such a table is left alone).
+    #[arg(long)]
+    pub reset: bool,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -40,7 +45,8 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the tutorial's scenarios (the default): empties `player` first.
+    /// Run the tutorial's scenarios (the default): empties `player` first,
+    /// if it holds only what the scenarios write (or with --reset).
     Scenarios(ScenariosArgs),
     /// Run the bank workload: concurrent random trades on a database of the
     /// bank's own, then check that no coin or goods was created, destroyed or
@@ -118,6 +124,10 @@ pub struct ScenariosArgs {
     /// Print one JSON object instead of the tutorial's lines.
     #[arg(long)]
     pub json: bool,
+    /// Empty the `player` table even when it holds rows the scenarios did
+    /// not write.
+    #[arg(long)]
+    pub reset: bool,
 }
 
 /// Arguments of `completions`.

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use player_core::db::{self, DatabaseUrl};
 
+use crate::text::Escaped;
+
 /// Where the URL a command uses came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UrlSource {
@@ -23,7 +25,13 @@ impl fmt::Display for UrlSource {
         match self {
             Self::Flag => f.write_str("--database-url"),
             Self::Environment => f.write_str("DATABASE_URL in the environment"),
-            Self::DotEnv(path) => write!(f, "DATABASE_URL in {}", path.display()),
+            Self::DotEnv(path) => {
+                write!(
+                    f,
+                    "DATABASE_URL in {}",
+                    Escaped(&path.display().to_string())
+                )
+            }
             Self::Default => f.write_str("the built-in default"),
         }
     }
@@ -97,8 +105,45 @@ fn malformed(path: &Path, line: &str) -> anyhow::Error {
     )
 }
 
+/// A URL refused before connecting, said with where it came from.
+#[derive(Debug)]
+pub struct BadUrl {
+    /// Where the URL came from.
+    pub source: UrlSource,
+    /// Why it was refused; never holds the URL.
+    pub error: db::ConnectError,
+}
+
+impl fmt::Display for BadUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.error {
+            db::ConnectError::InvalidUrl(why) => {
+                write!(f, "{} is not a valid MySQL URL: {why}", self.source)
+            }
+            db::ConnectError::Tls(e) => write!(f, "{}: {e}", self.source),
+            e => write!(f, "{}: {e}", self.source),
+        }
+    }
+}
+
+/// Not a `source`: the message holds the cause, once.
+impl std::error::Error for BadUrl {}
+
+/// Where this run's URL came from, once [`database_url`] has read it: for
+/// hints that name it.
+static SOURCE: std::sync::OnceLock<UrlSource> = std::sync::OnceLock::new();
+
+/// Where this run's URL came from; `DATABASE_URL` until it has been read.
+pub fn source_name() -> String {
+    match SOURCE.get() {
+        Some(UrlSource::Default) | None => "DATABASE_URL".to_owned(),
+        Some(source) => source.to_string(),
+    }
+}
+
 /// Parses a URL, refusing an empty one with a message that says where it was.
 fn parse(url: &str, source: &UrlSource) -> anyhow::Result<DatabaseUrl> {
+    let _ = SOURCE.set(source.clone());
     if url.trim().is_empty() {
         let default = db::DEFAULT_DATABASE_URL;
         anyhow::bail!(match source {
@@ -107,7 +152,13 @@ fn parse(url: &str, source: &UrlSource) -> anyhow::Result<DatabaseUrl> {
                 format!("{source} is set but empty: set it to a URL, or remove it to use {default}"),
         });
     }
-    Ok(url.parse()?)
+    url.parse().map_err(|error| {
+        BadUrl {
+            source: source.clone(),
+            error,
+        }
+        .into()
+    })
 }
 
 /// Says on stderr which database a command is about to change and where its

@@ -10,18 +10,28 @@ use player_core::ledger::KeyedTradeError;
 use player_core::{TradeError, TransactionError};
 
 use crate::commands::Stalled;
+use crate::config::BadUrl;
 
 /// A next step for `err`: for a [`Stalled`] step, else found by walking its
-/// chain once and looking at the libraries' public error variants.
-pub fn hint(err: &anyhow::Error) -> Option<&'static str> {
+/// chain once and looking at the libraries' public error variants. Where it
+/// names the URL, it names where the URL came from.
+pub fn hint(err: &anyhow::Error) -> Option<String> {
+    let source = crate::config::source_name();
+    hint_text(err).map(|h| h.replace("DATABASE_URL", &source))
+}
+
+fn hint_text(err: &anyhow::Error) -> Option<&'static str> {
     if err.downcast_ref::<Stalled>().is_some() {
         return Some(
-            "the server stopped answering, or the work waited on a lock never released (a table lock, a DDL, a transaction left open); a change in flight may or may not have been applied, so read it back; if the server is only slow, raise --stall-timeout (for `trade`, --time-limit)",
+            "the server stopped answering, or the work waited on a lock never released (a table lock, a DDL, a transaction left open); if the server is only slow, raise --stall-timeout (for `trade`, --time-limit)",
         );
     }
     err.chain().find_map(|e| {
         if let Some(e) = e.downcast_ref::<ConnectError>() {
             return connect_hint(e);
+        }
+        if let Some(e) = e.downcast_ref::<BadUrl>() {
+            return connect_hint(&e.error);
         }
         if let Some(DoctorError::Connect(e)) = e.downcast_ref::<DoctorError>() {
             return connect_hint(e);
@@ -68,6 +78,12 @@ fn trade_hint(err: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
 
 fn connect_hint(err: &ConnectError) -> Option<&'static str> {
     match err {
+        // These say what to do themselves.
+        ConnectError::InvalidUrl(why)
+            if why.contains("database name") || why.contains("port 0") =>
+        {
+            None
+        }
         ConnectError::InvalidUrl(_) => Some(
             "the form is mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE, with special characters percent-encoded",
         ),
@@ -91,6 +107,10 @@ fn connect_hint(err: &ConnectError) -> Option<&'static str> {
             ConnectFailure::AccessDenied => Some(
                 "check the user and password in DATABASE_URL (percent-encode special characters; TiDB Cloud users carry a prefix such as `xxxxxxxx.root`)",
             ),
+            ConnectFailure::DatabaseDenied => Some(
+                "the user and password are right, but the user has no privileges on that database: have them granted (GRANT ALL ON db.* TO user), or use a database the user may use",
+            ),
+            ConnectFailure::TooManyConnections => Some(TOO_MANY_CONNECTIONS),
             ConnectFailure::ServerWithoutTls => Some(
                 "the server does not offer TLS: enable it there, or lower ssl_mode to preferred for a local test server",
             ),
@@ -105,8 +125,19 @@ fn connect_hint(err: &ConnectError) -> Option<&'static str> {
     }
 }
 
+/// The server's `max_connections` is reached.
+const TOO_MANY_CONNECTIONS: &str = "the server has all the connections its max_connections allows: lower --workers (for `bank`), close other clients, or raise max_connections";
+
 fn database_hint(err: &DieselError) -> Option<&'static str> {
     match err {
+        DieselError::DatabaseError(_, info)
+            if info.message().contains("Access denied")
+                && info.message().contains(" to database ") =>
+        {
+            Some(
+                "the user has no privileges for this (creating a database needs CREATE on it): have them granted, or use a database that exists and the user may use",
+            )
+        }
         DieselError::DatabaseError(_, info) if info.message().contains("doesn't exist") => {
             Some("apply the migrations first: player-cli migrate")
         }

@@ -7,10 +7,12 @@
 mod args;
 mod cli;
 mod commands;
+mod completions;
 mod config;
 mod errors;
 mod interrupt;
 mod scenarios;
+mod text;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -23,11 +25,18 @@ use player_core::db::DatabaseUrl;
 use crate::cli::{Cli, Command};
 use crate::config::UrlSource;
 
+/// The binary's name, as the shells complete it.
+const BIN_NAME: &str = env!("CARGO_BIN_NAME");
+
 /// Exit status of a trade the balances did not allow.
 const EXIT_REFUSED: u8 = 3;
 
 fn main() -> ExitCode {
     init_tracing();
+    if let Err(usage) = one_database_url(std::env::args_os()) {
+        let _ = usage.print();
+        return ExitCode::from(2);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -40,7 +49,7 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             if let Some(interrupted) = err.downcast_ref::<interrupt::Interrupted>() {
-                eprintln!("interrupted: {interrupted}");
+                eprintln!("interrupted: {}", text::escape(&interrupted.to_string()));
                 return ExitCode::from(interrupt::exit_status());
             }
             report(&err);
@@ -51,6 +60,13 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // What clap cannot check alone is checked here, before anything connects.
+    if cli.reset && !matches!(cli.command, None | Some(Command::Scenarios(_))) {
+        return Err(usage_error(
+            "",
+            "--reset is for the scenarios only (`player-cli --reset` or `player-cli scenarios --reset`)".into(),
+        )
+        .into());
+    }
     match &cli.command {
         Some(Command::Trade(args)) => args.check().map_err(|msg| usage_error("trade", msg))?,
         Some(Command::Bank(args)) => args.check().map_err(|msg| usage_error("bank", msg))?,
@@ -67,8 +83,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     let mut code = ExitCode::SUCCESS;
     match cli.command {
-        None => scenarios::run(&url, stall, &mut out, false)?,
-        Some(Command::Scenarios(args)) => scenarios::run(&url, stall, &mut out, args.json)?,
+        None => scenarios::run(&url, stall, &mut out, false, cli.reset)?,
+        Some(Command::Scenarios(args)) => {
+            scenarios::run(&url, stall, &mut out, args.json, args.reset || cli.reset)?
+        }
         Some(Command::Bank(args)) => commands::bank::run(&url, &args, &mut out)?,
         Some(Command::Setup(args)) => commands::setup::run(&args, &url, stall, &mut out)?,
         Some(Command::Migrate(args)) => commands::migrate::run(&args, &url, stall, &mut out)?,
@@ -111,13 +129,33 @@ fn announce(command: Option<&Command>, url: &DatabaseUrl, source: &UrlSource) {
 
 /// Prints the completion script for `shell` on stdout.
 fn print_completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
-    // Into memory first: clap_complete panics on a failed write, and a closed
-    // stdout (`| head`) must end the command quietly.
-    let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "player-cli", &mut script);
+    let script = completions::script(shell, &mut Cli::command(), BIN_NAME);
     let mut out = std::io::stdout().lock();
-    out.write_all(&script)?;
+    out.write_all(script.as_bytes())?;
     out.flush()?;
+    Ok(())
+}
+
+/// Refuses a second `--database-url`. The flag is global, so clap takes it
+/// before and after the subcommand, and would keep the last one silently:
+/// `player-cli --database-url PROD player --database-url TEST delete x`
+/// must not leave the user guessing which database lost a player. Counted
+/// on the raw arguments up to `--` (after which everything is a value).
+fn one_database_url(args: impl Iterator<Item = std::ffi::OsString>) -> Result<(), clap::Error> {
+    let given = args
+        .skip(1)
+        .take_while(|a| a != "--")
+        .filter(|a| {
+            a.to_str()
+                .is_some_and(|a| a == "--database-url" || a.starts_with("--database-url="))
+        })
+        .count();
+    if given > 1 {
+        return Err(usage_error(
+            "",
+            "the argument '--database-url <URL>' cannot be used multiple times (before and after the command included)".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -134,7 +172,8 @@ fn usage_error(subcommand: &str, msg: String) -> clap::Error {
 
 /// Prints an error as one line, and a hint on a second one where one helps.
 fn report(err: &anyhow::Error) {
-    eprintln!("error: {err:#}");
+    // One line whatever the server said: its messages quote ids.
+    eprintln!("error: {}", text::escape(&format!("{err:#}")));
     if let Some(hint) = errors::hint(err) {
         eprintln!("hint: {hint}");
     }

@@ -6,15 +6,18 @@ use std::io::Write;
 use std::time::Duration;
 
 use diesel::mysql::MysqlConnection;
+use player_admin::leftovers::{self, Foreign};
+use player_admin::lock::{Held, NamedLock};
 use player_core::db::DatabaseUrl;
 use player_core::{
-    NewPlayer, Player, PlayerId, Refusal, RetryPolicy, Trade, TradeOutcome, migrations, players,
+    NewPlayer, Player, PlayerId, Refusal, RetryPolicy, Trade, TradeOutcome, players,
 };
 use serde::Serialize;
 
 use crate::commands::player::PlayerJson;
 use crate::commands::trade::TradeJson;
-use crate::commands::{step, write_json};
+use crate::commands::{read_step, step, write_json};
+use crate::text::{self, Escaped};
 
 /// Players the tutorial bulk-creates, and its batch size.
 const BULK_PLAYERS: usize = 1919;
@@ -64,25 +67,74 @@ struct TradeExample<'a> {
     players: Vec<Player>,
 }
 
-/// Connects, applies the pending migrations, empties `player` so the run can
-/// be repeated, then runs both scenarios and prints the tutorial's lines, or
-/// one JSON object with `json`. Each of those steps is given `stall` (see
-/// [`step`]).
+/// How long a run waits for another run of the scenarios on the same
+/// database to end.
+const RUN_LOCK_WAIT: Duration = Duration::from_secs(50);
+
+/// The scenarios refused to empty a table holding someone's rows.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the player table of {url} holds rows the scenarios did not write ({foreign}), so nothing was changed: pass --reset to empty it anyway, or give the scenarios a database of their own in DATABASE_URL"
+)]
+pub struct ForeignRows {
+    /// The database's URL, its password masked.
+    url: String,
+    /// What the table holds.
+    foreign: Foreign,
+}
+
+/// Another run of the scenarios held the database all along.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "another run of the scenarios is using {url} (it holds the lock {lock}); gave up after {} s",
+    RUN_LOCK_WAIT.as_secs()
+)]
+pub struct Busy {
+    url: String,
+    lock: String,
+}
+
+/// Connects, takes the database's scenario lock (one run at a time), makes
+/// sure `player` holds only rows a run writes (unless `reset`), applies the
+/// pending migrations, empties `player` so the run can be repeated, then runs
+/// both scenarios and prints the tutorial's lines, or one JSON object with
+/// `json`. Each of those steps is given `stall` (see [`step`]).
 pub fn run(
     url: &DatabaseUrl,
     stall: Duration,
     out: &mut impl Write,
     json: bool,
+    reset: bool,
 ) -> anyhow::Result<()> {
     let mut conn = player_guard::connect_guarded(url)?;
-    let applied = step(&mut conn, stall, migrations::run_pending)?;
-    if !applied.is_empty() {
-        tracing::info!(?applied, "applied migrations");
+    let key = url.database().unwrap_or_default();
+    let lock = read_step(&mut conn, stall, |c| {
+        NamedLock::acquire(c, "scenarios", key, RUN_LOCK_WAIT)
+    })?
+    .map_err(|Held(lock)| Busy {
+        url: url.to_string(),
+        lock,
+    })?;
+    if !reset {
+        if let Some(foreign) = read_step(&mut conn, stall, leftovers::foreign_rows)? {
+            return Err(ForeignRows {
+                url: url.to_string(),
+                foreign,
+            }
+            .into());
+        }
+    }
+    let migrated = step(&mut conn, stall, player_admin::migrate::migrate)?;
+    crate::commands::migrate::say_adopted(migrated.adopted.as_deref());
+    if !migrated.applied.is_empty() {
+        tracing::info!(applied = ?migrated.applied, "applied migrations");
     }
     step(&mut conn, stall, players::delete_all)?;
     let simple = step(&mut conn, stall, simple_example)?;
     let (one, two): (PlayerId, PlayerId) = ("1".parse()?, "2".parse()?);
     let traded = step(&mut conn, stall, |c| trade_example(c, &one, &two))?;
+    // Closing the connection would release it too.
+    read_step(&mut conn, stall, |c| lock.release(c))?;
     if json {
         return write_json(
             out,
@@ -103,16 +155,16 @@ pub fn run(
             },
         );
     }
-    writeln!(out, "{}", simple.test)?;
+    writeln!(out, "{}", text::player_line(&simple.test))?;
     writeln!(out, "number of players: {}", simple.count)?;
     for player in &simple.first_three {
-        writeln!(out, "{player}")?;
+        writeln!(out, "{}", text::player_line(player))?;
     }
     for (trade, outcome) in &traded.trades {
         writeln!(out, "{}", outcome_line(trade, *outcome))?;
     }
     for player in &traded.players {
-        writeln!(out, "{player}")?;
+        writeln!(out, "{}", text::player_line(player))?;
     }
     Ok(())
 }
@@ -168,15 +220,21 @@ fn trade_example<'a>(
     })
 }
 
-/// The tutorial's line for a trade's outcome.
+/// The tutorial's line for a trade's outcome, the id escaped ([`text::escape`]).
 pub fn outcome_line(trade: &Trade<'_>, outcome: TradeOutcome) -> String {
     match outcome {
         TradeOutcome::Done => "trade success".to_owned(),
         TradeOutcome::Refused(Refusal::SellerLacksGoods) => {
-            format!("sell player {} goods not enough", trade.seller)
+            format!(
+                "sell player {} goods not enough",
+                Escaped(trade.seller.as_str())
+            )
         }
         TradeOutcome::Refused(Refusal::BuyerLacksCoins) => {
-            format!("buy player {} coins not enough", trade.buyer)
+            format!(
+                "buy player {} coins not enough",
+                Escaped(trade.buyer.as_str())
+            )
         }
     }
 }

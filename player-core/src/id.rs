@@ -23,8 +23,9 @@ use diesel::sql_types::Varchar;
 /// characters (a hyphenated UUID is 36).
 pub const MAX_ID_LEN: usize = 36;
 
-/// A player id: 1 to [`MAX_ID_LEN`] characters, kept verbatim (quotes,
-/// backslashes and SQL fragments included: queries bind it, never splice it).
+/// A player id: 1 to [`MAX_ID_LEN`] characters, not all of them spaces, kept
+/// verbatim (quotes, backslashes and SQL fragments included: queries bind it,
+/// never splice it).
 ///
 /// Equality, order and hash follow the column's collation, `utf8mb4_bin` with
 /// PAD SPACE: trailing spaces do not count (`"a" == "a "`), everything else is
@@ -36,8 +37,9 @@ pub struct PlayerId(String);
 /// Why a string cannot be a [`PlayerId`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidId {
-    /// The empty string.
-    #[error("a player id cannot be empty")]
+    /// The empty string, or only spaces: the column compares `"  "` equal
+    /// to `""`, so it would be the empty id under another spelling.
+    #[error("a player id cannot be empty or only spaces")]
     Empty,
     /// More characters than the column holds.
     #[error("a player id has at most {MAX_ID_LEN} characters, this one has {0}")]
@@ -45,11 +47,13 @@ pub enum InvalidId {
 }
 
 impl PlayerId {
-    /// Checks `id` against what the column holds faithfully.
+    /// Checks `id` against what the column holds faithfully: 1 to
+    /// [`MAX_ID_LEN`] characters, and something besides the trailing spaces
+    /// the collation ignores.
     pub fn new(id: impl Into<String>) -> Result<Self, InvalidId> {
         let id = id.into();
         match id.chars().count() {
-            0 => Err(InvalidId::Empty),
+            _ if id.trim_end_matches(' ').is_empty() => Err(InvalidId::Empty),
             n if n > MAX_ID_LEN => Err(InvalidId::TooLong(n)),
             _ => Ok(Self(id)),
         }
@@ -168,6 +172,14 @@ mod tests {
     #[test]
     fn ids_are_1_to_36_characters_not_bytes() {
         assert_eq!(PlayerId::new(""), Err(InvalidId::Empty));
+        // Only spaces: the column compares it equal to the empty string.
+        assert_eq!(PlayerId::new(" "), Err(InvalidId::Empty));
+        assert_eq!(PlayerId::new(" ".repeat(36)), Err(InvalidId::Empty));
+        assert_eq!(PlayerId::new(" ".repeat(37)), Err(InvalidId::Empty));
+        // Other blanks are characters the collation keeps.
+        assert!(PlayerId::new("\t").is_ok());
+        assert!(PlayerId::new("\u{a0}").is_ok());
+        assert!(PlayerId::new(" a").is_ok());
         assert_eq!(PlayerId::new("a".repeat(37)), Err(InvalidId::TooLong(37)));
         assert!(PlayerId::new("a".repeat(36)).is_ok());
         assert_eq!(id(&"é".repeat(36)).as_str(), "é".repeat(36));

@@ -157,7 +157,7 @@ pub struct KeyedTrade {
 impl KeyedTrade {
     /// Whether `trade` is the trade this row records (ids compared as the
     /// column does).
-    pub fn is(&self, trade: &Trade) -> bool {
+    fn is(&self, trade: &Trade) -> bool {
         self.seller == *trade.seller
             && self.buyer == *trade.buyer
             && self.amount == trade.amount
@@ -416,7 +416,7 @@ fn waited_for_a_lock(error: &TransactionError) -> bool {
 }
 
 /// The `outcome` column's text for `outcome`.
-pub fn outcome_name(outcome: TradeOutcome) -> &'static str {
+fn outcome_name(outcome: TradeOutcome) -> &'static str {
     match outcome {
         TradeOutcome::Done => "done",
         TradeOutcome::Refused(Refusal::SellerLacksGoods) => "seller_lacks_goods",

@@ -12,12 +12,15 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
-use player_bank::{Limit, Progress, ReconcileStatus, Settings, Summary, TradeForm, TxnMode};
+use player_bank::{
+    BankError, Limit, Progress, ReconcileStatus, Settings, Summary, TradeForm, TxnMode,
+};
 use player_core::db::DatabaseUrl;
 use player_core::retry::RetryPolicy;
 
 use crate::args;
 use crate::interrupt::{self, Interrupted};
+use crate::text::Escaped;
 
 /// Flags of `player-cli bank`.
 #[derive(Debug, Args)]
@@ -42,9 +45,10 @@ pub struct BankArgs {
     #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = args::hot_players)]
     pub hot_players: u32,
 
-    /// Chance (0 to 1) that each side of a trade is drawn from the hot set.
-    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true, value_parser = args::share)]
-    pub hot_share: f64,
+    /// Chance (0 to 1) that each side of a trade is drawn from the hot set
+    /// (needs --hot-players) [default: 0.5].
+    #[arg(long, allow_negative_numbers = true, value_parser = args::share, requires = "hot_players")]
+    pub hot_share: Option<f64>,
 
     /// Seed of the random trades [default: random, printed in the report].
     #[arg(long, allow_negative_numbers = true, value_parser = args::seed)]
@@ -73,7 +77,7 @@ pub struct BankArgs {
 
     /// The bank's own database on the same server, created if missing; its
     /// `player` table is reset at the start. Never the database of DATABASE_URL.
-    #[arg(long, default_value = player_bank::DEFAULT_DATABASE, value_name = "NAME")]
+    #[arg(long, default_value = player_bank::DEFAULT_DATABASE, value_name = "NAME", value_parser = bank_database)]
     pub bank_database: String,
 
     /// Seconds a worker waits for a connection (say, while the server
@@ -85,6 +89,16 @@ pub struct BankArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+/// A `--bank-database`: a name the bank accepts, checked before connecting.
+fn bank_database(s: &str) -> Result<String, String> {
+    player_bank::check_database_name(s)
+        .map(|()| s.to_owned())
+        .map_err(|why| format!("`{s}`: {why}"))
+}
+
+/// The `--hot-share` when none is given.
+const DEFAULT_HOT_SHARE: f64 = 0.5;
 
 /// Values of `--trade`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -124,7 +138,7 @@ impl From<TxnModeArg> for TxnMode {
 
 impl BankArgs {
     /// Checks what clap cannot: a hot set is 0 (none) or 2 to `--players`
-    /// players, and keyed trades are transactional.
+    /// players, a hot share needs a hot set, and keyed trades are transactional.
     pub fn check(&self) -> Result<(), String> {
         if self.keyed && matches!(self.trade, TradeFormArg::OneStatement) {
             return Err(
@@ -133,6 +147,11 @@ impl BankArgs {
             );
         }
         let h = self.hot_players;
+        if h == 0 && self.hot_share.is_some() {
+            return Err(
+                "--hot-share needs a hot set: give --hot-players (2 to the --players)".into(),
+            );
+        }
         if h == 1 || h > self.players {
             return Err(format!(
                 "invalid value '{h}' for '--hot-players': {} (the --players), or 0 for no hot set",
@@ -152,7 +171,7 @@ impl BankArgs {
                 None => Limit::Duration(Duration::from_secs_f64(self.seconds)),
             },
             hot_players: self.hot_players as usize,
-            hot_share: self.hot_share,
+            hot_share: self.hot_share.unwrap_or(DEFAULT_HOT_SHARE),
             seed: self.seed.unwrap_or_else(rand::random),
             retry: RetryPolicy {
                 max_retries: self.max_retries,
@@ -184,6 +203,13 @@ pub fn run(url: &DatabaseUrl, args: &BankArgs, out: &mut impl Write) -> anyhow::
         let summary = player_bank::run(url, &settings, &progress);
         done.store(true, Ordering::Relaxed);
         summary
+    })
+    .map_err(|e| match e {
+        e @ BankError::StoppedSeeding { .. } => anyhow::Error::new(Interrupted(format!(
+            "stopped by {}: {e}",
+            interrupt::cause()
+        ))),
+        e => e.into(),
     })?;
     if args.json {
         super::write_json(out, &summary)?;
@@ -218,12 +244,16 @@ pub fn run(url: &DatabaseUrl, args: &BankArgs, out: &mut impl Write) -> anyhow::
     Ok(())
 }
 
-/// A bar on stderr, only when stderr is a terminal, as wide as the terminal,
-/// until `done`: trades started out of `--trades`, or time elapsed out of
+/// How often a plain progress line is printed when stderr is not a terminal.
+pub const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// A bar on stderr when it is a terminal, as wide as the terminal, until
+/// `done`: trades started out of `--trades`, or time elapsed out of
 /// `--seconds` (in milliseconds, so it moves smoothly), then the counts.
+/// Elsewhere (a log, CI) a plain line every [`PLAIN_PROGRESS_EVERY`].
 fn show_progress(settings: &Settings, progress: &Progress, done: &AtomicBool) {
     if !std::io::stderr().is_terminal() {
-        return;
+        return plain_progress(settings, progress, done);
     }
     let (len, template) = match settings.limit {
         Limit::Trades(n) => (n, "{wide_bar} {human_pos}/{human_len} trades  {msg}"),
@@ -265,6 +295,41 @@ fn show_progress(settings: &Settings, progress: &Progress, done: &AtomicBool) {
         std::thread::sleep(Duration::from_millis(50));
     }
     bar.finish_and_clear();
+}
+
+/// `progress: bank: seeded 120,000 of 1,000,000 players`, then
+/// `progress: bank: trading for 5.0 s, committed 1,234 refused 5 retried 0 failed 0`,
+/// every [`PLAIN_PROGRESS_EVERY`] until `done`.
+fn plain_progress(settings: &Settings, progress: &Progress, done: &AtomicBool) {
+    let started = std::time::Instant::now();
+    let mut trading_since = None;
+    let mut next = PLAIN_PROGRESS_EVERY;
+    let count = |c: &std::sync::atomic::AtomicU64| HumanCount(c.load(Ordering::Relaxed));
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(50));
+        if progress.trading.load(Ordering::Relaxed) {
+            trading_since.get_or_insert_with(std::time::Instant::now);
+        }
+        if started.elapsed() < next {
+            continue;
+        }
+        next += PLAIN_PROGRESS_EVERY;
+        match trading_since {
+            None => eprintln!(
+                "progress: bank: seeded {} of {} players",
+                HumanCount(progress.seeded.load(Ordering::Relaxed)),
+                HumanCount(settings.players as u64)
+            ),
+            Some(since) => eprintln!(
+                "progress: bank: trading for {:.1} s, committed {} refused {} retried {} failed {}",
+                since.elapsed().as_secs_f64(),
+                count(&progress.committed),
+                count(&progress.refused),
+                count(&progress.retried),
+                count(&progress.failed),
+            ),
+        }
+    }
 }
 
 fn write_table(
@@ -313,7 +378,7 @@ fn write_table(
         writeln!(out, "  {name:<27}{value:>12}")?;
     }
     for e in &summary.errors {
-        writeln!(out, "  error: {e}")?;
+        writeln!(out, "  error: {}", Escaped(e))?;
     }
     match &summary.totals {
         Some(found) if summary.invariants_ok => writeln!(
@@ -325,7 +390,7 @@ fn write_table(
         )?,
         Some(_) => {
             for v in &summary.violations {
-                writeln!(out, "invariant violated: {v}")?;
+                writeln!(out, "invariant violated: {}", Escaped(v))?;
             }
         }
         None => {
@@ -341,7 +406,11 @@ fn write_table(
             ReconcileStatus::Mismatch => "FAILED",
             ReconcileStatus::Undecided => "undecided",
         };
-        writeln!(out, "reconciliation: {verdict} ({r})")?;
+        writeln!(
+            out,
+            "reconciliation: {verdict} ({})",
+            Escaped(&r.to_string())
+        )?;
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use player_admin::doctor::{self, Check, DoctorError, Report, Status};
 use player_core::db::DatabaseUrl;
 use serde::Serialize;
 
-use super::Stalled;
+use super::{InFlight, Stalled};
 
 /// Arguments of `doctor`.
 #[derive(Debug, Args)]
@@ -48,7 +48,11 @@ pub fn run(
     };
     let report = doctor::run(url, &options).map_err(|e| match e {
         // Said as every command says it, so that the stall's hint follows.
-        DoctorError::Stalled(after) => anyhow::Error::new(Stalled(after)),
+        DoctorError::Stalled(after) => anyhow::Error::new(Stalled {
+            after,
+            // Its writes go to a scratch database, dropped after.
+            in_flight: InFlight::Read,
+        }),
         other => other.into(),
     })?;
     if a.json {

@@ -17,7 +17,12 @@ use player_guard::GuardedConnection;
 use serde::Serialize;
 
 use crate::args;
-use crate::commands::step;
+use crate::commands::bank::PLAIN_PROGRESS_EVERY;
+use crate::commands::{InFlight, read_step, step_as};
+
+/// The load's errors say how many players were committed, and of the batch
+/// in flight whether it may have been.
+const DESCRIBED: InFlight = InFlight::Described;
 use crate::interrupt::{self, Interrupted};
 
 /// Arguments of `load`.
@@ -45,7 +50,8 @@ pub struct LoadArgs {
 }
 
 /// What `load --json` prints, keys in this order:
-/// `{"loaded":2500,"batch":1000,"transaction":false,"seconds":0.42,"rows_per_sec":5952.4}`.
+/// `{"loaded":2500,"batch":1000,"transaction":false,"seconds":0.42,"rows_per_sec":5952.4,"interrupted":false}`.
+/// `loaded` counts the players committed.
 #[derive(Debug, Serialize)]
 pub struct LoadJson {
     /// Players created.
@@ -58,6 +64,9 @@ pub struct LoadJson {
     pub seconds: f64,
     /// Players created per second.
     pub rows_per_sec: f64,
+    /// Whether Ctrl-C or SIGTERM stopped the load early (`loaded` then says
+    /// what was committed: with `--transaction`, nothing).
+    pub interrupted: bool,
 }
 
 /// Inserts `count` random players, shows a progress bar on stderr when it is a
@@ -93,49 +102,35 @@ pub fn run(
         stop: &stop,
     };
     let started = Instant::now();
-    let loaded = if a.transaction {
+    // With --transaction, a stop rolls everything back: none committed.
+    let (loaded, committed) = if a.transaction {
         match loader.in_one_transaction()? {
-            Loaded::Stopped(n) => {
-                loader.bar.finish_and_clear();
-                return Err(Interrupted(format!(
-                    "the transaction was rolled back: no players committed \
-                     ({n} of {} were inserted in it before {})",
-                    a.count,
-                    interrupt::cause()
-                ))
-                .into());
-            }
-            all => all,
+            Loaded::Stopped(n) => (Loaded::Stopped(n), 0),
+            all => (all, all.rows()),
         }
     } else {
-        loader.insert_all()?
+        let loaded = loader.insert_all()?;
+        (loaded, loaded.rows())
     };
     let elapsed = started.elapsed();
     loader.bar.finish_and_clear();
-    let secs = elapsed.as_secs_f64();
-    let n = loaded.rows();
-    let rate = n as f64 / secs.max(f64::EPSILON);
-    if a.json {
-        super::write_json(
-            out,
-            &LoadJson {
-                loaded: n,
-                batch: a.batch,
-                transaction: a.transaction,
-                seconds: (secs * 1000.0).round() / 1000.0,
-                rows_per_sec: (rate * 10.0).round() / 10.0,
-            },
-        )?;
-    } else {
-        writeln!(
-            out,
-            "loaded {} players in {secs:.2} s: {} rows/s",
-            HumanCount(n),
-            HumanCount(rate.round() as u64)
-        )?;
-    }
+    let stopped = matches!(loaded, Loaded::Stopped(_));
+    report(out, a, committed, elapsed, stopped).inspect_err(|_| {
+        // Whatever became of stdout, the user learns what the database holds.
+        eprintln!(
+            "{} players committed; the report could not be written to stdout",
+            HumanCount(committed)
+        );
+    })?;
     match loaded {
         Loaded::All(_) => Ok(()),
+        Loaded::Stopped(n) if a.transaction => Err(Interrupted(format!(
+            "the transaction was rolled back: no players committed \
+             ({n} of {} were inserted in it before {})",
+            a.count,
+            interrupt::cause()
+        ))
+        .into()),
         Loaded::Stopped(n) => Err(Interrupted(format!(
             "stopped by {} after the batch in flight: {n} of {} players committed",
             interrupt::cause(),
@@ -143,6 +138,43 @@ pub fn run(
         ))
         .into()),
     }
+}
+
+/// Prints the rows/s line, or the [`LoadJson`], for `committed` players in
+/// `elapsed`; the line is left out of a `--transaction` load a signal rolled
+/// back, whose message says it all.
+fn report(
+    out: &mut impl Write,
+    a: &LoadArgs,
+    committed: u64,
+    elapsed: Duration,
+    interrupted: bool,
+) -> anyhow::Result<()> {
+    let secs = elapsed.as_secs_f64();
+    let rate = committed as f64 / secs.max(f64::EPSILON);
+    if a.json {
+        return super::write_json(
+            out,
+            &LoadJson {
+                loaded: committed,
+                batch: a.batch,
+                transaction: a.transaction,
+                seconds: (secs * 1000.0).round() / 1000.0,
+                rows_per_sec: (rate * 10.0).round() / 10.0,
+                interrupted,
+            },
+        );
+    }
+    if !(interrupted && a.transaction) {
+        writeln!(
+            out,
+            "loaded {} players in {secs:.2} s: {} rows/s",
+            HumanCount(committed),
+            HumanCount(rate.round() as u64)
+        )?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 /// How far the batches went.
@@ -180,10 +212,15 @@ impl Loader<'_> {
     /// manager is called step by step instead.
     fn in_one_transaction(&mut self) -> anyhow::Result<Loaded> {
         type Manager = <MysqlConnection as Connection>::TransactionManager;
-        step(self.conn, self.stall, Manager::begin_transaction)?;
+        read_step(self.conn, self.stall, Manager::begin_transaction)?;
         match self.insert_all() {
             Ok(Loaded::All(n)) => {
-                let committed = step(self.conn, self.stall, Manager::commit_transaction);
+                let committed = step_as(
+                    self.conn,
+                    self.stall,
+                    DESCRIBED,
+                    Manager::commit_transaction,
+                );
                 committed.map_err(|e| match self.conn.stalled() {
                     Some(_) => e.context(format!(
                         "COMMIT got no answer: whether the {n} players were committed is unknown"
@@ -193,14 +230,24 @@ impl Loader<'_> {
                 Ok(Loaded::All(n))
             }
             Ok(stopped) => {
-                step(self.conn, self.stall, Manager::rollback_transaction)?;
+                step_as(
+                    self.conn,
+                    self.stall,
+                    DESCRIBED,
+                    Manager::rollback_transaction,
+                )?;
                 Ok(stopped)
             }
             Err(e) => {
                 // A connection shut down by the deadline is gone, and the
                 // server rolls back what it had open.
                 if self.conn.stalled().is_none() {
-                    let _ = step(self.conn, self.stall, Manager::rollback_transaction);
+                    let _ = step_as(
+                        self.conn,
+                        self.stall,
+                        DESCRIBED,
+                        Manager::rollback_transaction,
+                    );
                 }
                 Err(e)
             }
@@ -215,13 +262,27 @@ impl Loader<'_> {
     fn insert_all(&mut self) -> anyhow::Result<Loaded> {
         let a = self.args;
         let mut loaded = 0;
+        // On a non-terminal, a plain line now and then instead of the bar.
+        let plain = !std::io::stderr().is_terminal();
+        let started = Instant::now();
+        let mut next_line = PLAIN_PROGRESS_EVERY;
         while loaded < a.count {
+            if plain && started.elapsed() >= next_line {
+                next_line += PLAIN_PROGRESS_EVERY;
+                let rate = loaded as f64 / started.elapsed().as_secs_f64();
+                eprintln!(
+                    "progress: load: {} of {} players inserted, {} rows/s",
+                    HumanCount(loaded),
+                    HumanCount(a.count),
+                    HumanCount(rate.round() as u64)
+                );
+            }
             if self.stop.load(Ordering::Relaxed) {
                 return Ok(Loaded::Stopped(loaded));
             }
             let n = (a.batch as u64).min(a.count - loaded);
             let players = (0..n).map(|_| NewPlayer::random(a.coins, a.goods));
-            let inserted = step(self.conn, self.stall, |c| {
+            let inserted = step_as(self.conn, self.stall, DESCRIBED, |c| {
                 players::bulk_create(c, players, a.batch).map_err(|e| {
                     let fate = match (a.transaction, e.is_connection_lost()) {
                         (true, _) => "no players committed (the transaction is rolled back)".into(),

@@ -50,9 +50,13 @@ pub fn run(
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     let mut conn = player_guard::connect_guarded(url)?;
-    let statuses = super::step(&mut conn, stall, |c| {
-        if a.status { statuses(c, &[]) } else { apply(c) }
-    })?;
+    let (statuses, adopted) = if a.status {
+        let read = super::read_step(&mut conn, stall, |c| statuses(c, &[]))?;
+        (read, None)
+    } else {
+        super::step(&mut conn, stall, apply)?
+    };
+    say_adopted(adopted.as_deref());
     if a.json {
         return super::write_json(
             out,
@@ -64,10 +68,23 @@ pub fn run(
     print_statuses(out, &statuses)
 }
 
-/// Applies the pending migrations, then returns every migration's state.
-pub fn apply(conn: &mut MysqlConnection) -> anyhow::Result<Vec<Status>> {
-    let applied_now = migrations::run_pending(conn)?;
-    statuses(conn, &applied_now)
+/// Applies the pending migrations, one run at a time on the database,
+/// adopting a `player` table made before Diesel recorded it
+/// ([`player_admin::migrate`]); returns every migration's state, and the
+/// name of the migration whose table was adopted.
+pub fn apply(conn: &mut MysqlConnection) -> anyhow::Result<(Vec<Status>, Option<String>)> {
+    let migrated = player_admin::migrate::migrate(conn)?;
+    Ok((statuses(conn, &migrated.applied)?, migrated.adopted))
+}
+
+/// Says on stderr that the `player` table already there was adopted.
+pub fn say_adopted(adopted: Option<&str>) {
+    if let Some(name) = adopted {
+        eprintln!(
+            "adopted the player table already in the database as migration {name}: it has the migration's shape (recorded in {})",
+            migrations::MIGRATIONS_TABLE
+        );
+    }
 }
 
 /// Every migration's state, `applied_now` being the versions this run applied.

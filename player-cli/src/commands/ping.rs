@@ -8,6 +8,8 @@ use player_admin::catalog::{round_trip, server_info};
 use player_core::db::DatabaseUrl;
 use serde::Serialize;
 
+use crate::text::Escaped;
+
 /// Arguments of `ping`.
 #[derive(Debug, Args)]
 pub struct PingArgs {
@@ -37,7 +39,7 @@ pub fn run(a: &PingArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Res
     let connect = started.elapsed();
     // A server that accepted the connection and then stopped answering gets
     // as long as connecting did.
-    let (info, round_trip) = super::step(&mut conn, url.connect_timeout(), |c| {
+    let (info, round_trip) = super::read_step(&mut conn, url.connect_timeout(), |c| {
         let info = server_info(c)?;
         let started = Instant::now();
         round_trip(c)?;
@@ -62,16 +64,22 @@ pub fn run(a: &PingArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Res
         );
     }
     writeln!(out, "connected to {url}")?;
-    writeln!(out, "server version: {}", info.version)?;
+    writeln!(out, "server version: {}", Escaped(&info.version))?;
     match (&info.tls_cipher, &info.tls_version) {
-        (Some(cipher), Some(version)) => {
-            writeln!(out, "TLS: on ({cipher}, {version}), ssl_mode={}", tls.mode)?
+        (Some(cipher), Some(version)) => writeln!(
+            out,
+            "TLS: on ({}, {}), ssl_mode={}",
+            Escaped(cipher),
+            Escaped(version),
+            tls.mode
+        )?,
+        (Some(cipher), None) => {
+            writeln!(out, "TLS: on ({}), ssl_mode={}", Escaped(cipher), tls.mode)?
         }
-        (Some(cipher), None) => writeln!(out, "TLS: on ({cipher}), ssl_mode={}", tls.mode)?,
         _ => writeln!(out, "TLS: off, ssl_mode={}", tls.mode)?,
     }
     if let Some(mode) = &info.tidb_txn_mode {
-        writeln!(out, "TiDB transaction mode: {mode}")?;
+        writeln!(out, "TiDB transaction mode: {}", Escaped(mode))?;
     }
     writeln!(
         out,

@@ -13,7 +13,8 @@ use player_core::{NewPlayer, Player, PlayerId, players};
 use serde::Serialize;
 
 use crate::args;
-use crate::commands::{step, write_json};
+use crate::commands::{read_step, step, write_json};
+use crate::text::{self, Escaped};
 
 /// `player` subcommands.
 #[derive(Debug, Subcommand)]
@@ -171,11 +172,11 @@ pub fn run(
             print_player(out, &created, a.json)
         }
         PlayerCommand::Get(a) => {
-            let player = step(conn, stall, |c| find(c, &a.id))?;
+            let player = read_step(conn, stall, |c| find(c, &a.id))?;
             print_player(out, &player, a.json)
         }
         PlayerCommand::List(a) => {
-            let page = step(conn, stall, |c| {
+            let page = read_step(conn, stall, |c| {
                 players::list(c, a.after.as_ref(), a.limit).context("cannot list players")
             })?;
             print_players(out, &page, a.json)
@@ -197,7 +198,7 @@ pub fn run(
                 };
                 return write_json(out, &deleted);
             }
-            writeln!(out, "deleted player {stored}")?;
+            writeln!(out, "deleted player {}", Escaped(stored.as_str()))?;
             Ok(())
         }
     }
@@ -249,7 +250,7 @@ fn print_player(out: &mut impl Write, player: &Player, json: bool) -> anyhow::Re
     if json {
         write_json(out, &PlayerJson::from(player))
     } else {
-        writeln!(out, "{player}")?;
+        writeln!(out, "{}", text::player_line(player))?;
         Ok(())
     }
 }
@@ -260,7 +261,8 @@ fn print_players(out: &mut impl Write, page: &[Player], json: bool) -> anyhow::R
         let page: Vec<PlayerJson<'_>> = page.iter().map(PlayerJson::from).collect();
         write_json(out, &page)
     } else {
-        page.iter().try_for_each(|p| writeln!(out, "{p}"))?;
+        page.iter()
+            .try_for_each(|p| writeln!(out, "{}", text::player_line(p)))?;
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ use player_core::db::DatabaseUrl;
 use serde::Serialize;
 
 use crate::commands::migrate::{self, Status};
+use crate::text::Escaped;
 
 /// Arguments of `setup`.
 #[derive(Debug, Args)]
@@ -37,12 +38,6 @@ pub enum SetupError {
     /// The URL has no database path.
     #[error("the URL names no database: add one, as in mysql://root@127.0.0.1:4000/test")]
     NoDatabase,
-    /// The database in the URL holds `%`: the driver does not percent-decode
-    /// it, so the name would not be what the URL seems to say.
-    #[error(
-        "the database name `{0}` is percent-encoded, which the MySQL driver does not decode: use a name without `%`"
-    )]
-    PercentEncoded(String),
 }
 
 /// Creates the URL's database if the server does not list it, applies the
@@ -55,16 +50,14 @@ pub fn run(
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
     let name = url.database().ok_or(SetupError::NoDatabase)?;
-    if name.contains('%') {
-        return Err(SetupError::PercentEncoded(name.to_owned()).into());
-    }
     catalog::check_database_name(name)?;
 
     let mut server = player_guard::connect_guarded(&url.with_database(""))?;
     let created = super::step(&mut server, stall, |c| catalog::create_database(c, name))?;
     drop(server);
     let mut conn = player_guard::connect_guarded(url)?;
-    let statuses = super::step(&mut conn, stall, migrate::apply)?;
+    let (statuses, adopted) = super::step(&mut conn, stall, migrate::apply)?;
+    migrate::say_adopted(adopted.as_deref());
     if a.json {
         return super::write_json(
             out,
@@ -76,9 +69,9 @@ pub fn run(
         );
     }
     if created {
-        writeln!(out, "created database {name}")?;
+        writeln!(out, "created database {}", Escaped(name))?;
     } else {
-        writeln!(out, "database {name} exists")?;
+        writeln!(out, "database {} exists", Escaped(name))?;
     }
     migrate::print_statuses(out, &statuses)
 }

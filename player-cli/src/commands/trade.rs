@@ -13,7 +13,7 @@ use player_core::{PlayerId, Refusal, Trade, TradeOutcome};
 use serde::Serialize;
 
 use crate::args;
-use crate::commands::write_json;
+use crate::commands::{InFlight, write_json};
 
 /// Arguments of `trade`.
 #[derive(Debug, Args)]
@@ -121,16 +121,17 @@ pub fn run(a: &TradeArgs, url: &DatabaseUrl, out: &mut impl Write) -> anyhow::Re
     let policy = RetryPolicy::default().with_time_limit(Duration::from_secs_f64(a.time_limit));
     // The time limit bounds retries against a server that answers; the
     // deadline, a server that stops answering in the middle of a statement.
+    // The trade's error says whether it may have been applied.
     let deadline = player_guard::deadline_for(&policy);
     let (outcome, replayed) = match &a.key {
         None => {
-            let traded = super::step(&mut conn, deadline, |c| {
+            let traded = super::step_as(&mut conn, deadline, InFlight::Described, |c| {
                 player_core::trade(c, &trade, &policy)
             })?;
             (traded.outcome, None)
         }
         Some(key) => {
-            let traded = super::step(&mut conn, deadline, |c| {
+            let traded = super::step_as(&mut conn, deadline, InFlight::Described, |c| {
                 ledger::trade(c, key, &trade, &policy)
             })?;
             (traded.outcome, Some(traded.replayed))

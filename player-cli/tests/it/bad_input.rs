@@ -284,7 +284,7 @@ fn an_empty_database_url_is_one_clear_line() {
     let run = cli_env(&["--database-url", "127.0.0.1:4000", "ping"], &[]);
     assert!(
         run.stderr.starts_with(
-            "error: DATABASE_URL is not a valid MySQL URL: it must start with mysql://\n"
+            "error: --database-url is not a valid MySQL URL: it must start with mysql://\n"
         ),
         "{run:?}"
     );
@@ -441,4 +441,98 @@ fn commands_on_a_database_without_the_table_say_to_migrate() {
         run.stderr
     );
     assert!(tables(&db).is_empty());
+}
+
+/// Every command that reads the URL, with a database of its own.
+const EVERY_COMMAND: &[&[&str]] = &[
+    &[],
+    &["scenarios"],
+    &["setup"],
+    &["migrate"],
+    &["migrate", "--status"],
+    &["ping"],
+    &["player", "list"],
+    &["player", "create", "x"],
+    &[
+        "trade", "--seller", "a", "--buyer", "b", "--amount", "1", "--price", "1",
+    ],
+    &["load", "--count", "1"],
+    &["bank", "--seconds", "0.1"],
+];
+
+/// URLs refused by every command alike, before connecting (no server
+/// answers at port 1), and what each refusal says; none echoes a password.
+#[test]
+fn every_command_refuses_an_unusable_url_the_same_way() {
+    for (url, says) in [
+        (
+            "mysql://root@127.0.0.1:0/test",
+            "port 0 is no server's port",
+        ),
+        ("mysql://root@127.0.0.1:1/bad%20name", "does not decode"),
+        (
+            "mysql://root@127.0.0.1:1/bad name",
+            "\"bad name\" would reach the server",
+        ),
+        (
+            "mysql://root@127.0.0.1:1/caf%C3%A9",
+            "\"caf%C3%A9\" would reach the server",
+        ),
+        (
+            "mysql://root:s3cr%FFt@127.0.0.1:1/test",
+            "the password is not valid UTF-8 after percent-decoding",
+        ),
+        (
+            "mysql://root:s3cr%00t@127.0.0.1:1/test",
+            "the password holds a NUL byte",
+        ),
+        (
+            "mysql://r%FFot:s3cr3t@127.0.0.1:1/test",
+            "the user is not valid UTF-8",
+        ),
+    ] {
+        for args in EVERY_COMMAND {
+            let run = cli(url, args);
+            assert_eq!(run.code, 1, "{url} {args:?}: {run:?}");
+            let lines = run.stderr_lines();
+            assert!(lines[0].contains(says), "{url} {args:?}: {run:?}");
+            assert!(!run.stderr.contains("s3cr"), "{url} {args:?}: {run:?}");
+            assert!(
+                !run.stderr.contains("Can't connect"),
+                "{url} {args:?}: {run:?}"
+            );
+        }
+    }
+}
+
+/// A second `--database-url`, before or after the command, is a usage error
+/// before anything connects; the database of either URL is left as it was.
+#[test]
+fn one_database_url_per_command_line() {
+    let db = TestDatabase::migrated();
+    let unreachable = "mysql://root@127.0.0.1:1/test";
+    for args in [
+        vec!["--database-url", db.url(), "player", "create", "x"],
+        vec!["player", "--database-url", db.url(), "create", "x"],
+        vec![
+            "player",
+            "create",
+            "x",
+            &format!("--database-url={}", db.url()),
+        ],
+    ] {
+        let run = crate::common::player_cli()
+            .database_url(unreachable)
+            .args(&args)
+            .run();
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains("cannot be used multiple times"),
+            "{run:?}"
+        );
+    }
+    assert!(rows(&db).is_empty());
+    // After `--`, it is an id like any other.
+    let run = cli(db.url(), &["player", "create", "--", "--database-url"]);
+    assert_eq!(run.code, 0, "{run:?}");
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use player_testkit::cli::Run;
 use player_testkit::sql::id;
@@ -229,13 +230,29 @@ fn bad_flags_are_usage_errors() {
         assert_eq!(out.code, 2, "{args:?}: {}", stderr(&out));
     }
     let long = "n".repeat(65);
-    for name in ["", "a-b", "x`; DROP DATABASE test; --", long.as_str()] {
+    for name in [
+        "",
+        "a-b",
+        "qa-bad",
+        "x`; DROP DATABASE test; --",
+        long.as_str(),
+    ] {
         let out = cli(users.url(), &["--seconds", "1", "--bank-database", name]);
         assert_refused(
             &out,
-            1,
+            2,
             "the name must be 1 to 64 letters, digits or underscores",
         );
+        // Before connecting: a URL nothing answers at changes nothing.
+        let out = cli("mysql://root@127.0.0.1:1/test", &["--bank-database", name]);
+        assert_eq!(out.code, 2, "{out:?}");
+    }
+    for args in [
+        &["--hot-share", "0.9"][..],
+        &["--hot-share", "0.9", "--hot-players", "0"],
+    ] {
+        let out = cli("mysql://root@127.0.0.1:1/test", args);
+        assert_refused(&out, 2, "--hot-players");
     }
     let out = cli(users.url(), &["--hot-players", "1", "--seconds", "1"]);
     assert_refused(&out, 2, "`1` is not between 2 and 100");
@@ -346,4 +363,75 @@ fn ctrl_c_stops_the_workers_and_the_run_is_reported_and_checked() {
         .first(&mut conn)
         .unwrap();
     assert_eq!((n, coins, goods), (20, Some(200_000), Some(20_000)));
+}
+
+/// Ctrl-C while a million players are seeded stops the seeding within a
+/// batch (about a second at most), with no trade run: exit 130.
+#[test]
+fn ctrl_c_stops_the_seeding_of_a_million_players_soon() {
+    let users = TestDatabase::create();
+    let bank = TestDatabase::create();
+    let child = player_cli()
+        .database_url(users.url())
+        .args(["bank", "--players", "1000000", "--seconds", "1"])
+        .args(["--bank-database", bank.name()])
+        .spawn();
+    let mut conn = bank.connect();
+    poll_until("seeding under way", Duration::from_secs(60), || {
+        diesel::sql_query("SELECT 1 FROM player LIMIT 1")
+            .execute(&mut conn)
+            .is_ok_and(|n| n > 0)
+    });
+    let signalled = std::time::Instant::now();
+    child.ctrl_c();
+    let run = child.finish();
+    let took = signalled.elapsed();
+    assert_eq!(run.code, 130, "{run:?}");
+    assert!(took < Duration::from_secs(2), "took {took:?}: {run:?}");
+    let last = run
+        .stderr_lines()
+        .last()
+        .copied()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        last.starts_with("interrupted: stopped by Ctrl-C: stopped while seeding: ")
+            && last.ends_with(" of 1000000 players seeded, no trade run"),
+        "{run:?}"
+    );
+    assert!(run.stdout.is_empty(), "{run:?}");
+}
+
+/// On a non-terminal (a log, CI) a long run prints a plain progress line
+/// every few seconds on stderr.
+#[test]
+fn a_long_run_prints_plain_progress_lines() {
+    let users = TestDatabase::create();
+    let bank = TestDatabase::create();
+    let out = cli(
+        users.url(),
+        &[
+            "--players",
+            "20",
+            "--workers",
+            "1",
+            "--seconds",
+            "6",
+            "--bank-database",
+            bank.name(),
+        ],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let progress: Vec<&str> = out
+        .stderr_lines()
+        .into_iter()
+        .filter(|l| l.starts_with("progress: bank: "))
+        .collect();
+    assert!(!progress.is_empty(), "{out:?}");
+    assert!(
+        progress
+            .iter()
+            .any(|l| l.starts_with("progress: bank: trading for ") && l.contains(" s, committed ")),
+        "{progress:?}"
+    );
 }

@@ -96,7 +96,7 @@ fn malformed_urls() {
         "mysql:///test".to_owned(),
     ] {
         let out = run_with_url(&url);
-        assert_one_line_error(&out, "DATABASE_URL is not a valid MySQL URL");
+        assert_one_line_error(&out, "is not a valid MySQL URL");
     }
 }
 

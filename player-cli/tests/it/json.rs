@@ -99,7 +99,14 @@ fn load() {
     assert_eq!(run.code, 0, "{run:?}");
     let json = json_line(
         &run,
-        &["loaded", "batch", "transaction", "seconds", "rows_per_sec"],
+        &[
+            "loaded",
+            "batch",
+            "transaction",
+            "seconds",
+            "rows_per_sec",
+            "interrupted",
+        ],
     );
     assert_eq!(json["loaded"], 250);
     assert_eq!(json["batch"], 100);

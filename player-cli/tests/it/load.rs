@@ -229,3 +229,76 @@ fn ctrl_c_rolls_a_transactional_load_back() {
         "{run:?}"
     );
 }
+
+/// A report that cannot be written (stdout on a full disk) after the rows
+/// were committed: stderr still says how many are in the database.
+#[test]
+fn a_load_whose_report_cannot_be_written_says_what_it_committed() {
+    let db = TestDatabase::migrated();
+    for json in [false, true] {
+        let mut args = vec![
+            "-c",
+            r#"exec "$0" "$@" > /dev/full"#,
+            env!("CARGO_BIN_EXE_player-cli"),
+            "--database-url",
+            db.url(),
+            "load",
+            "--count",
+            "10",
+        ];
+        if json {
+            args.push("--json");
+        }
+        let run = player_testkit::cli::Cli::new("bash").args(&args).run();
+        assert_eq!(run.code, 1, "{run:?}");
+        let lines = run.stderr_lines();
+        assert_eq!(
+            lines.first().copied(),
+            Some("10 players committed; the report could not be written to stdout"),
+            "{run:?}"
+        );
+        assert!(
+            lines
+                .get(1)
+                .is_some_and(|l| l.starts_with("error: ") && l.contains("No space left")),
+            "{run:?}"
+        );
+    }
+    assert_eq!(rows(&db).len(), 20);
+}
+
+/// An interrupted `load --json` says so, and what was committed: the whole
+/// batches, or with `--transaction` none.
+#[test]
+fn an_interrupted_json_load_says_interrupted_and_what_was_committed() {
+    for transaction in [false, true] {
+        let db = TestDatabase::migrated();
+        let mut args = vec!["--count", "600000", "--batch", "1000", "--json"];
+        if transaction {
+            args.push("--transaction");
+        }
+        let child = spawn_load(&db, &args);
+        if transaction {
+            player_testkit::sql::wait_for_uncommitted_rows(
+                &mut db.connect(),
+                db.name(),
+                Duration::from_secs(30),
+            );
+        } else {
+            let mut conn = db.connect();
+            poll_until("a batch committed", Duration::from_secs(30), || {
+                player_core::players::count(&mut conn).is_ok_and(|n| n > 0)
+            });
+        }
+        child.ctrl_c();
+        let run = child.finish();
+        assert_eq!(run.code, 130, "{run:?}");
+        let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+        assert_eq!(json["interrupted"], true, "{json}");
+        let committed = rows(&db).len() as u64;
+        assert_eq!(json["loaded"].as_u64(), Some(committed), "{json}");
+        assert_eq!(committed == 0, transaction, "{json}");
+        let seconds = json["seconds"].as_f64().expect("seconds");
+        assert_eq!((seconds * 1000.0).round() / 1000.0, seconds, "{json}");
+    }
+}

@@ -5,11 +5,13 @@
 
 mod bad_input;
 mod bank;
+mod causes;
 mod common;
 mod completions;
 mod connect_errors;
 mod docs;
 mod doctor;
+mod guards;
 mod json;
 mod ledger;
 mod load;
@@ -20,5 +22,6 @@ mod scenarios;
 mod secrets;
 mod setup;
 mod stalls;
+mod terminal;
 mod tls;
 mod trade;

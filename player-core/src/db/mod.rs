@@ -66,9 +66,11 @@ pub enum ConnectError {
         /// How long it waited.
         after: Duration,
     },
-    /// The connection was opened but setting up its session failed.
+    /// The connection was opened but setting up its session failed. Not a
+    /// `#[source]`: the message holds the cause, once (a pool's error shows
+    /// only the message).
     #[error("cannot set up the session: {0}")]
-    Session(#[source] diesel::result::Error),
+    Session(diesel::result::Error),
     /// The server could not be reached or refused the connection.
     #[error("cannot connect to {url}: {message}")]
     Connect {
@@ -97,8 +99,13 @@ pub enum ConnectFailure {
     /// The client library tried a Unix socket (host `localhost` without a
     /// port, or `unix_socket`) and nothing answered there.
     Socket,
-    /// The server refused the user or the password.
+    /// The server refused the user or the password (1045).
     AccessDenied,
+    /// The user and password are right, but the user may not use the
+    /// database of the URL (1044).
+    DatabaseDenied,
+    /// The server has as many connections as `max_connections` allows (1040).
+    TooManyConnections,
     /// TLS was required and the server does not offer it.
     ServerWithoutTls,
     /// The TLS handshake or the certificate check failed.
@@ -117,8 +124,12 @@ impl ConnectFailure {
         } else if message.contains("Can't connect") || message.contains("Unknown MySQL server host")
         {
             Self::Unreachable
+        } else if message.contains("Access denied") && message.contains(" to database ") {
+            Self::DatabaseDenied
         } else if message.contains("Access denied") {
             Self::AccessDenied
+        } else if message.contains("Too many connections") {
+            Self::TooManyConnections
         } else if message.contains("SSL is required but the server doesn't support it") {
             Self::ServerWithoutTls
         } else if message.contains("SSL") || message.contains("TLS") {
@@ -174,6 +185,56 @@ fn misplaced_characters(after_scheme: &str) -> Result<(), ConnectError> {
     Ok(())
 }
 
+/// Refuses a user or password the client library cannot be given: bytes
+/// that are not UTF-8 after percent-decoding (Diesel refuses them with a
+/// message about the URL's form), or a NUL byte. The message never shows
+/// either.
+fn usable_credentials(url: &url::Url) -> Result<(), ConnectError> {
+    for (what, raw) in [
+        ("user", url.username()),
+        ("password", url.password().unwrap_or_default()),
+    ] {
+        let bytes: Vec<u8> = percent_encoding::percent_decode_str(raw).collect();
+        if std::str::from_utf8(&bytes).is_err() {
+            return Err(ConnectError::InvalidUrl(format!(
+                "the {what} is not valid UTF-8 after percent-decoding (encode each byte of a character's UTF-8 form: `é` is %C3%A9)"
+            )));
+        }
+        if bytes.contains(&0) {
+            return Err(ConnectError::InvalidUrl(format!(
+                "the {what} holds a NUL byte (%00), which the client library cannot send"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a database name that would not reach the server as typed.
+///
+/// The URL parser percent-encodes what a URL path cannot hold (a space,
+/// non-ASCII letters, quotes), and the MySQL driver passes the path on
+/// without decoding it, so `my db` would select `my%20db`; a `%` typed to
+/// encode a character is not decoded either. Every command reads the
+/// database name from here, so all of them refuse such a name the same way,
+/// naming it as typed (it is after the host, so it holds no password).
+fn database_as_typed(url: &url::Url, after_scheme: &str) -> Result<(), ConnectError> {
+    let Some(database) = url.path_segments().and_then(|mut s| s.next()) else {
+        return Ok(());
+    };
+    if !database.contains('%') {
+        return Ok(());
+    }
+    let host_end = after_scheme.find(['/', '?']).unwrap_or(after_scheme.len());
+    let typed = after_scheme[host_end..]
+        .trim_start_matches('/')
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    Err(ConnectError::InvalidUrl(format!(
+        "the database name {typed:?} would reach the server percent-encoded, as {database:?}: the MySQL driver does not decode it; use a name of ASCII letters, digits and `_ - . $ ! ~ * ' ( ) + , ; = : @ &` only"
+    )))
+}
+
 impl FromStr for DatabaseUrl {
     type Err = ConnectError;
 
@@ -202,6 +263,13 @@ impl FromStr for DatabaseUrl {
                 "the path must be a single database name".into(),
             ));
         }
+        if url.port() == Some(0) {
+            return Err(invalid(
+                "port 0 is no server's port (the client library would take it for 3306); give the server's port, 4000 for TiDB",
+            ));
+        }
+        usable_credentials(&url)?;
+        database_as_typed(&url, &s[scheme.len()..])?;
         let mut url = url;
         let tls = TlsSettings::from_url(&url)?;
         connect_timeout(&url)?;
@@ -293,10 +361,16 @@ impl DatabaseUrl {
     /// mangle it (a password `1` turns `127.0.0.1` into `***27.0.0.***`) and
     /// tell what the password is by what it hides. Public for whoever opens
     /// connections another way (a pool, a bounded connect).
+    ///
+    /// A pool's error quotes the last connection's error, which already names
+    /// the URL; that is said once.
     pub fn connect_error(&self, error: &dyn fmt::Display) -> ConnectError {
-        let message = error.to_string();
+        let url = self.to_string();
+        let message = error
+            .to_string()
+            .replace(&format!("cannot connect to {url}: "), "");
         ConnectError::Connect {
-            url: self.to_string(),
+            url,
             failure: ConnectFailure::of(&message),
             message,
         }
@@ -520,6 +594,71 @@ mod tests {
         ] {
             assert_eq!(parse(kept).expose(), kept);
         }
+    }
+
+    #[test]
+    fn port_0_credentials_and_database_names_are_checked() {
+        let why = |s: &str| s.parse::<DatabaseUrl>().expect_err(s).to_string();
+        assert!(why("mysql://root@127.0.0.1:0/test").contains("port 0"));
+        for (url, says) in [
+            ("mysql://root:%FF@h/test", "the password is not valid UTF-8"),
+            (
+                "mysql://root:a%C3@h/test",
+                "the password is not valid UTF-8",
+            ),
+            ("mysql://root:%00@h/test", "the password holds a NUL byte"),
+            ("mysql://r%FFot@h/test", "the user is not valid UTF-8"),
+            ("mysql://r%00@h/test", "the user holds a NUL byte"),
+        ] {
+            let err = why(url);
+            assert!(err.contains(says), "{url}: {err}");
+            assert!(!err.contains("%FF") || says.contains("%FF"), "{url}: {err}");
+        }
+        assert!(
+            parse("mysql://root:%C3%A9%40@h/test")
+                .expose()
+                .contains("%C3%A9%40")
+        );
+        for (url, typed) in [
+            ("mysql://h/my db", "\"my db\""),
+            ("mysql://h/my%20db", "\"my%20db\""),
+            ("mysql://h/ünï?connect_timeout=3", "\"ünï\""),
+            ("mysql://h/100%", "\"100%\""),
+        ] {
+            let err = why(url);
+            assert!(
+                err.contains(typed) && err.contains("does not decode"),
+                "{url}: {err}"
+            );
+        }
+        assert_eq!(parse("mysql://h/a-b.c$d").database(), Some("a-b.c$d"));
+    }
+
+    #[test]
+    fn a_pools_error_names_the_url_once() {
+        let url = parse("mysql://root:pw@h:4000/test");
+        let inner = url.connect_error(&"Too many connections");
+        let outer = url.connect_error(&format!("timed out waiting for connection: {inner}"));
+        assert_eq!(
+            outer.to_string(),
+            "cannot connect to mysql://root:***@h:4000/test: timed out waiting for connection: Too many connections"
+        );
+    }
+
+    #[test]
+    fn access_failures_are_told_apart() {
+        assert_eq!(
+            ConnectFailure::of("Access denied for user 'u'@'127.0.0.1' (using password: YES)"),
+            ConnectFailure::AccessDenied
+        );
+        assert_eq!(
+            ConnectFailure::of("Access denied for user 'u'@'%' to database 'other'"),
+            ConnectFailure::DatabaseDenied
+        );
+        assert_eq!(
+            ConnectFailure::of("Too many connections"),
+            ConnectFailure::TooManyConnections
+        );
     }
 
     #[test]

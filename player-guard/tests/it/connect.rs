@@ -2,6 +2,7 @@
 //! says a word: each gives up at the URL's `connect_timeout`, and what was left
 //! waiting ends too.
 
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use player_core::db::{ConnectError, DatabaseUrl};
@@ -9,8 +10,13 @@ use player_testkit::net::SilentListener;
 
 /// The client library would wait for the handshake forever; `connect` gives
 /// up at the URL's `connect_timeout`.
+/// Connects are opened one at a time in the process, so the fifty silent
+/// connects of the other test would hold up this one's timing: they take turns.
+static SILENT_PEERS: Mutex<()> = Mutex::new(());
+
 #[test]
 fn a_server_that_never_answers_times_out() {
+    let _turn = SILENT_PEERS.lock().unwrap_or_else(PoisonError::into_inner);
     let silent = SilentListener::start();
     let url: DatabaseUrl = silent
         .url("connect_timeout=1")
@@ -65,6 +71,7 @@ fn threads() -> usize {
 #[cfg(target_os = "linux")]
 #[test]
 fn connects_given_up_on_leave_no_thread_waiting() {
+    let _turn = SILENT_PEERS.lock().unwrap_or_else(PoisonError::into_inner);
     let silent = SilentListener::start();
     let url: DatabaseUrl = silent.url("connect_timeout=0.2").parse().unwrap();
     let before = threads();
