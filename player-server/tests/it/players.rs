@@ -82,7 +82,14 @@ fn values_are_checked_as_the_cli_checks_them() {
             json!({"id": "b", "goods": 2_147_483_648_i64}),
             "goods: `2147483648` is not between 0 and 2147483647",
         ),
-        (json!({"id": ""}), "id: a player id cannot be empty"),
+        (
+            json!({"id": ""}),
+            "id: a player id cannot be empty or only spaces",
+        ),
+        (
+            json!({"id": "   "}),
+            "id: a player id cannot be empty or only spaces",
+        ),
         (
             json!({"id": "x".repeat(37)}),
             "id: a player id has at most 36 characters, this one has 37",

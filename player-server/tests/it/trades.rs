@@ -134,7 +134,10 @@ fn keys_and_trades_are_checked_before_anything_is_stored() {
             trade("a", "b", 1, 2_147_483_648),
             "price: `2147483648` is not between 1 and 2147483647",
         ),
-        (trade("a", "", 1, 1), "buyer: a player id cannot be empty"),
+        (
+            trade("a", "", 1, 1),
+            "buyer: a player id cannot be empty or only spaces",
+        ),
     ] {
         let refused = s.http.trade(Some("checked"), &body);
         refused.problem(422, "invalid-input");
