@@ -21,6 +21,12 @@ use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use crate::{links, validate};
 
+/// Rows per INSERT of a bulk create. Fixed, so that each connection
+/// prepares one statement for full batches (the rest goes uncached): a batch
+/// the size of each list would cache a statement per list length, on every
+/// connection, towards the server's `max_prepared_stmt_count`.
+const BULK_BATCH: usize = 100;
+
 /// A player, as every endpoint shows one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PlayerBody {
@@ -209,7 +215,7 @@ pub(crate) async fn create_many(
         .db
         .run(state.config.step_timeout, move |c| {
             let inserted = transaction::run(c, &policy, |c| {
-                players::bulk_create(c, new.iter().cloned(), new.len()).map_err(into_diesel)
+                players::bulk_create(c, new.iter().cloned(), BULK_BATCH).map_err(into_diesel)
             });
             match inserted {
                 Ok(_) => Ok(()),

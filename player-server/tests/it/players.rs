@@ -205,6 +205,21 @@ fn bulk_creates_all_or_nothing() {
     s.http.get("/players/p3").problem(404, "player-not-found");
     s.http.get("/players/p4").problem(404, "player-not-found");
 
+    // Over several INSERTs (100 rows each), still one transaction: a clash
+    // in the last batch takes the first two back.
+    let mut long: Vec<_> = (0..250).map(|i| json!({"id": format!("l{i}")})).collect();
+    long[240] = json!({"id": "p1"});
+    s.http
+        .post("/players/bulk", &json!(long))
+        .problem(409, "player-exists");
+    s.http.get("/players/l0").problem(404, "player-not-found");
+    long[240] = json!({"id": "l240"});
+    let made = s.http.post("/players/bulk", &json!(long));
+    assert_eq!(made.body.as_array().map(Vec::len), Some(250), "{made:?}");
+    for i in 0..250 {
+        s.http.delete(&format!("/players/l{i}"));
+    }
+
     // Twins within the list, an empty list, a bad value: 422, nothing created.
     let twins = s
         .http
