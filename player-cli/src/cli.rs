@@ -80,6 +80,10 @@ pub enum Command {
     /// database, then tries the behaviours the trade relies on in a scratch
     /// database (`player_doctor_...`) that it creates and drops.
     Doctor(crate::commands::doctor::DoctorArgs),
+    /// Serve players and keyed trades over HTTP (JSON) until SIGINT or SIGTERM.
+    ///
+    /// Endpoints, errors and the idempotency rules: docs/http.md.
+    Serve(crate::commands::serve::ServeArgs),
     /// Print a shell completion script for bash, zsh, fish, elvish or powershell.
     ///
     /// For example: `player-cli completions bash >
@@ -104,7 +108,8 @@ impl Command {
             | Command::Bank(_)
             | Command::Trade(_)
             | Command::Load(_)
-            | Command::Doctor(_) => true,
+            | Command::Doctor(_)
+            | Command::Serve(_) => true,
             Command::Migrate(args) => !args.status,
             Command::Player(cmd) => cmd.changes_data(),
             Command::Ledger(cmd) => cmd.changes_data(),

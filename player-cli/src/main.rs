@@ -104,6 +104,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 code = ExitCode::FAILURE;
             }
         }
+        Some(Command::Serve(args)) => commands::serve::run(&args, &url)?,
         Some(Command::Completions(_)) => {} // printed above, before the URL was read
     }
     out.flush()?;

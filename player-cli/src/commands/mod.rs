@@ -8,6 +8,7 @@ pub mod load;
 pub mod migrate;
 pub mod ping;
 pub mod player;
+pub mod serve;
 pub mod setup;
 pub mod trade;
 

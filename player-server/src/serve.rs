@@ -1,0 +1,219 @@
+//! Starting and stopping the service: a runtime whose blocking threads match
+//! the pool, the listener, and graceful shutdown on SIGINT or SIGTERM.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use player_core::db::{ConnectError, ConnectFailure};
+
+use axum::serve::ListenerExt;
+
+use crate::config::Config;
+use crate::router::router;
+use crate::state::AppState;
+
+/// Why the service could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The runtime could not be built.
+    #[error("cannot start the runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// The address cannot be listened on (in use, not ours, no permission).
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Serving failed.
+    #[error("the server failed: {0}")]
+    Serve(#[source] std::io::Error),
+    /// The database refused the service's settings (user or password, TLS,
+    /// an unknown database): waiting would not help, so the service does not
+    /// start. A database that is only unreachable is waited for instead.
+    #[error("the database refuses the connection")]
+    Database(#[source] ConnectError),
+    /// The signal handlers could not be installed.
+    #[error("cannot watch for SIGINT and SIGTERM: {0}")]
+    Signals(#[source] std::io::Error),
+}
+
+/// How long shutdown waits, past the request time limit, for database jobs
+/// that answered requests which timed out: their deadline ends them.
+const JOBS_PAST_THE_LIMIT: Duration = Duration::from_secs(5);
+
+/// Runs the service until SIGINT or SIGTERM, then stops accepting, lets the
+/// requests in flight finish, waits for the database jobs still running (each
+/// within its deadline), and returns. `on_listening` is called with the
+/// bound address once the service accepts connections (port 0 picks one).
+///
+/// Blocks the calling thread: the runtime is the service's own, its blocking
+/// threads sized to the pool ([`Config::blocking_threads`]).
+pub fn serve(config: Config, on_listening: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
+    check_database(&config)?;
+    let runtime = runtime(&config)?;
+    let grace = config.request_timeout + config.trade_time_limit + JOBS_PAST_THE_LIMIT;
+    let result = runtime.block_on(async move {
+        let signals = signals()?;
+        let listener = bind(config.listen).await?;
+        let addr = listener.local_addr().map_err(ServeError::Serve)?;
+        on_listening(addr);
+        run(listener, config, signals).await
+    });
+    runtime.shutdown_timeout(grace);
+    result
+}
+
+/// Connects once, within the URL's `connect_timeout`: a refusal that no
+/// wait can cure ends the start; an unreachable database is only logged, and
+/// `/ready` answers 503 until it is back.
+fn check_database(config: &Config) -> Result<(), ServeError> {
+    let fatal = |e: &ConnectError| match e {
+        ConnectError::InvalidUrl(_) | ConnectError::Tls(_) => true,
+        ConnectError::Connect { failure, .. } => matches!(
+            failure,
+            ConnectFailure::AccessDenied
+                | ConnectFailure::UnknownDatabase
+                | ConnectFailure::Tls
+                | ConnectFailure::ServerWithoutTls
+        ),
+        ConnectError::Timeout { .. } | ConnectError::Session(_) => false,
+    };
+    match player_guard::connect(&config.database_url) {
+        Ok(_) => Ok(()),
+        Err(e) if fatal(&e) => Err(ServeError::Database(e)),
+        Err(e) => {
+            tracing::warn!(error = %e, "the database does not answer yet; /ready says 503 until it does");
+            Ok(())
+        }
+    }
+}
+
+fn runtime(config: &Config) -> Result<tokio::runtime::Runtime, ServeError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(config.blocking_threads())
+        .thread_name("player-server")
+        .build()
+        .map_err(ServeError::Runtime)
+}
+
+async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, ServeError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Listen { addr, source })
+}
+
+/// Resolves at the first SIGINT or SIGTERM.
+fn signals() -> Result<impl Future<Output = ()>, ServeError> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).map_err(ServeError::Signals)?;
+        let mut int = signal(SignalKind::interrupt()).map_err(ServeError::Signals)?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+                _ = int.recv() => tracing::info!("SIGINT: stopping"),
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+}
+
+async fn run(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    tracing::info!(url = %config.database_url, listen = ?listener.local_addr().ok(), "serving");
+    let app = router(AppState::new(config));
+    // Answers are small and each waits for the next request: no Nagle delay.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY");
+        }
+    });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stop)
+        .await
+        .map_err(ServeError::Serve)
+}
+
+/// A service running on a thread of its own, for tests and embedding: it
+/// stops when [`stop`](Self::stop) is called or the value is dropped, as
+/// after a signal.
+pub struct Server {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<(), ServeError>>>,
+}
+
+impl Server {
+    /// Starts the service on `config.listen` (port 0 for a free one) and
+    /// returns once it accepts connections.
+    pub fn start(config: Config) -> Result<Self, ServeError> {
+        let runtime = runtime(&config)?;
+        let listener = runtime.block_on(bind(config.listen))?;
+        let addr = listener.local_addr().map_err(ServeError::Serve)?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let grace = config.request_timeout + config.trade_time_limit + JOBS_PAST_THE_LIMIT;
+        let thread = std::thread::Builder::new()
+            .name("player-server".into())
+            .spawn(move || {
+                let result = runtime.block_on(run(listener, config, async {
+                    let _ = stopped.await;
+                }));
+                runtime.shutdown_timeout(grace);
+                result
+            })
+            .map_err(ServeError::Runtime)?;
+        Ok(Self {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops it as a signal would, and waits until it has.
+    pub fn stop(mut self) -> Result<(), ServeError> {
+        self.shut()
+    }
+
+    fn shut(&mut self) -> Result<(), ServeError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(ServeError::Serve(std::io::Error::other(
+                "the server thread panicked",
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.shut();
+    }
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The HTTP service under load, beside the library it serves:
+#
+#   GET  /players/{id}  with oha, at 1, 16 and 64 connections;
+#   POST /trades        with wrk and a Lua script that gives every request a key
+#                       of its own (oha sends the same headers on every request,
+#                       and a key sent twice is a replay, not a trade);
+#   player-cli bank --keyed  (the same keyed trade through the library, no HTTP)
+#                       at the same worker counts;
+#
+# printing requests/s with p50 and p99 latencies, and the service's peak memory (VmHWM).
+# Target: trades over HTTP at 16 connections >= 0.8x the library's.
+#
+#   scripts/bench-http.sh                 # 10 s per run
+#   SECONDS_PER_RUN=3 scripts/bench-http.sh
+#
+# DATABASE_URL names the server (its database part is ignored); the runs use a
+# database of their own, `player_bench_http`, and the bank's `player_bank`.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+per_run="${SECONDS_PER_RUN:-10}"
+connections=(1 16 64)
+server_url="${DATABASE_URL:-mysql://root@127.0.0.1:4000/test}"
+base="${server_url%/*}"
+query=""
+[[ "$server_url" == *\?* ]] && query="?${server_url#*\?}"
+db_url="${base}/player_bench_http${query}"
+
+need() { command -v "$1" >/dev/null 2>&1; }
+apt_install() {
+  if [[ $(id -u) -eq 0 ]]; then apt-get install -y "$@"; else sudo apt-get install -y "$@"; fi
+}
+need oha || cargo install --locked oha
+need wrk || apt_install wrk
+need jq || apt_install jq
+need curl || apt_install curl
+
+cargo build --release -p player-cli
+cli=target/release/player-cli
+
+port="${BENCH_HTTP_PORT:-18181}"
+"$cli" --database-url "$db_url" setup >/dev/null 2>&1 || {
+  echo "cannot set up $db_url (is the server running? scripts/local-db.sh start)" >&2
+  exit 1
+}
+"$cli" --database-url "$db_url" serve --listen "127.0.0.1:$port" --pool-size 64 2>/dev/null &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break
+  sleep 0.1
+done
+curl -sf "http://127.0.0.1:$port/ready" >/dev/null || { echo "the service did not get ready" >&2; exit 1; }
+
+# 100 players rich enough that no trade of the runs is refused.
+seed=$(jq -nc '[range(100) | {id: "p\(.)", coins: 1000000000, goods: 1000000000}]')
+curl -s -o /dev/null "http://127.0.0.1:$port/players/bulk" \
+  -H 'content-type: application/json' -d "$seed" || true
+
+row() { printf '%-30s %5s %10s %9s %9s\n' "$@"; }
+ms() { awk -v s="$1" 'BEGIN { printf "%.2f", s * 1000 }'; }
+
+lua=$(mktemp --suffix=.lua)
+trap 'kill "$server" 2>/dev/null || true; rm -f "$lua"' EXIT
+cat >"$lua" <<'LUA'
+-- Each request a key of its own (a prefix per thread and run, then a
+-- counter), and a random pair of the 100 players.
+local counter = 0
+function setup(thread)
+  thread:set("prefix", string.format("bench-%d-%d", os.time(), math.random(1, 1e9)))
+end
+function request()
+  counter = counter + 1
+  local seller = math.random(0, 99)
+  local buyer = (seller + math.random(1, 99)) % 100
+  local body = string.format('{"seller":"p%d","buyer":"p%d","amount":1,"price":1}', seller, buyer)
+  return wrk.format("POST", "/trades", {
+    ["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = prefix .. "-" .. counter,
+  }, body)
+end
+function done(summary, latency, requests)
+  io.write(string.format("RESULT %d %.3f %.3f %d %d\n",
+    summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+LUA
+
+echo
+row "what" "conns" "req/s" "p50 ms" "p99 ms"
+# Each connection count in turn, the three runs back to back, so that a
+# machine whose load changes (a shared one) weighs on the three alike.
+for c in "${connections[@]}"; do
+  json=$(oha --no-tui --output-format json -z "${per_run}s" -c "$c" \
+    --rand-regex-url "http://127.0.0.1:$port/players/p[0-9]{1,2}")
+  row "GET /players/{id} (oha)" "$c" \
+    "$(jq -r '.summary.requestsPerSec | floor' <<<"$json")" \
+    "$(ms "$(jq -r '.latencyPercentiles.p50' <<<"$json")")" \
+    "$(ms "$(jq -r '.latencyPercentiles.p99' <<<"$json")")"
+
+  threads=$(( c < 2 ? 1 : 2 ))
+  out=$(wrk -t "$threads" -c "$c" -d "${per_run}s" -s "$lua" "http://127.0.0.1:$port" | grep '^RESULT')
+  read -r _ http_rps p50 p99 bad_status socket_errors <<<"$out"
+  row "POST /trades (wrk)" "$c" "$http_rps" "$p50" "$p99"
+  if [[ "$bad_status" != 0 || "$socket_errors" != 0 ]]; then
+    echo "  ($bad_status answers not 2xx, $socket_errors socket errors)"
+  fi
+
+  # BANK_ARGS is split into words on purpose: several flags may be given.
+  # shellcheck disable=SC2086
+  json=$("$cli" --database-url "$server_url" bank --workers "$c" --players 100 \
+    --seconds "$per_run" --json ${BANK_ARGS:---keyed} 2>/dev/null)
+  bank_rps=$(jq -r '.trades_per_sec | floor' <<<"$json")
+  row "player-cli bank --keyed" "$c" "$bank_rps" "$(jq -r '.p50_ms' <<<"$json")" "$(jq -r '.p99_ms' <<<"$json")"
+  awk -v h="$http_rps" -v b="$bank_rps" -v c="$c" \
+    'BEGIN { if (b > 0) printf "  trades over HTTP / library at %d: %.2fx\n", c, h / b }'
+done
+peak=$(awk '/VmHWM/ { print $2, $3 }' "/proc/$server/status")
+echo
+echo "service peak memory (VmHWM): $peak"
