@@ -27,7 +27,7 @@
 //! Inside one transaction the key's row comes first, then the trade:
 //!
 //! - A new key: its row is inserted (as `done`, the usual case), the trade
-//!   runs as [`crate::trade`]'s does, and a refusal rewrites the row's outcome:
+//!   runs as [`crate::trade()`]'s does, and a refusal rewrites the row's outcome:
 //!   a refusal is an outcome, stored like the rest. A typed error (an unknown
 //!   player, an overflow) rolls the key back with the trade, so the key stays
 //!   free for the trade once it can be made.
@@ -194,7 +194,7 @@ pub enum KeyedTradeError {
     #[error("a trade with idempotency key {:?} is in flight on another connection", .0.as_str())]
     InFlight(IdempotencyKey),
     /// The trade was invalid, refused with a typed error, or its transaction
-    /// failed, as [`crate::trade`]'s errors say.
+    /// failed, as [`crate::trade()`]'s errors say.
     #[error(transparent)]
     Trade(#[from] TradeError),
 }

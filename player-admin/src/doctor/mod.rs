@@ -4,14 +4,14 @@
 //!
 //! Three groups, in this order:
 //!
-//! - the server ([`server`]): its kind and version, TLS, and the variables the
+//! - the server (`server.rs`): its kind and version, TLS, and the variables the
 //!   trade's retries and deadlines are tuned to (`tidb_txn_mode`,
 //!   `tidb_retry_limit`, `tidb_enable_check_constraint`, the isolation level,
 //!   `innodb_lock_wait_timeout`, the time zone);
-//! - the URL's database ([`table`]): the migrations, and the `player` table's
+//! - the URL's database (`table.rs`): the migrations, and the `player` table's
 //!   id collation, balance types and CHECK constraints, read from
 //!   `information_schema` without changing anything;
-//! - behaviour ([`scratch`]), in a database of its own that is created and
+//! - behaviour (`scratch.rs`), in a database of its own that is created and
 //!   dropped: ids that differ in trailing spaces are one row, a CHECK
 //!   constraint is enforced, the joined `UPDATE` reports two rows, and two
 //!   opposite trades both complete without a deadlock.
