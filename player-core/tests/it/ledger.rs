@@ -16,7 +16,7 @@ use player_core::{
 use player_testkit::net::CommitCutter;
 use player_testkit::sql::{all, connection_id, exec, hold_row_lock, id, kill, wait_for_lock_wait};
 
-use crate::trade_retry::{FAST, setup};
+use crate::trade_retry::{FAST, setup, traded_once};
 
 fn key(s: &str) -> IdempotencyKey {
     IdempotencyKey::new(s).unwrap()
@@ -36,23 +36,6 @@ fn a_sells_to_b(
         price: 30,
     };
     ledger::trade(conn, &key(k), &trade, &FAST)
-}
-
-/// The balances after "a" sold 3 goods to "b" for 30 coins once, from 100
-/// coins and 10 goods each.
-fn traded_once() -> Vec<Player> {
-    vec![
-        Player {
-            id: id("a"),
-            coins: 130,
-            goods: 7,
-        },
-        Player {
-            id: id("b"),
-            coins: 70,
-            goods: 13,
-        },
-    ]
 }
 
 fn rows(conn: &mut MysqlConnection) -> i64 {

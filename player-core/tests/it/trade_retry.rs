@@ -26,7 +26,7 @@ pub(crate) const FAST: RetryPolicy = RetryPolicy {
 
 /// The balances after seller "a" sold 3 goods to buyer "b" for 30 coins, once,
 /// from a: 100 coins, 10 goods and b: 100 coins, 10 goods.
-fn traded_once() -> Vec<Player> {
+pub(crate) fn traded_once() -> Vec<Player> {
     vec![
         Player {
             id: id("a"),
