@@ -182,6 +182,26 @@ fn server_killed_and_restarted_during_a_run() {
     assert_recovered(&summary);
 }
 
+/// A bank run on `server` that is crashed (`kill -9`) and restarted twice,
+/// each time once 200 more trades have committed; its summary.
+fn crash_twice(server: &mut PrivateServer, url: &DatabaseUrl, settings: &Settings) -> Summary {
+    let bank = Bank::prepare(url, settings).unwrap();
+    let progress = Progress::default();
+    std::thread::scope(|s| {
+        let run = s.spawn(|| bank.run(&progress).unwrap());
+        for _ in 0..2 {
+            let before = progress.committed.load(Ordering::Relaxed);
+            // Wait for trades to flow (again), then crash the server mid-run.
+            poll_until("200 more trades", Duration::from_secs(30), || {
+                progress.committed.load(Ordering::Relaxed) >= before + 200
+            });
+            server.stop(true);
+            server.restart();
+        }
+        run.join().unwrap()
+    })
+}
+
 /// `kill -9` twice in a run of the one-statement trade, whose `UPDATE` commits
 /// on its own (so a lost answer is an unknown outcome), on hot players (so the
 /// unknown trades share players and the search has to untangle them). After
@@ -198,22 +218,7 @@ fn server_killed_twice_mid_run_and_every_balance_reconciles() {
         hot_share: 0.8,
         ..settings(6, Duration::from_secs(7))
     };
-    let bank = Bank::prepare(&url, &settings).unwrap();
-    let progress = Progress::default();
-
-    let summary = std::thread::scope(|s| {
-        let run = s.spawn(|| bank.run(&progress).unwrap());
-        for _ in 0..2 {
-            let before = progress.committed.load(Ordering::Relaxed);
-            // Wait for trades to flow (again), then crash the server mid-run.
-            poll_until("200 more trades", Duration::from_secs(30), || {
-                progress.committed.load(Ordering::Relaxed) >= before + 200
-            });
-            server.stop(true);
-            server.restart();
-        }
-        run.join().unwrap()
-    });
+    let summary = crash_twice(&mut server, &url, &settings);
 
     eprintln!("{summary:?}");
     assert_recovered(&summary);
@@ -225,6 +230,7 @@ fn server_killed_twice_mid_run_and_every_balance_reconciles() {
 /// outcome stays unknown, and the reconciliation is exact.
 #[test]
 fn a_keyed_run_through_two_server_crashes_leaves_no_unknown_outcome() {
+    require!(Need::PrivateMariaDb);
     let mut server = PrivateServer::start(&[]);
     let url: DatabaseUrl = server.url("test").parse().unwrap();
     let settings = Settings {
@@ -232,26 +238,7 @@ fn a_keyed_run_through_two_server_crashes_leaves_no_unknown_outcome() {
         keyed: true,
         ..settings(4, Duration::from_secs(7))
     };
-    let bank = Bank::prepare(&url, &settings).unwrap();
-    let progress = Progress::default();
-
-    let summary = std::thread::scope(|s| {
-        let run = s.spawn(|| bank.run(&progress).unwrap());
-        for _ in 0..2 {
-            let before = progress.committed.load(Ordering::Relaxed);
-            let waiting = std::time::Instant::now();
-            while progress.committed.load(Ordering::Relaxed) < before + 200 {
-                assert!(
-                    waiting.elapsed() < Duration::from_secs(30),
-                    "no trades flow"
-                );
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            server.stop(true);
-            server.restart();
-        }
-        run.join().unwrap()
-    });
+    let summary = crash_twice(&mut server, &url, &settings);
 
     eprintln!("{summary:?}");
     assert_eq!(
