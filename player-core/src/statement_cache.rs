@@ -25,10 +25,12 @@ use diesel::mysql::MysqlConnection;
 use diesel::result::Error;
 
 /// Notes whether a statement on its connection failed with a database error
-/// since the last [`recover`].
+/// since the last [`recover`], and since the connection last came back to a
+/// pool ([`failed_since_recycled`]).
 #[derive(Debug, Default)]
 pub(crate) struct FailedStatements {
     failed: bool,
+    since_recycled: bool,
 }
 
 impl Instrumentation for FailedStatements {
@@ -39,6 +41,7 @@ impl Instrumentation for FailedStatements {
         } = event
         {
             self.failed = true;
+            self.since_recycled = true;
         }
     }
 }
@@ -64,4 +67,12 @@ pub(crate) fn recover(conn: &mut MysqlConnection, failed: bool) {
         conn.set_prepared_statement_cache_size(CacheSize::Disabled);
         conn.set_prepared_statement_cache_size(CacheSize::Unbounded);
     }
+}
+
+/// Whether a statement failed on `conn` since the last call (always true on a
+/// connection not [`watch`]ed: nothing says otherwise).
+pub(crate) fn failed_since_recycled(conn: &mut MysqlConnection) -> bool {
+    conn.instrumentation()
+        .downcast_mut::<FailedStatements>()
+        .is_none_or(|watch| std::mem::take(&mut watch.since_recycled))
 }

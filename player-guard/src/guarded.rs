@@ -19,8 +19,7 @@ use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
 use diesel::mysql::MysqlConnection;
-use diesel::r2d2::R2D2Connection;
-use player_core::db::{ConnectError, DatabaseUrl};
+use player_core::db::{ConnectError, DatabaseUrl, Recycled};
 
 use crate::connect::connect_finding_socket;
 use crate::socket::Socket;
@@ -80,11 +79,22 @@ impl GuardedConnection {
         result
     }
 
-    /// Whether the connection is of no further use: shut down at a deadline,
-    /// its socket closed by the client library (the server dropped it, or a
-    /// `KILL`), or Diesel's own verdict (a transaction left broken).
-    pub(crate) fn is_broken(&mut self) -> bool {
-        self.stalled.is_some() || self.socket.is_some_and(|s| !s.is_open()) || self.conn.is_broken()
+    /// Readies the connection for its next user, as it comes back to a pool
+    /// (`db::recycle`); false if it is of no further use: shut down at a
+    /// deadline, Diesel's verdict (a transaction left broken), or its socket
+    /// closed by the client library (the server dropped it, or a `KILL`).
+    /// The socket is looked at only after a failed statement, since the
+    /// client library closes it only then: a look is a system call, which
+    /// a connection checked in after each request would pay every time.
+    pub(crate) fn recycle(&mut self) -> bool {
+        if self.stalled.is_some() {
+            return false;
+        }
+        match player_core::db::recycle(&mut self.conn) {
+            Recycled::Ready => true,
+            Recycled::AfterFailure => self.socket.is_none_or(|s| s.is_open()),
+            Recycled::Broken => false,
+        }
     }
 }
 

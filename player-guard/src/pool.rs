@@ -40,7 +40,7 @@ impl ManageConnection for GuardedManager {
     /// deadline, or whose socket the client library closed, is dropped there;
     /// the others are readied for their next user by `db::recycle`.
     fn has_broken(&self, conn: &mut GuardedConnection) -> bool {
-        std::thread::panicking() || conn.is_broken() || !player_core::db::recycle(conn)
+        std::thread::panicking() || !conn.recycle()
     }
 }
 

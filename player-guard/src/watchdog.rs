@@ -1,5 +1,13 @@
 //! One thread for the whole process that shuts down the sockets of
 //! operations past their deadline; arming and disarming cost a lock each.
+//!
+//! The thread is woken only when an operation is armed with a deadline
+//! earlier than the one it sleeps until. Deadlines are mostly "now plus the
+//! same limit", so each new one is later than the earliest already armed, and
+//! arming a trade wakes nobody: a wake-up per operation would cost the
+//! process two context switches per trade. The thread still wakes at the
+//! earliest deadline it saw, even if that operation was disarmed since, and
+//! then sleeps until the next one.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Condvar, Mutex, MutexGuard, Once, PoisonError};
@@ -18,6 +26,9 @@ struct Watches {
     armed: BTreeMap<u64, (Socket, Instant)>,
     /// Operations whose socket was shut down, until they are disarmed.
     fired: BTreeSet<u64>,
+    /// When the thread wakes by itself; `None` while it sleeps until woken
+    /// (nothing armed, or not started yet).
+    wakes_at: Option<Instant>,
 }
 
 impl Watchdog {
@@ -27,6 +38,7 @@ impl Watchdog {
                 next: 0,
                 armed: BTreeMap::new(),
                 fired: BTreeSet::new(),
+                wakes_at: None,
             }),
             wake: Condvar::new(),
         };
@@ -52,7 +64,9 @@ impl Watchdog {
         watches.next += 1;
         let id = watches.next;
         watches.armed.insert(id, (socket, deadline));
-        self.wake.notify_one();
+        if watches.wakes_at.is_none_or(|wakes| deadline < wakes) {
+            self.wake.notify_one();
+        }
         id
     }
 
@@ -83,6 +97,7 @@ impl Watchdog {
                 watches.fired.insert(id);
             }
             let next = watches.armed.values().map(|(_, deadline)| *deadline).min();
+            watches.wakes_at = next;
             watches = match next {
                 Some(deadline) => {
                     let wait = deadline.saturating_duration_since(Instant::now());

@@ -431,21 +431,39 @@ impl ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut MysqlConnection) -> bool {
-        std::thread::panicking() || !recycle(conn)
+        std::thread::panicking() || recycle(conn) == Recycled::Broken
     }
 }
 
-/// Readies a connection coming back to a pool for its next user: `false` if
-/// it cannot serve one (Diesel's verdict: a transaction left broken). If a
+/// What [`recycle`] found on a connection coming back to a pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recycled {
+    /// Every statement since the last check succeeded: ready for its next user.
+    Ready,
+    /// A statement failed on it, and its prepared-statement cache was
+    /// emptied. Ready as far as Diesel can tell; but if the failure was the
+    /// connection's own end, the client library has closed it, which a pool
+    /// that sees the socket (player-guard's) checks now, and only now.
+    AfterFailure,
+    /// Of no further use: Diesel's verdict (a transaction left broken).
+    Broken,
+}
+
+/// Readies a connection coming back to a pool for its next user. If a
 /// statement failed on it, its prepared-statement cache is emptied, so that a
 /// Diesel 2.3 bug cannot replay that failure to the next user without
 /// reaching the server (see [`transaction`](crate::transaction)).
-pub fn recycle(conn: &mut MysqlConnection) -> bool {
+pub fn recycle(conn: &mut MysqlConnection) -> Recycled {
     if R2D2Connection::is_broken(conn) {
-        return false;
+        return Recycled::Broken;
     }
+    let failed = crate::statement_cache::failed_since_recycled(conn);
     crate::statement_cache::recover(conn, false);
-    true
+    if failed {
+        Recycled::AfterFailure
+    } else {
+        Recycled::Ready
+    }
 }
 
 #[cfg(test)]

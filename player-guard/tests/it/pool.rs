@@ -36,10 +36,33 @@ fn a_killed_connection_is_replaced_when_taken_out() {
 
 /// A connection whose query failed because the server dropped it: the client
 /// library closed its socket, so it is not put back in the pool, even by a pool
-/// that does not ping on checkout.
+/// that does not ping on checkout; whether the failed query was the caller's
+/// own or ran in a retrying transaction (whose loop empties the statement cache
+/// itself, and must not hide the failure from the pool).
 #[cfg(target_os = "linux")]
 #[test]
 fn a_connection_the_server_dropped_does_not_go_back_to_the_pool() {
+    use diesel::prelude::*;
+    use player_core::RetryPolicy;
+
+    fn plain(conn: &mut diesel::MysqlConnection) {
+        diesel::sql_query("SELECT 1")
+            .execute(conn)
+            .expect_err("the connection was killed");
+    }
+    fn in_transaction(conn: &mut diesel::MysqlConnection) {
+        player_core::transaction::run(conn, &RetryPolicy::default(), |c| {
+            diesel::sql_query("SELECT 1").execute(c)
+        })
+        .expect_err("the connection was killed");
+    }
+    for fail in [plain, in_transaction] {
+        dropped_connection_is_not_pooled(fail);
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn dropped_connection_is_not_pooled(fail: fn(&mut diesel::MysqlConnection)) {
     use diesel::dsl::sql;
     use diesel::prelude::*;
     use diesel::sql_types::{BigInt, Unsigned};
@@ -62,9 +85,7 @@ fn a_connection_the_server_dropped_does_not_go_back_to_the_pool() {
         let killed = connection_id(&mut conn);
         assert_eq!(killed, first, "a sound connection was not pooled again");
         kill(db.admin(), killed).unwrap();
-        diesel::sql_query("SELECT 1")
-            .execute(&mut **conn)
-            .expect_err("the connection was killed");
+        fail(&mut conn);
         killed
     };
     let mut conn = pool.get().unwrap();
