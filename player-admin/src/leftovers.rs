@@ -61,6 +61,13 @@ impl std::fmt::Display for Foreign {
 /// holds only rows the scenarios write (see the module documentation); else
 /// what else it holds. Reads only.
 pub fn foreign_rows(conn: &mut MysqlConnection) -> QueryResult<Option<Foreign>> {
+    scenario_rows(conn).map(Result::err)
+}
+
+/// The ids of the rows in `player`, when it holds only rows the scenarios
+/// write (none when there is no such table), for [`delete_scenario_rows`];
+/// else what else it holds. Reads only.
+pub fn scenario_rows(conn: &mut MysqlConnection) -> QueryResult<Result<Vec<String>, Foreign>> {
     let exists: i64 = tables::table
         .filter(
             tables::table_schema
@@ -71,7 +78,7 @@ pub fn foreign_rows(conn: &mut MysqlConnection) -> QueryResult<Option<Foreign>> 
         .select(count_star())
         .first(conn)?;
     if exists == 0 {
-        return Ok(None);
+        return Ok(Ok(Vec::new()));
     }
     // Nullable: a table of another shape (peewee's allows NULL) is read too.
     let rows: Vec<(String, Option<i32>, Option<i32>)> = player::table
@@ -82,7 +89,21 @@ pub fn foreign_rows(conn: &mut MysqlConnection) -> QueryResult<Option<Foreign>> 
         ))
         .limit(i64::try_from(SCENARIO_ROWS + 1).unwrap_or(i64::MAX))
         .load(conn)?;
-    Ok(judge(&rows))
+    Ok(match judge(&rows) {
+        Some(foreign) => Err(foreign),
+        None => Ok(rows.into_iter().map(|(id, ..)| id).collect()),
+    })
+}
+
+/// Deletes the rows [`scenario_rows`] found, by id, and returns how many went:
+/// a row another client wrote since that read stays, where emptying the
+/// table would take it too. (No id twin can have slipped in under the
+/// column's PAD SPACE comparison: the primary key holds one of each.)
+pub fn delete_scenario_rows(conn: &mut MysqlConnection, ids: &[String]) -> QueryResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(player::table.filter(player::id.eq_any(ids))).execute(conn)
 }
 
 /// The verdict on the rows read (at most [`SCENARIO_ROWS`] + 1).

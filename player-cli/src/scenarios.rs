@@ -96,7 +96,8 @@ pub struct Busy {
 
 /// Connects, takes the database's scenario lock (one run at a time), makes
 /// sure `player` holds only rows a run writes (unless `reset`), applies the
-/// pending migrations, empties `player` so the run can be repeated, then runs
+/// pending migrations, deletes those rows so the run can be repeated (a row
+/// written since by another client stays; `reset` empties the table), then runs
 /// both scenarios and prints the tutorial's lines, or one JSON object with
 /// `json`. Each of those steps is given `stall` (see [`step`]).
 pub fn run(
@@ -115,21 +116,27 @@ pub fn run(
         url: url.to_string(),
         lock,
     })?;
-    if !reset {
-        if let Some(foreign) = read_step(&mut conn, stall, leftovers::foreign_rows)? {
-            return Err(ForeignRows {
-                url: url.to_string(),
-                foreign,
-            }
-            .into());
-        }
-    }
+    // The rows a run left, to delete after the migrations; `None` empties the table.
+    let left = if reset {
+        None
+    } else {
+        let rows = read_step(&mut conn, stall, leftovers::scenario_rows)?;
+        Some(rows.map_err(|foreign| ForeignRows {
+            url: url.to_string(),
+            foreign,
+        })?)
+    };
     let migrated = step(&mut conn, stall, player_admin::migrate::migrate)?;
     crate::commands::migrate::say_adopted(migrated.adopted.as_deref());
     if !migrated.applied.is_empty() {
         tracing::info!(applied = ?migrated.applied, "applied migrations");
     }
-    step(&mut conn, stall, players::delete_all)?;
+    match &left {
+        None => step(&mut conn, stall, players::delete_all)?,
+        Some(ids) => step(&mut conn, stall, |c| {
+            leftovers::delete_scenario_rows(c, ids)
+        })?,
+    };
     let simple = step(&mut conn, stall, simple_example)?;
     let (one, two): (PlayerId, PlayerId) = ("1".parse()?, "2".parse()?);
     let traded = step(&mut conn, stall, |c| trade_example(c, &one, &two))?;

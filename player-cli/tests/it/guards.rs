@@ -131,6 +131,56 @@ fn drawn_rows_are_told_from_the_scenarios() {
     );
 }
 
+/// A row another client writes after the run's check and before its delete
+/// (here while the run waits for the migrations' lock, which the test holds)
+/// stays: the run deletes only the rows its check found.
+#[test]
+fn a_row_written_after_the_check_is_not_deleted() {
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Text};
+    use player_admin::lock::NamedLock;
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    let db = TestDatabase::migrated();
+    let first = player_cli().database_url(db.url()).run();
+    assert_eq!(first.code, 0, "{first:?}");
+    let mut holder = db.connect();
+    let lock = NamedLock::acquire(&mut holder, "migrate", db.name(), Duration::from_secs(1))
+        .unwrap()
+        .expect("the migrations' lock is free");
+    let run = player_cli().database_url(db.url()).spawn();
+    // The run has checked the table once it has waited a second for the lock.
+    let mut observer = db.connect();
+    poll_until(
+        "the run waits for the migrations' lock",
+        Duration::from_secs(20),
+        || {
+            diesel::sql_query(
+                "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST \
+             WHERE DB = ? AND INFO LIKE '%GET_LOCK%' AND TIME >= 1",
+            )
+            .bind::<Text, _>(db.name())
+            .get_result::<Count>(&mut observer)
+            .expect("read the process list")
+            .n > 0
+        },
+    );
+    insert(&mut observer, &[("alice", 5, 5)]);
+    lock.release(&mut holder).unwrap();
+    let second = run.finish();
+    assert_eq!(second.code, 0, "{second:?}");
+    let alice = player_testkit::sql::all(&mut observer)
+        .into_iter()
+        .find(|p| p.id.as_str() == "alice")
+        .map(|p| (p.coins, p.goods));
+    assert_eq!(alice, Some((5, 5)), "{second:?}");
+}
+
 /// The migration's own table, made and not recorded (a run cut after CREATE
 /// TABLE): adopted with a line, and the scenarios run on it.
 #[test]
