@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-/// How long a poll sleeps between two looks. Slower than the 100 ms for which
-/// MariaDB and MySQL serve `INNODB_TRX` from a cache, so each look that reads
-/// it sees fresh rows; fast enough that no test notices the wait.
+/// How long a poll sleeps between two looks: fast enough that no test notices
+/// the wait. (Looks at `INNODB_TRX`, which MariaDB and MySQL serve from a
+/// cache, also take turns across tests: see `sql::wait_for_lock_wait`.)
 pub const POLL_EVERY: Duration = Duration::from_millis(150);
 
 /// Calls `ready` until it returns true, every [`POLL_EVERY`], and panics with

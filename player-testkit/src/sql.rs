@@ -3,7 +3,8 @@
 //! spliced into the SQL, and each wait asks what the server at hand answers
 //! (TiDB, MySQL 8.0 or MariaDB: see [`ServerKind`]).
 
-use std::time::Duration;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::dsl::count_star;
@@ -104,7 +105,8 @@ const WAIT: Duration = Duration::from_secs(10);
 /// Each server says so in its own table, asked on `observer`'s server:
 /// - MariaDB and MySQL 8.0: `information_schema.INNODB_TRX`, whose
 ///   `trx_state` is `LOCK WAIT` for `trx_mysql_thread_id` (a cache refreshed
-///   when not read for 100 ms: [`poll_until`] looks more slowly than that).
+///   when not read for 100 ms: the reads of this process take turns so that
+///   each one finds it refreshed).
 /// - TiDB: `information_schema.TIDB_TRX`, whose `STATE` is `LockWaiting` for
 ///   the connection `SESSION_ID` (docs.pingcap.com, "TIDB_TRX": the enum
 ///   `Idle, Running, LockWaiting, Committing, RollingBack`). It lists the
@@ -143,14 +145,37 @@ fn wait_for_a_lock_wait(observer: &mut MysqlConnection, id: Option<u64>) {
         None => "a connection wait for a lock".to_owned(),
     };
     poll_until(&what, WAIT, || {
-        diesel::sql_query(sql)
-            .bind::<Nullable<Unsigned<BigInt>>, _>(id)
-            .bind::<Nullable<Unsigned<BigInt>>, _>(id)
-            .get_result::<Count>(observer)
-            .expect("read the transactions")
-            .n
-            > 0
+        fresh_transactions(|| {
+            diesel::sql_query(sql)
+                .bind::<Nullable<Unsigned<BigInt>>, _>(id)
+                .bind::<Nullable<Unsigned<BigInt>>, _>(id)
+                .get_result::<Count>(observer)
+                .expect("read the transactions")
+                .n
+        }) > 0
     });
+}
+
+/// Runs `read`, a read of the server's list of transactions, no sooner than
+/// 120 ms after the last one of this process ended.
+///
+/// MariaDB and MySQL serve `INNODB_TRX` from one cache for the whole server,
+/// refreshed only when it has not been read for 100 ms. One poller looking
+/// every [`POLL_EVERY`](crate::poll::POLL_EVERY) sees fresh rows; two tests
+/// polling at once keep the cache read and so stale for both, and each waits
+/// in vain for a change that happened. Taking turns here, each read comes
+/// after a pause the cache needs. (TiDB's `TIDB_TRX` has no such cache; the
+/// pause costs it nothing that matters.)
+fn fresh_transactions<T>(read: impl FnOnce() -> T) -> T {
+    const PAUSE: Duration = Duration::from_millis(120);
+    static LAST_READ: Mutex<Option<Instant>> = Mutex::new(None);
+    let mut last = LAST_READ.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(at) = *last {
+        std::thread::sleep(PAUSE.saturating_sub(at.elapsed()));
+    }
+    let value = read();
+    *last = Some(Instant::now());
+    value
 }
 
 /// Waits (up to 10 s) until a statement of database `db` whose text is
@@ -195,12 +220,13 @@ pub fn wait_for_uncommitted_rows(observer: &mut MysqlConnection, db: &str, limit
         }
     };
     poll_until(&format!("uncommitted rows in {db}"), limit, || {
-        diesel::sql_query(sql)
-            .bind::<Text, _>(db)
-            .get_result::<Count>(observer)
-            .expect("read the transactions")
-            .n
-            > 0
+        fresh_transactions(|| {
+            diesel::sql_query(sql)
+                .bind::<Text, _>(db)
+                .get_result::<Count>(observer)
+                .expect("read the transactions")
+                .n
+        }) > 0
     });
 }
 
