@@ -57,13 +57,6 @@ impl std::fmt::Display for Foreign {
     }
 }
 
-/// `None` when the connection's database has no `player` table, or one that
-/// holds only rows the scenarios write (see the module documentation); else
-/// what else it holds. Reads only.
-pub fn foreign_rows(conn: &mut MysqlConnection) -> QueryResult<Option<Foreign>> {
-    scenario_rows(conn).map(Result::err)
-}
-
 /// The ids of the rows in `player`, when it holds only rows the scenarios
 /// write (none when there is no such table), for [`delete_scenario_rows`];
 /// else what else it holds. Reads only.

@@ -88,7 +88,9 @@ fn drawn_rows_are_told_from_the_scenarios() {
             );
             let made =
                 player_core::players::create(&mut tx, &NewPlayer::new(id(&raw), coins, goods));
-            let verdict = player_admin::leftovers::foreign_rows(&mut tx).unwrap();
+            let verdict = player_admin::leftovers::scenario_rows(&mut tx)
+                .unwrap()
+                .err();
             let own = matches!(
                 (raw.as_str(), coins, goods),
                 ("test", 1, 1)
@@ -111,7 +113,9 @@ fn drawn_rows_are_told_from_the_scenarios() {
             &format!("DELETE FROM player ORDER BY id LIMIT {keep}"),
         );
         assert_eq!(
-            player_admin::leftovers::foreign_rows(&mut conn).unwrap(),
+            player_admin::leftovers::scenario_rows(&mut conn)
+                .unwrap()
+                .err(),
             None
         );
     }
@@ -125,8 +129,9 @@ fn drawn_rows_are_told_from_the_scenarios() {
     )
     .unwrap();
     assert!(
-        player_admin::leftovers::foreign_rows(&mut conn)
+        player_admin::leftovers::scenario_rows(&mut conn)
             .unwrap()
+            .err()
             .is_some()
     );
 }
