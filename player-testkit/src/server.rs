@@ -98,8 +98,35 @@ impl PrivateServer {
 
     /// Freezes the server (SIGSTOP): its connections stay open and nothing
     /// answers, as with a server that hangs or a network that drops packets.
+    ///
+    /// Returns once every thread of the server has stopped. `kill` only
+    /// queues the signal: one thread takes it when next scheduled and only
+    /// then are the others told to stop, so on a busy machine another thread
+    /// can still answer a query sent right after `kill` returned. The parent
+    /// hears (`waitpid` with `WUNTRACED`) when the whole process has stopped.
+    ///
+    /// # Panics
+    /// If the server has not stopped within 10 s.
     pub fn pause(&self) {
+        use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
         self.signal(Signal::SIGSTOP);
+        let Some(child) = &self.child else {
+            return;
+        };
+        let pid = pid_of(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match waitpid(pid, Some(WaitPidFlag::WUNTRACED | WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Stopped(..)) => return,
+                Ok(WaitStatus::StillAlive) => {}
+                other => panic!("mariadbd did not stop on SIGSTOP: {other:?}"),
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mariadbd had not stopped 10 s after SIGSTOP"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 
     /// Lets a [`pause`](Self::pause)d server run again (SIGCONT).
@@ -204,6 +231,9 @@ fn is_root() -> bool {
 }
 
 fn signal(child: &Child, sig: Signal) -> nix::Result<()> {
-    let pid = i32::try_from(child.id()).expect("a pid");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig)
+    nix::sys::signal::kill(pid_of(child), sig)
+}
+
+fn pid_of(child: &Child) -> nix::unistd::Pid {
+    nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("a pid"))
 }
