@@ -8,7 +8,8 @@
 #   player-cli bank --keyed  (the same keyed trade through the library, no HTTP)
 #                       at the same worker counts;
 #
-# printing requests/s with p50 and p99 latencies, and the service's peak memory (VmHWM).
+# printing requests/s with p50 and p99 latencies, the service's peak memory (VmHWM),
+# and its resident size over 600,000 more requests (flat, or it leaks).
 # Target: trades over HTTP at 16 connections >= 0.8x the library's.
 #
 #   scripts/bench-http.sh                 # 10 s per run
@@ -125,3 +126,16 @@ done
 peak=$(awk '/VmHWM/ { print $2, $3 }' "/proc/$server/status")
 echo
 echo "service peak memory (VmHWM): $peak"
+
+# Memory that requests leave behind: the resident size after each of three
+# rounds of 200,000 `GET /health`. Once the allocator and the metrics'
+# samples (held up to 5 s) are warm it stays flat; a size that keeps rising
+# is a leak.
+rss() { awk '/VmRSS/ { print $2 }' "/proc/$server/status"; }
+sizes=()
+for _ in 1 2 3; do
+  oha --no-tui -n 200000 -c 16 "http://127.0.0.1:$port/health" >/dev/null
+  sizes+=("$(rss)")
+done
+printf 'service resident size after 200,000 / 400,000 / 600,000 GET /health: %s / %s / %s kB (the last 200,000: %+d kB)\n' \
+  "${sizes[@]}" $(( sizes[2] - sizes[1] ))

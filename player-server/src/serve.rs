@@ -135,7 +135,10 @@ async fn run(
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     tracing::info!(url = %config.database_url, listen = ?listener.local_addr().ok(), "serving");
-    let app = router(AppState::new(config));
+    let state = AppState::new(config);
+    // Ends with the runtime, after the server.
+    tokio::spawn(state.telemetry.upkeep());
+    let app = router(state);
     // Answers are small and each waits for the next request: no Nagle delay.
     let listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
