@@ -7,6 +7,8 @@
 #   scripts/bench.sh                               full run (tables on stdout)
 #   scripts/bench.sh --write-results docs/benchmarks.md --rtt-ms 0,1,5
 #                                                  update the results, round-trip part included
+#   scripts/bench.sh --http                        the HTTP service under load instead
+#                                                  (scripts/bench-http.sh; docs/http.md)
 #
 # Progress goes to stderr, tables to stdout. `scripts/bench.sh --help` lists the flags.
 set -euo pipefail
@@ -44,5 +46,9 @@ case " $* " in
   *) mariadb --no-defaults --protocol=tcp -h127.0.0.1 -P"$port" -uroot -e 'DO 1' >/dev/null 2>&1 \
        || "$root/scripts/local-db.sh" start ;;
 esac
+if [ "${1:-}" = --http ]; then
+  shift
+  exec "$root/scripts/bench-http.sh" "$@"
+fi
 cargo build --quiet --release -p player-cli -p player-bench
 exec "${CARGO_TARGET_DIR:-$root/target}/release/player-bench" "$@"
