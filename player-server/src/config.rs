@@ -30,7 +30,8 @@ pub struct Config {
     /// How long a trade may retry (write conflicts, deadlocks, lock waits):
     /// its `RetryPolicy` time limit. The trade's deadline is this plus 5 s.
     pub trade_time_limit: Duration,
-    /// A request's whole time limit (tower-http's `TimeoutLayer`); a 504 past it.
+    /// A request's whole time limit (tower-http's `TimeoutLayer`); a 504 past
+    /// it. Its head must arrive within it too, or the connection is closed.
     pub request_timeout: Duration,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,

@@ -9,7 +9,8 @@
 //!   connection, in the request's tracing span (`database`).
 //! - Every wait is bounded: the wait for a connection, each database step
 //!   (player-guard's deadline shuts a stalled connection down), the request
-//!   (tower-http's `TimeoutLayer`), the body (`RequestBodyLimitLayer`). A
+//!   (tower-http's `TimeoutLayer`; its head, hyper's header timeout), the
+//!   body (`RequestBodyLimitLayer`), the drain at shutdown. A
 //!   database that stops answering or goes away turns into 503s and 504s,
 //!   never hung requests, and the pool reconnects by itself when it is back.
 //! - A job cannot be cancelled, so a request that timed out never claims

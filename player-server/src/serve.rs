@@ -129,26 +129,70 @@ fn signals() -> Result<impl Future<Output = ()>, ServeError> {
     }
 }
 
+/// How long the connections still open after the stop signal may take,
+/// past the request time limit, to finish: every request in flight has its
+/// answer by then, and a client that does not read it is cut off.
+const DRAIN_PAST_THE_LIMIT: Duration = Duration::from_secs(5);
+
+/// Serves until `stop`, then drains the connections within the request time
+/// limit and [`DRAIN_PAST_THE_LIMIT`].
+///
+/// hyper's connections, not `axum::serve`: axum 0.8 gives hyper no timer, so
+/// a client that sends half a request head keeps its connection for ever, and
+/// a graceful shutdown waits for it for ever too. Here the head must arrive
+/// within the request time limit, as the rest of the request must.
 async fn run(
     listener: tokio::net::TcpListener,
     config: Config,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    use axum::serve::Listener;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt;
+
     tracing::info!(url = %config.database_url, listen = ?listener.local_addr().ok(), "serving");
+    let drain = config.request_timeout + DRAIN_PAST_THE_LIMIT;
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(config.request_timeout);
     let state = AppState::new(config);
     // Ends with the runtime, after the server.
     tokio::spawn(state.telemetry.upkeep());
-    let app = router(state);
-    // Answers are small and each waits for the next request: no Nagle delay.
-    let listener = listener.tap_io(|tcp| {
+    let app = router(state)
+        .map_request(|req: hyper::Request<hyper::body::Incoming>| req.map(axum::body::Body::new));
+    // axum's listener: it waits out accept errors (too many open files) and
+    // goes on; answers are small and each waits for the next request, so no
+    // Nagle delay.
+    let mut listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "TCP_NODELAY");
         }
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stop)
-        .await
-        .map_err(ServeError::Serve)
+    let connections = GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let (tcp, _peer) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut stop => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let connection = connections.watch(http.serve_connection(TokioIo::new(tcp), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = connections.shutdown() => {}
+        () = tokio::time::sleep(drain) => {
+            tracing::warn!(after = ?drain, "connections still open at shutdown are closed");
+        }
+    }
+    Ok(())
 }
 
 /// A service running on a thread of its own, for tests and embedding: it

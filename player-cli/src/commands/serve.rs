@@ -29,7 +29,8 @@ pub struct ServeArgs {
     /// Seconds a trade may retry; its deadline is this plus 5 s.
     #[arg(long, default_value = "10", value_name = "SECONDS", value_parser = args::seconds, allow_negative_numbers = true)]
     pub trade_time_limit: f64,
-    /// Seconds a request may take in all before a 504.
+    /// Seconds a request may take in all before a 504 (its head: before the
+    /// connection is closed).
     #[arg(long, default_value = "20", value_name = "SECONDS", value_parser = args::seconds, allow_negative_numbers = true)]
     pub request_timeout: f64,
 }

@@ -1,5 +1,7 @@
 //! `player-cli serve` as a process: SIGTERM under load loses no trade it
-//! acknowledged, and no answer or log line shows the password.
+//! acknowledged, and no answer or log line shows the password. And a client
+//! that sends half a request holds neither its connection nor the shutdown
+//! past the request time limit.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -13,7 +15,7 @@ use player_testkit::sql::hold_row_lock;
 use player_testkit::{TestDatabase, poll_until};
 use serde_json::json;
 
-use crate::common::Http;
+use crate::common::{Http, Service};
 
 /// The `player-cli` binary, built beside this test (`cargo test --workspace`,
 /// `scripts/test.sh` and CI build it; alone: `cargo build -p player-cli`).
@@ -223,4 +225,52 @@ fn no_answer_or_log_line_shows_the_password() {
     );
     assert!(run.stderr.contains("root:***@"), "{run:?}");
     assert!(!run.stderr.contains("s3cr3t"), "{run:?}");
+}
+
+/// A connection that has sent `GET /health` and half its head, and no more.
+fn half_sent_head(s: &Service) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut tcp = std::net::TcpStream::connect(s.server.addr()).unwrap();
+    tcp.write_all(b"GET /health HTTP/1.1\r\nHost: a\r\n")
+        .unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    tcp
+}
+
+#[test]
+fn a_half_sent_request_head_is_cut_off_at_the_request_time_limit() {
+    use std::io::Read;
+    let s = Service::with(|c| c.request_timeout = Duration::from_secs(2));
+    let mut tcp = half_sent_head(&s);
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let read = tcp.read_to_end(&mut answer);
+    let took = started.elapsed();
+    assert!(read.is_ok(), "{read:?} after {took:?}");
+    assert!(
+        took >= Duration::from_millis(1_500) && took < Duration::from_secs(10),
+        "closed after {took:?}"
+    );
+    // The service answers the others all the while.
+    assert_eq!(s.http.get("/health").status, 200);
+}
+
+#[test]
+fn a_stop_waits_for_a_half_sent_request_head_no_longer_than_the_time_limit() {
+    let s = Service::with(|c| c.request_timeout = Duration::from_secs(2));
+    let tcp = half_sent_head(&s);
+    // An idle keep-alive connection beside it closes at once.
+    assert_eq!(s.http.get("/health").status, 200);
+    let (done, stopped) = std::sync::mpsc::channel();
+    let server = s.server;
+    let started = Instant::now();
+    std::thread::spawn(move || done.send(server.stop()));
+    let result = stopped.recv_timeout(Duration::from_secs(10));
+    let took = started.elapsed();
+    // Lets a stop that waits for the connection end, should it wait.
+    drop(tcp);
+    assert!(
+        matches!(result, Ok(Ok(()))),
+        "{result:?}: not stopped after {took:?}"
+    );
 }
