@@ -31,7 +31,8 @@ pub struct Config {
     /// its `RetryPolicy` time limit. The trade's deadline is this plus 5 s.
     pub trade_time_limit: Duration,
     /// A request's whole time limit (tower-http's `TimeoutLayer`); a 504 past
-    /// it. Its head must arrive within it too, or the connection is closed.
+    /// it. Its head must arrive within it too, as must the next request's on
+    /// a kept-alive connection, or the connection is closed.
     pub request_timeout: Duration,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
