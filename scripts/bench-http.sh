@@ -128,13 +128,14 @@ echo
 echo "service peak memory (VmHWM): $peak"
 
 # Memory that requests leave behind: the resident size after each of three
-# rounds of 200,000 `GET /health`. Once the allocator and the metrics'
-# samples (held up to 5 s) are warm it stays flat; a size that keeps rising
-# is a leak.
+# rounds of 200,000 `GET /health`, read 6 s after the round, once the
+# metrics' samples (held up to 5 s) are folded. It stays flat once the
+# allocator is warm; a size that keeps rising is a leak.
 rss() { awk '/VmRSS/ { print $2 }' "/proc/$server/status"; }
 sizes=()
 for _ in 1 2 3; do
   oha --no-tui -n 200000 -c 16 "http://127.0.0.1:$port/health" >/dev/null
+  sleep 6
   sizes+=("$(rss)")
 done
 printf 'service resident size after 200,000 / 400,000 / 600,000 GET /health: %s / %s / %s kB (the last 200,000: %+d kB)\n' \
