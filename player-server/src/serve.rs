@@ -1,5 +1,7 @@
 //! Starting and stopping the service: a runtime whose blocking threads match
-//! the pool, the listener, and graceful shutdown on SIGINT or SIGTERM.
+//! the pool, the listener and its connections (each request's head within a
+//! time limit), and a graceful shutdown on SIGINT or SIGTERM that ends within
+//! a bound.
 
 use std::future::Future;
 use std::net::SocketAddr;
