@@ -114,19 +114,15 @@ impl PrivateServer {
             return;
         };
         let pid = pid_of(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            match waitpid(pid, Some(WaitPidFlag::WUNTRACED | WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Stopped(..)) => return,
-                Ok(WaitStatus::StillAlive) => {}
+        crate::poll_until(
+            "mariadbd to stop on SIGSTOP",
+            Duration::from_secs(10),
+            || match waitpid(pid, Some(WaitPidFlag::WUNTRACED | WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Stopped(..)) => true,
+                Ok(WaitStatus::StillAlive) => false,
                 other => panic!("mariadbd did not stop on SIGSTOP: {other:?}"),
-            }
-            assert!(
-                Instant::now() < deadline,
-                "mariadbd had not stopped 10 s after SIGSTOP"
-            );
-            std::thread::sleep(Duration::from_millis(2));
-        }
+            },
+        );
     }
 
     /// Lets a [`pause`](Self::pause)d server run again (SIGCONT).
