@@ -1,7 +1,7 @@
 //! `player-cli serve` as a process: SIGTERM under load loses no trade it
 //! acknowledged, and no answer or log line shows the password. And a client
-//! that sends half a request holds neither its connection nor the shutdown
-//! past the request time limit.
+//! that sends half a request, or nothing after an answer, holds neither its
+//! connection nor the shutdown past the request time limit.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -253,6 +253,31 @@ fn a_half_sent_request_head_is_cut_off_at_the_request_time_limit() {
     );
     // The service answers the others all the while.
     assert_eq!(s.http.get("/health").status, 200);
+}
+
+#[test]
+fn a_connection_idle_past_the_request_time_limit_is_closed() {
+    use std::io::{Read, Write};
+    let s = Service::with(|c| c.request_timeout = Duration::from_secs(2));
+    let mut tcp = std::net::TcpStream::connect(s.server.addr()).unwrap();
+    tcp.write_all(b"GET /health HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut answer = [0; 512];
+    let n = tcp.read(&mut answer).unwrap();
+    assert!(
+        answer[..n].starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&answer[..n])
+    );
+    let started = Instant::now();
+    let closed = tcp.read(&mut answer);
+    let took = started.elapsed();
+    assert!(matches!(closed, Ok(0)), "{closed:?} after {took:?}");
+    assert!(
+        took >= Duration::from_millis(1_500) && took < Duration::from_secs(10),
+        "closed after {took:?}"
+    );
 }
 
 #[test]
