@@ -18,6 +18,10 @@
 # DATABASE_URL names the server (its database part is ignored); the runs use a
 # database of their own, `player_bench_http`, and the bank's `player_bank`.
 set -euo pipefail
+if [ $# -gt 0 ]; then
+  echo "error: bench-http takes no arguments ($1 given); set DATABASE_URL and SECONDS_PER_RUN instead" >&2
+  exit 2
+fi
 
 cd "$(dirname "$0")/.."
 per_run="${SECONDS_PER_RUN:-10}"

@@ -227,42 +227,46 @@ fn no_answer_or_log_line_shows_the_password() {
     assert!(!run.stderr.contains("s3cr3t"), "{run:?}");
 }
 
-/// A connection that has sent `GET /health` and half its head, and no more.
-fn half_sent_head(s: &Service) -> std::net::TcpStream {
+/// A connection to the service that has sent `bytes` and no more, its reads
+/// bounded.
+fn sent(s: &Service, bytes: &[u8]) -> std::net::TcpStream {
     use std::io::Write;
     let mut tcp = std::net::TcpStream::connect(s.server.addr()).unwrap();
-    tcp.write_all(b"GET /health HTTP/1.1\r\nHost: a\r\n")
-        .unwrap();
+    tcp.write_all(bytes).unwrap();
     tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     tcp
+}
+
+/// `GET /health` and half its head.
+const HALF_A_HEAD: &[u8] = b"GET /health HTTP/1.1\r\nHost: a\r\n";
+
+/// The service closed the connection after `took`, about its 2-s limit.
+#[track_caller]
+fn closed_at_the_limit(closed: &std::io::Result<usize>, took: Duration) {
+    assert!(closed.is_ok(), "{closed:?} after {took:?}");
+    assert!(
+        took >= Duration::from_millis(1_500) && took < Duration::from_secs(10),
+        "closed after {took:?}"
+    );
 }
 
 #[test]
 fn a_half_sent_request_head_is_cut_off_at_the_request_time_limit() {
     use std::io::Read;
     let s = Service::with(|c| c.request_timeout = Duration::from_secs(2));
-    let mut tcp = half_sent_head(&s);
+    let mut tcp = sent(&s, HALF_A_HEAD);
     let started = Instant::now();
-    let mut answer = Vec::new();
-    let read = tcp.read_to_end(&mut answer);
-    let took = started.elapsed();
-    assert!(read.is_ok(), "{read:?} after {took:?}");
-    assert!(
-        took >= Duration::from_millis(1_500) && took < Duration::from_secs(10),
-        "closed after {took:?}"
-    );
+    let closed = tcp.read_to_end(&mut Vec::new());
+    closed_at_the_limit(&closed, started.elapsed());
     // The service answers the others all the while.
     assert_eq!(s.http.get("/health").status, 200);
 }
 
 #[test]
 fn a_connection_idle_past_the_request_time_limit_is_closed() {
-    use std::io::{Read, Write};
+    use std::io::Read;
     let s = Service::with(|c| c.request_timeout = Duration::from_secs(2));
-    let mut tcp = std::net::TcpStream::connect(s.server.addr()).unwrap();
-    tcp.write_all(b"GET /health HTTP/1.1\r\nHost: a\r\n\r\n")
-        .unwrap();
-    tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut tcp = sent(&s, b"GET /health HTTP/1.1\r\nHost: a\r\n\r\n");
     let mut answer = [0; 512];
     let n = tcp.read(&mut answer).unwrap();
     assert!(
@@ -272,18 +276,14 @@ fn a_connection_idle_past_the_request_time_limit_is_closed() {
     );
     let started = Instant::now();
     let closed = tcp.read(&mut answer);
-    let took = started.elapsed();
-    assert!(matches!(closed, Ok(0)), "{closed:?} after {took:?}");
-    assert!(
-        took >= Duration::from_millis(1_500) && took < Duration::from_secs(10),
-        "closed after {took:?}"
-    );
+    closed_at_the_limit(&closed, started.elapsed());
+    assert!(matches!(closed, Ok(0)), "more after the answer: {closed:?}");
 }
 
 #[test]
 fn a_stop_waits_for_a_half_sent_request_head_no_longer_than_the_time_limit() {
     let s = Service::with(|c| c.request_timeout = Duration::from_secs(2));
-    let tcp = half_sent_head(&s);
+    let tcp = sent(&s, HALF_A_HEAD);
     // An idle keep-alive connection beside it closes at once.
     assert_eq!(s.http.get("/health").status, 200);
     let (done, stopped) = std::sync::mpsc::channel();
