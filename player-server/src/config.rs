@@ -1,6 +1,7 @@
 //! What the service is told at start: where to listen and its bounds.
 
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use player_core::db::DatabaseUrl;
@@ -36,6 +37,11 @@ pub struct Config {
     pub request_timeout: Duration,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// The runtime's async worker threads, which read and parse requests and
+    /// hand their database work to the blocking threads. One per core by
+    /// default, as tokio's own default; set here rather than through
+    /// `TOKIO_WORKER_THREADS`, which tokio reads with a panic on a bad value.
+    pub async_threads: usize,
 }
 
 /// Players one `POST /players/bulk` may create.
@@ -50,7 +56,7 @@ pub const DEFAULT_PAGE: u32 = 20;
 impl Config {
     /// The defaults: 127.0.0.1:8080, 16 connections waited for 2 s, steps of
     /// 5 s, trades retried for 10 s (a deadline of 15 s), requests of 20 s,
-    /// bodies of 256 KiB.
+    /// bodies of 256 KiB, an async worker per core.
     pub fn new(database_url: DatabaseUrl) -> Self {
         Self {
             database_url,
@@ -61,6 +67,7 @@ impl Config {
             trade_time_limit: Duration::from_secs(10),
             request_timeout: Duration::from_secs(20),
             body_limit: 256 * 1024,
+            async_threads: std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
         }
     }
 

@@ -97,6 +97,7 @@ fn check_database(config: &Config) -> Result<(), ServeError> {
 fn runtime(config: &Config) -> Result<tokio::runtime::Runtime, ServeError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .worker_threads(config.async_threads.max(1))
         .max_blocking_threads(config.blocking_threads())
         .thread_name("player-server")
         .build()
@@ -264,5 +265,23 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.shut();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_runtime_has_the_async_threads_asked_for() {
+        let url = "mysql://root@127.0.0.1:4000/test"
+            .parse()
+            .expect("a valid URL");
+        let mut config = Config::new(url);
+        for n in [1, 3] {
+            config.async_threads = n;
+            let runtime = runtime(&config).expect("a runtime");
+            assert_eq!(runtime.metrics().num_workers(), n);
+        }
     }
 }

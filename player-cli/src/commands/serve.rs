@@ -33,6 +33,10 @@ pub struct ServeArgs {
     /// connection is closed).
     #[arg(long, default_value = "20", value_name = "SECONDS", value_parser = args::seconds, allow_negative_numbers = true)]
     pub request_timeout: f64,
+    /// Async worker threads, which parse requests and hand their database
+    /// work to the blocking threads [default: one per core].
+    #[arg(long, value_name = "N", value_parser = args::workers)]
+    pub async_threads: Option<u32>,
 }
 
 /// Serves until a signal; says on stderr where it listens.
@@ -44,6 +48,9 @@ pub fn run(a: &ServeArgs, url: &DatabaseUrl) -> anyhow::Result<()> {
     config.step_timeout = Duration::from_secs_f64(a.step_timeout);
     config.trade_time_limit = Duration::from_secs_f64(a.trade_time_limit);
     config.request_timeout = Duration::from_secs_f64(a.request_timeout);
+    if let Some(n) = a.async_threads {
+        config.async_threads = usize::try_from(n)?;
+    }
     player_server::serve(config, |addr| eprintln!("listening on http://{addr}"))?;
     Ok(())
 }

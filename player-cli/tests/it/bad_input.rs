@@ -229,6 +229,14 @@ fn negative_and_out_of_range_numbers_have_one_wording_everywhere() {
             vec!["bank", "--connect-timeout", "0"],
             "`0` is not between 0.001 and 86400",
         ),
+        (
+            vec!["serve", "--pool-size", "0"],
+            "`0` is not between 1 and 1024",
+        ),
+        (
+            vec!["serve", "--async-threads", "0"],
+            "`0` is not between 1 and 1024",
+        ),
     ];
     let cases: Vec<(&[&str], i32, &str)> =
         cases.iter().map(|(a, m)| (a.as_slice(), 2, *m)).collect();
