@@ -184,21 +184,24 @@ rounds_at_16 "all on the same cores"
 # from the database. Skipped for any other server.
 pidf=.local/mariadb/mysqld.pid
 cores=$(nproc)
-if [[ "$server_url" =~ @(127\.0\.0\.1|localhost):${LOCAL_DB_PORT:-4000}(/|$) && -f "$pidf" ]] &&
+db_pid=$(cat "$pidf" 2>/dev/null || true)
+# The pid file may be stale: only a running server of ours is pinned.
+if [[ "$server_url" =~ @(127\.0\.0\.1|localhost):${LOCAL_DB_PORT:-4000}(/|$) ]] &&
+  [[ -n "$db_pid" && "$(cat "/proc/$db_pid/comm" 2>/dev/null)" =~ ^(mariadbd|mysqld)$ ]] &&
   ((cores >= 2)) && need taskset; then
-  db_pid=$(cat "$pidf")
   half=$((cores / 2))
   mine="0-$((half - 1))"
   theirs="$half-$((cores - 1))"
   every="0-$((cores - 1))"
+  was=$(taskset -c -p "$db_pid" | sed 's/.*: //')
   named() { if [[ "${1%-*}" == "${1#*-}" ]]; then echo "core ${1%-*}"; else echo "cores $1"; fi; }
-  trap 'taskset -a -p -c "$every" "$db_pid" >/dev/null 2>&1 || true; kill "$server" 2>/dev/null || true; rm -f "$lua"' EXIT
+  trap 'taskset -a -p -c "$was" "$db_pid" >/dev/null 2>&1 || true; kill "$server" 2>/dev/null || true; rm -f "$lua"' EXIT
   taskset -a -p -c "$theirs" "$db_pid" >/dev/null
   taskset -a -p -c "$mine" "$server" >/dev/null
   pin=(taskset -c "$mine")
   rounds_at_16 "the database on $(named "$theirs"), the rest on $(named "$mine")"
   pin=()
-  taskset -a -p -c "$every" "$db_pid" >/dev/null
+  taskset -a -p -c "$was" "$db_pid" >/dev/null
   taskset -a -p -c "$every" "$server" >/dev/null
 else
   echo "(the database on cores of its own: skipped, for the local server of scripts/local-db.sh on 2 cores or more only)"
