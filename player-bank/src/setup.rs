@@ -1,6 +1,8 @@
 //! Getting a database ready for the bank: the guard that keeps it away from
 //! anyone's data, the seed, and the pool.
 
+use std::sync::atomic::Ordering;
+
 use diesel::connection::SimpleConnection;
 use diesel::dsl::count_star;
 use diesel::mysql::MysqlConnection;
@@ -186,6 +188,7 @@ pub(crate) fn seed(
 ) -> Result<Totals, BankError> {
     let mut conn = player_guard::connect(bank_url)?;
     player_admin::migrate::migrate(&mut conn)?;
+    progress.seeding.store(true, Ordering::Relaxed);
     let stopped = |seeded: u64| BankError::StoppedSeeding {
         seeded,
         players: settings.players,
@@ -211,11 +214,10 @@ pub(crate) fn seed(
         let seeded = (start..end)
             .map(|i| NewPlayer::new(player_id(i), settings.initial_coins, settings.initial_goods));
         conn.transaction(|conn| players::bulk_create(conn, seeded, SEED_BATCH))?;
-        progress
-            .seeded
-            .store(end as u64, std::sync::atomic::Ordering::Relaxed);
+        progress.seeded.store(end as u64, Ordering::Relaxed);
         start = end;
     }
+    progress.seeding.store(false, Ordering::Relaxed);
     let n = i64::try_from(settings.players).unwrap_or(i64::MAX);
     Ok(Totals {
         players: n,

@@ -47,6 +47,9 @@ pub struct Progress {
     pub resolved_by_key: AtomicU64,
     /// Players seeded so far, before the trades start.
     pub seeded: AtomicU64,
+    /// Set while the players are seeded (the table emptied, then filled), in
+    /// batches between which a stop request is looked at.
+    pub seeding: AtomicBool,
     /// Set when the workers start trading (seeding and the pool are done).
     pub trading: AtomicBool,
     /// Set by [`request_stop`](Self::request_stop).

@@ -24,11 +24,17 @@ static FIRST: AtomicI32 = AtomicI32::new(0);
 #[error("{0}")]
 pub struct Interrupted(pub String);
 
-/// On the first SIGINT or SIGTERM prints `stopping: WHAT (... again to quit
-/// at once)` on stderr and calls `stop`, from a thread of its own; on the
-/// second, exits with 128 + its number. Called once, by the one command that
-/// runs.
-pub fn on_signal(what: &'static str, stop: impl Fn() + Send + 'static) -> anyhow::Result<()> {
+/// On the first SIGINT or SIGTERM calls `stop`, from a thread of its own,
+/// and prints `stopping: WHAT (... again to quit at once)` on stderr; on the
+/// second, exits with 128 + its number. `stop` returns whether the command
+/// has a safe point ahead to stop at; when it has none (nothing in flight
+/// yet: it is still connecting, and a silent server would keep it there for
+/// `connect_timeout`), the first signal quits at once too. Called once, by
+/// the one command that runs.
+pub fn on_signal(
+    what: &'static str,
+    stop: impl Fn() -> bool + Send + 'static,
+) -> anyhow::Result<()> {
     let mut signals = Signals::new([SIGINT, SIGTERM])?;
     std::thread::Builder::new()
         .name("player-cli-signals".into())
@@ -41,8 +47,11 @@ pub fn on_signal(what: &'static str, stop: impl Fn() + Send + 'static) -> anyhow
                     eprintln!("{} again: quitting now", name(signal));
                     std::process::exit(128 + signal);
                 }
+                if !stop() {
+                    eprintln!("{}: quitting now (nothing in flight yet)", name(signal));
+                    std::process::exit(128 + signal);
+                }
                 eprintln!("stopping: {what} ({} again to quit at once)", name(signal));
-                stop();
             }
         })?;
     Ok(())

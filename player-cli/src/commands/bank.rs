@@ -195,7 +195,12 @@ pub fn run(url: &DatabaseUrl, args: &BankArgs, out: &mut impl Write) -> anyhow::
     let stop = Arc::clone(&progress);
     interrupt::on_signal(
         "the workers finish their trades in flight, then the check runs",
-        move || stop.request_stop(),
+        // Seeding stops after its batch in flight, trading after the trades
+        // in flight; before either, the bank is connecting or migrating.
+        move || {
+            stop.request_stop();
+            stop.seeding.load(Ordering::Relaxed) || stop.trading.load(Ordering::Relaxed)
+        },
     )?;
     let done = AtomicBool::new(false);
     let summary = std::thread::scope(|s| {

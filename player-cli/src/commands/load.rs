@@ -92,7 +92,11 @@ pub fn run(
         } else {
             "the batch in flight finishes; the batches committed stay"
         },
-        move || flag.store(true, Ordering::Relaxed),
+        // Connected: the batch in flight is the safe point.
+        move || {
+            flag.store(true, Ordering::Relaxed);
+            true
+        },
     )?;
     let mut loader = Loader {
         conn: &mut conn,

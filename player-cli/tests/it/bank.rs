@@ -6,6 +6,7 @@ use std::time::Duration;
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use player_testkit::cli::Run;
+use player_testkit::net::SilentListener;
 use player_testkit::sql::id;
 use player_testkit::{Need, PrivateServer, TestDatabase, poll_until, require};
 
@@ -397,6 +398,35 @@ fn ctrl_c_stops_the_seeding_of_a_million_players_soon() {
     assert!(
         last.starts_with("interrupted: stopped by Ctrl-C: stopped while seeding: ")
             && last.ends_with(" of 1000000 players seeded, no trade run"),
+        "{run:?}"
+    );
+    assert!(run.stdout.is_empty(), "{run:?}");
+}
+
+/// Ctrl-C before anything is in flight (here the first connection waits for a
+/// server that never answers its handshake) quits at once, rather than after
+/// `connect_timeout`: there is no trade or batch to finish first.
+#[test]
+fn ctrl_c_while_connecting_quits_at_once() {
+    let silent = SilentListener::start();
+    // Killed, and the test failed, should it wait out the 30 s.
+    let child = player_cli()
+        .database_url(&silent.url("connect_timeout=30"))
+        .args(["bank", "--seconds", "1"])
+        .time_limit(Duration::from_secs(20))
+        .spawn();
+    poll_until("the first connection", Duration::from_secs(10), || {
+        silent.accepted() >= 1
+    });
+    let signalled = std::time::Instant::now();
+    child.ctrl_c();
+    let run = child.finish();
+    let took = signalled.elapsed();
+    assert_eq!(run.code, 130, "{run:?}");
+    assert!(took < Duration::from_secs(5), "took {took:?}: {run:?}");
+    assert_eq!(
+        run.stderr_lines().last().copied(),
+        Some("Ctrl-C: quitting now (nothing in flight yet)"),
         "{run:?}"
     );
     assert!(run.stdout.is_empty(), "{run:?}");
