@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
-use player_testkit::cli::Run;
+use player_testkit::cli::{Run, Running};
 use player_testkit::net::SilentListener;
 use player_testkit::sql::id;
 use player_testkit::{Need, PrivateServer, TestDatabase, poll_until, require};
@@ -383,12 +383,7 @@ fn ctrl_c_stops_the_seeding_of_a_million_players_soon() {
             .execute(&mut conn)
             .is_ok_and(|n| n > 0)
     });
-    let signalled = std::time::Instant::now();
-    child.ctrl_c();
-    let run = child.finish();
-    let took = signalled.elapsed();
-    assert_eq!(run.code, 130, "{run:?}");
-    assert!(took < Duration::from_secs(2), "took {took:?}: {run:?}");
+    let run = ctrl_c_ends_within(child, Duration::from_secs(2));
     let last = run
         .stderr_lines()
         .last()
@@ -401,6 +396,18 @@ fn ctrl_c_stops_the_seeding_of_a_million_players_soon() {
         "{run:?}"
     );
     assert!(run.stdout.is_empty(), "{run:?}");
+}
+
+/// Sends Ctrl-C to `child` and returns its run, once it has exited with 130
+/// within `limit` of the signal.
+fn ctrl_c_ends_within(child: Running, limit: Duration) -> Run {
+    let signalled = std::time::Instant::now();
+    child.ctrl_c();
+    let run = child.finish();
+    let took = signalled.elapsed();
+    assert_eq!(run.code, 130, "{run:?}");
+    assert!(took < limit, "took {took:?}: {run:?}");
+    run
 }
 
 /// Ctrl-C before anything is in flight (here the first connection waits for a
@@ -418,12 +425,7 @@ fn ctrl_c_while_connecting_quits_at_once() {
     poll_until("the first connection", Duration::from_secs(10), || {
         silent.accepted() >= 1
     });
-    let signalled = std::time::Instant::now();
-    child.ctrl_c();
-    let run = child.finish();
-    let took = signalled.elapsed();
-    assert_eq!(run.code, 130, "{run:?}");
-    assert!(took < Duration::from_secs(5), "took {took:?}: {run:?}");
+    let run = ctrl_c_ends_within(child, Duration::from_secs(5));
     assert_eq!(
         run.stderr_lines().last().copied(),
         Some("Ctrl-C: quitting now (nothing in flight yet)"),
